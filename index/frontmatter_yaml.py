@@ -1,0 +1,101 @@
+"""A strict, inert YAML front-matter handler for python-frontmatter.
+
+python-frontmatter's default handler uses PyYAML's safe loader, which still turns
+``NO`` into ``False``, ``0123`` into ``83`` and ``10:00`` into ``600``, silently drops
+list or scalar front matter, and expands alias bombs. This handler keeps every scalar
+as the string the author wrote (we normalise dates, tags and titles ourselves),
+refuses aliases, custom tags and deep nesting, and reports duplicate keys.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from frontmatter.default_handlers import YAMLHandler
+
+try:  # libyaml is much faster; fall back to the pure-Python parser where it is missing.
+    from yaml import CBaseLoader as _Loader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import BaseLoader as _Loader  # type: ignore[assignment]
+
+MAX_DEPTH = 32
+
+#: Tags an author may legitimately write; their values are still kept as strings.
+_PLAIN_TAGS = {
+    f"tag:yaml.org,2002:{name}"
+    for name in ("str", "seq", "map", "int", "float", "bool", "null", "timestamp")
+}
+
+
+class FrontMatterError(ValueError):
+    """Front matter that cannot be used, with the line and column where known (1-based)."""
+
+    def __init__(self, reason: str, line: int | None = None, column: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.line = line
+        self.column = column
+
+
+@dataclass
+class StrictYAMLHandler(YAMLHandler):  # type: ignore[misc]
+    """Parse front matter inertly; ``warnings`` collects what was accepted but odd."""
+
+    warnings: list[str] = field(default_factory=list)
+
+    def load(self, fm: str, **kwargs: object) -> dict[str, Any]:
+        loader = _Loader(fm)
+        try:
+            try:
+                node = loader.get_single_node()
+            except yaml.MarkedYAMLError as error:
+                mark = error.problem_mark or error.context_mark
+                line = mark.line + 2 if mark else None  # +1 for 1-based, +1 for the opening ---
+                column = mark.column + 1 if mark else None
+                raise FrontMatterError(f"malformed YAML: {error.problem}", line, column) from error
+            except yaml.YAMLError as error:
+                raise FrontMatterError(f"malformed YAML: {error}") from error
+            if node is None:
+                return {}
+            self._check(node)
+            if not isinstance(node, yaml.MappingNode):
+                kind = "a list" if isinstance(node, yaml.SequenceNode) else "a single value"
+                raise FrontMatterError(f"front matter is {kind}, not a mapping of keys", 2, 1)
+            try:
+                data = loader.construct_document(node)
+            except yaml.YAMLError as error:
+                raise FrontMatterError(f"unusable YAML: {error}") from error
+        finally:
+            loader.dispose()
+        return data if isinstance(data, dict) else {}
+
+    def _check(self, root: yaml.Node) -> None:
+        """Refuse aliases, custom tags and deep nesting before anything is constructed."""
+        seen: set[int] = set()
+        stack: list[tuple[yaml.Node, int]] = [(root, 1)]
+        while stack:
+            node, depth = stack.pop()
+            where = (node.start_mark.line + 2, node.start_mark.column + 1)
+            if id(node) in seen:
+                raise FrontMatterError("YAML aliases are not allowed in front matter", *where)
+            seen.add(id(node))
+            if depth > MAX_DEPTH:
+                raise FrontMatterError(f"front matter nested deeper than {MAX_DEPTH} levels", *where)
+            if node.tag not in _PLAIN_TAGS:
+                raise FrontMatterError(f"YAML tag {node.tag!r} is not allowed", *where)
+            if isinstance(node, yaml.MappingNode):
+                keys: set[str] = set()
+                for key, value in node.value:
+                    if isinstance(key, yaml.ScalarNode):
+                        if depth == 1 and key.value in keys:
+                            self.warnings.append(
+                                f"duplicate key {key.value!r} on line {key.start_mark.line + 2};"
+                                " the last value is used"
+                            )
+                        keys.add(key.value)
+                    stack.append((key, depth + 1))
+                    stack.append((value, depth + 1))
+            elif isinstance(node, yaml.SequenceNode):
+                stack.extend((child, depth + 1) for child in node.value)
