@@ -40,7 +40,7 @@ class FrontMatterError(ValueError):
 
 
 @dataclass
-class StrictYAMLHandler(YAMLHandler):  # type: ignore[misc]
+class StrictYAMLHandler(YAMLHandler):
     """Parse front matter inertly; ``warnings`` collects what was accepted but odd."""
 
     warnings: list[str] = field(default_factory=list)

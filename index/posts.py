@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import frontmatter
@@ -110,7 +111,7 @@ def parse_tags(value: object) -> tuple[str, ...]:
     """Tags from a YAML list, a comma-separated string or a single scalar; blanks dropped."""
     if value is None:
         return ()
-    items: list[object] = value if isinstance(value, list) else str(value).split(",")
+    items: list[Any] = value if isinstance(value, list) else str(value).split(",")
     tags: list[str] = []
     seen: set[str] = set()
     for item in items:
