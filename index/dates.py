@@ -66,7 +66,10 @@ def parse_date(value: object) -> datetime | None:
     Impossible dates (``2024-13-45``) give ``None`` rather than raising.
     """
     if isinstance(value, datetime):
-        return _to_naive_utc(value)
+        try:
+            return _to_naive_utc(value)
+        except OverflowError:  # an aware datetime.min/max cannot be shifted to UTC
+            return None
     if isinstance(value, date):
         return datetime(value.year, value.month, value.day)
     if not isinstance(value, str):
@@ -90,7 +93,7 @@ def parse_date(value: object) -> datetime | None:
         match = _DAY_MONTH_YEAR.match(text) or _MONTH_DAY_YEAR.match(text)
         if match and (month := _MONTHS.get(match["mon"].lower())):
             return datetime(int(match["y"]), month, int(match["d"]))
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: an offset pushes year 1 or 9999 out of range
         return None
     return None
 

@@ -44,6 +44,15 @@ class StrictYAMLHandler(YAMLHandler):
     """Parse front matter inertly; ``warnings`` collects what was accepted but odd."""
 
     warnings: list[str] = field(default_factory=list)
+    #: File lines before the first line of the ``fm`` string (the opening ``---`` line is where
+    #: ``fm`` starts, so 0 when the file starts with ``---``); used to report file line numbers.
+    line_offset: int = 0
+
+    def _where(self, mark: yaml.Mark | None) -> tuple[int | None, int | None]:
+        """A YAML mark (0-based, within ``fm``) as a 1-based (line, column) in the file."""
+        if mark is None:
+            return None, None
+        return mark.line + 1 + self.line_offset, mark.column + 1
 
     def load(self, fm: str, **kwargs: object) -> dict[str, Any]:
         loader = _Loader(fm)
@@ -51,10 +60,8 @@ class StrictYAMLHandler(YAMLHandler):
             try:
                 node = loader.get_single_node()
             except yaml.MarkedYAMLError as error:
-                mark = error.problem_mark or error.context_mark
-                line = mark.line + 2 if mark else None  # +1 for 1-based, +1 for the opening ---
-                column = mark.column + 1 if mark else None
-                raise FrontMatterError(f"malformed YAML: {error.problem}", line, column) from error
+                where = self._where(error.problem_mark or error.context_mark)
+                raise FrontMatterError(f"malformed YAML: {error.problem}", *where) from error
             except yaml.YAMLError as error:
                 raise FrontMatterError(f"malformed YAML: {error}") from error
             if node is None:
@@ -62,9 +69,12 @@ class StrictYAMLHandler(YAMLHandler):
             self._check(node)
             if not isinstance(node, yaml.MappingNode):
                 kind = "a list" if isinstance(node, yaml.SequenceNode) else "a single value"
-                raise FrontMatterError(f"front matter is {kind}, not a mapping of keys", 2, 1)
+                raise FrontMatterError(f"front matter is {kind}, not a mapping of keys", *self._where(node.start_mark))
             try:
                 data = loader.construct_document(node)
+            except yaml.MarkedYAMLError as error:
+                where = self._where(error.problem_mark or error.context_mark)
+                raise FrontMatterError(f"unusable YAML: {error.problem}", *where) from error
             except yaml.YAMLError as error:
                 raise FrontMatterError(f"unusable YAML: {error}") from error
         finally:
@@ -77,7 +87,7 @@ class StrictYAMLHandler(YAMLHandler):
         stack: list[tuple[yaml.Node, int]] = [(root, 1)]
         while stack:
             node, depth = stack.pop()
-            where = (node.start_mark.line + 2, node.start_mark.column + 1)
+            where = self._where(node.start_mark)
             if id(node) in seen:
                 raise FrontMatterError("YAML aliases are not allowed in front matter", *where)
             seen.add(id(node))
@@ -88,13 +98,15 @@ class StrictYAMLHandler(YAMLHandler):
             if isinstance(node, yaml.MappingNode):
                 keys: set[str] = set()
                 for key, value in node.value:
-                    if isinstance(key, yaml.ScalarNode):
-                        if depth == 1 and key.value in keys:
-                            self.warnings.append(
-                                f"duplicate key {key.value!r} on line {key.start_mark.line + 2};"
-                                " the last value is used"
-                            )
-                        keys.add(key.value)
+                    if not isinstance(key, yaml.ScalarNode):  # `? [a, b]: c` cannot be a dict key
+                        reason = "a front-matter key is a list or mapping, not text"
+                        raise FrontMatterError(reason, *self._where(key.start_mark))
+                    if depth == 1 and key.value in keys:
+                        self.warnings.append(
+                            f"duplicate key {key.value!r} on line {self._where(key.start_mark)[0]};"
+                            " the last value is used"
+                        )
+                    keys.add(key.value)
                     stack.append((key, depth + 1))
                     stack.append((value, depth + 1))
             elif isinstance(node, yaml.SequenceNode):

@@ -7,6 +7,7 @@ the scan goes on. Nothing here ever writes to the posts folder.
 
 from __future__ import annotations
 
+import codecs
 import errno
 import os
 import re
@@ -138,7 +139,9 @@ def decode_post(raw: bytes) -> tuple[str, list[str]]:
     Raises ``ValueError`` for binary content.
     """
     warnings: list[str] = []
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+    # Drop a UTF-8 BOM up front, so a file that is not valid UTF-8 further on still has its front matter read.
+    raw = raw.removeprefix(codecs.BOM_UTF8)
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
             return raw.decode("utf-16"), ["file is UTF-16; read as such"]
         except UnicodeDecodeError as error:
@@ -181,9 +184,13 @@ def parse_post(text: str, post_id: str, path: Path, warnings: list[str] | None =
     """Build a :class:`Post` from decoded text. Raises :class:`FrontMatterError` for bad YAML."""
     notes = list(warnings or ())
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    handler = StrictYAMLHandler()
     metadata: dict[str, object] = {}
     body = text.strip()
+    # Lines before the YAML text proper: blank lines stripped above, plus any the fence regex ate,
+    # so that YAML errors name the line of the file.
+    fence = StrictYAMLHandler.FM_BOUNDARY.match(body)
+    skipped = text[: len(text) - len(text.lstrip())] + (body[: fence.end()] if fence else "")
+    handler = StrictYAMLHandler(line_offset=skipped.count("\n"))
     if _STARTS_WITH_FENCE.match(body):
         metadata, body = frontmatter.parse(body, handler=handler)
         if not metadata and _STARTS_WITH_FENCE.match(body):

@@ -24,6 +24,7 @@ _BIDI_AND_INVISIBLE = (
     "\u2066-\u2069"  # bidi isolates
     "\ufeff"  # zero-width no-break space / stray BOM
     "\ufff9-\ufffb"  # interlinear annotation controls
+    "\ud800-\udfff"  # lone surrogates (undecodable file-name bytes): unencodable, they would crash the terminal
 )
 _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f\x80-\x9f" + _BIDI_AND_INVISIBLE + "]")
 

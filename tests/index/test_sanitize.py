@@ -1,0 +1,87 @@
+"""The display sanitiser: controls become visible placeholders, one character for one character."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from index.sanitize import REPLACEMENT, display_safe, one_line
+
+C0_BUT_NEWLINE_AND_TAB = {chr(code) for code in range(0x20)} - {"\n", "\t"}
+C1 = {chr(code) for code in range(0x80, 0xA0)}
+BIDI = {"\u061c", "\u200e", "\u200f", *map(chr, range(0x202A, 0x202F)), *map(chr, range(0x2066, 0x206A))}
+ZERO_WIDTH = {"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"}
+SURROGATES = {chr(code) for code in range(0xD800, 0xE000)}
+FORBIDDEN = C0_BUT_NEWLINE_AND_TAB | C1 | BIDI | ZERO_WIDTH | SURROGATES | {"\x7f"}
+
+#: Text biased towards the characters that matter, mixed with anything else.
+_NASTY = st.text(
+    alphabet=st.sampled_from(sorted(FORBIDDEN | {"\n", "\t", "[", "]", "/", "a", "é", "界", "😀"}))
+    | st.characters(codec=None),
+    max_size=80,
+)
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        ("\x1b]0;pwned\x07", "\u241b]0;pwned\u2407"),  # OSC title change: ESC and BEL made visible
+        ("a\x00b", "a\u2400b"),
+        ("del\x7f", "del\u2421"),
+        ("\x9b31m", REPLACEMENT + "31m"),  # 8-bit CSI
+        ("abc\u202edcba", "abc" + REPLACEMENT + "dcba"),  # right-to-left override
+        ("pay\u200bpal", "pay" + REPLACEMENT + "pal"),
+        ("\ufeffBOM", REPLACEMENT + "BOM"),
+        ("caf\udce9.md", "caf" + REPLACEMENT + ".md"),  # undecodable file-name byte (surrogate escape)
+        ("cr\rlf", "cr\u240dlf"),
+    ],
+)
+def test_controls_become_placeholders(raw: str, shown: str) -> None:
+    assert display_safe(raw) == shown
+
+
+def test_clean_text_is_returned_unchanged() -> None:
+    text = "Chinese group [bold red]breaches[/] Cambodian bodies — 界 😀\n\tindented"
+    assert display_safe(text) is text
+
+
+def test_surrogates_become_encodable() -> None:
+    assert display_safe("x\udcff").encode("utf-8") == "x\ufffd".encode()
+
+
+def test_one_line_folds_whitespace_and_caps() -> None:
+    assert one_line("  a\n\tb \x1b c ") == "a b \u241b c"
+    long = "word " * 200
+    capped = one_line(long, limit=50)
+    assert len(capped) == 50
+    assert capped.endswith("…")
+    assert one_line("short", limit=50) == "short"
+
+
+@given(_NASTY)
+def test_display_safe_is_safe_and_same_length(text: str) -> None:
+    shown = display_safe(text)
+    assert len(shown) == len(text)
+    assert not FORBIDDEN.intersection(shown)
+    for original, safe in zip(text, shown, strict=True):
+        if original not in FORBIDDEN:  # includes \n and \t
+            assert safe == original
+    shown.encode("utf-8")  # always writable to a UTF-8 terminal
+
+
+@given(_NASTY)
+def test_display_safe_is_idempotent(text: str) -> None:
+    once = display_safe(text)
+    assert display_safe(once) == once
+
+
+@given(_NASTY, st.integers(min_value=1, max_value=100))
+def test_one_line_has_no_line_breaks_and_respects_limit(text: str, limit: int) -> None:
+    shown = one_line(text, limit)
+    assert len(shown) <= limit
+    assert "\n" not in shown
+    assert not FORBIDDEN.intersection(shown)
+    assert all(unicodedata.category(char) != "Cc" for char in shown if char != "\t")
