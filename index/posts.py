@@ -286,11 +286,12 @@ def scan_corpus(root: Path) -> Iterator[PostFile | PostProblem]:
             if (info.st_dev, info.st_ino) in visited:
                 continue
             visited.add((info.st_dev, info.st_ino))
-            entries = sorted(os.scandir(folder), key=lambda entry: entry.name, reverse=True)
+            entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
         except OSError as error:
             reason = "permission denied" if isinstance(error, PermissionError) else error.strerror
             yield PostProblem(_post_id(root, folder) if folder != root else ".", f"cannot list folder: {reason}")
             continue
+        subfolders: list[Path] = []
         for entry in entries:
             if entry.name.startswith("."):
                 continue
@@ -309,9 +310,10 @@ def scan_corpus(root: Path) -> Iterator[PostFile | PostProblem]:
                     yield PostProblem(_post_id(root, path), f"cannot read: {getattr(error, 'strerror', None) or error}")
                 continue
             if stat.S_ISDIR(info.st_mode):
-                stack.append(path)
+                subfolders.append(path)
             elif is_post_name:
                 if stat.S_ISREG(info.st_mode):
                     yield PostFile(_post_id(root, path), path, info.st_size, info.st_mtime_ns)
                 else:
                     yield PostProblem(_post_id(root, path), "not a regular file (FIFO, device or socket)")
+        stack.extend(reversed(subfolders))

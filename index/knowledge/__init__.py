@@ -1,36 +1,20 @@
-"""Entity knowledge. (Scaffold: being replaced by the loaders over pymispgalaxies.)"""
+"""Entity knowledge: MISP galaxies (via ``pymispgalaxies``) plus our curated tables in ``data/``.
+
+``get_knowledge()`` returns one process-wide :class:`Knowledge`, loaded from an on-disk cache when
+possible (see :mod:`index.knowledge.disk`).
+"""
 
 from __future__ import annotations
 
-from functools import cache
+import functools
+
+from index.knowledge.disk import load_knowledge
+from index.knowledge.model import Actor, Entry, Knowledge, key_of, normalise
+
+__all__ = ["Actor", "Entry", "Knowledge", "get_knowledge", "key_of", "normalise"]
 
 
-class Knowledge:
-    """Lookups used by extraction and by the query language."""
-
-    def canonical_actor(self, name: str) -> str | None:
-        return None
-
-    def actor_aliases(self, canonical: str) -> list[str]:
-        return []
-
-    def actor_country(self, canonical: str) -> str | None:
-        return None
-
-    def technique_ids(self, text: str) -> list[str]:
-        return []
-
-    def technique_name(self, technique_id: str) -> str:
-        return technique_id
-
-    def canonical_victim(self, name: str) -> str | None:
-        return None
-
-    def canonical_malware(self, name: str) -> str | None:
-        return None
-
-
-@cache
+@functools.cache
 def get_knowledge() -> Knowledge:
-    """The process-wide knowledge, built once."""
-    return Knowledge()
+    """The process-wide knowledge, built or loaded once."""
+    return load_knowledge()
