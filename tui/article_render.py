@@ -1,0 +1,355 @@
+"""Turn a post and its entity mentions into styled Rich ``Text`` for the article pane.
+
+Pure functions, no widgets. Post text is untrusted: it passes through
+:func:`index.sanitize.display_safe` and enters as ``Text(plain)``; every style is a
+span added at an offset, so nothing in a post can act as markup.
+
+The body is rendered one character for one character: Markdown syntax is styled
+(or swapped for a same-length glyph, such as a bullet, or a soft line break turned
+into a space) rather than removed, so the offsets of entity mentions and search
+matches computed on the original body stay exact on the displayed text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from rich.text import Text
+
+from index.extract import Mention
+from index.knowledge import get_knowledge
+from index.posts import Post
+from index.sanitize import display_safe, one_line
+
+#: Style of each entity kind in the body and header; ANSI colours follow the terminal/theme palette.
+ENTITY_STYLES: dict[str, str] = {
+    "ACTOR": "bold red",
+    "VICTIM": "bold yellow",
+    "TECHNIQUE": "cyan",
+    "MALWARE": "magenta",
+    "VULN": "dark_orange",
+    "IOC": "green",
+}
+#: Human names for the kinds, in legend order.
+KIND_LABELS: dict[str, str] = {
+    "ACTOR": "actor",
+    "VICTIM": "victim",
+    "TECHNIQUE": "technique",
+    "MALWARE": "malware",
+    "VULN": "vulnerability",
+    "IOC": "indicator",
+}
+TERM_STYLE = "reverse"
+CURRENT_STYLE = "bold underline reverse"
+MARKER_STYLE = "dim"
+MAX_TERMS = 50
+MAX_MATCHES = 10_000
+_MAX_ITEMS = 12
+_MAX_ALIASES = 5
+_MAX_EXTRAS = 20
+
+
+def _legend() -> Text:
+    legend = Text("Legend: ")
+    for kind, label in KIND_LABELS.items():
+        legend.append(label, ENTITY_STYLES[kind])
+        legend.append("  ")
+    legend.append("search term", TERM_STYLE)
+    legend.append("  ")
+    legend.append("current", CURRENT_STYLE)
+    return legend
+
+
+#: The colour legend (shared: ``copy()`` before changing it).
+LEGEND: Text = _legend()
+
+
+# --- body ---------------------------------------------------------------------------------
+
+_FENCE = re.compile(r"[ \t]{0,3}(?:```|~~~)")
+_HEADING = re.compile(r"([ \t]{0,3}#{1,6})(?:[ \t]+|$)")
+_BULLET = re.compile(r"([ \t]*)[-*+](?=[ \t]+\S)")
+_ORDERED = re.compile(r"[ \t]*\d{1,9}[.)][ \t]+\S")
+_QUOTE = re.compile(r"[ \t]{0,3}>")
+_RULE = re.compile(r"[ \t]{0,3}(?:(?:-[ \t]*){3,}|(?:\*[ \t]*){3,}|(?:_[ \t]*){3,})$")
+_TABLE = re.compile(r"[ \t]*\|")
+_LINK = re.compile(r"!?\[([^\[\]\n]{0,300})\]\(([^()\s]{1,2000})\)")
+_STRONG = re.compile(r"(\*\*|__)(?=\S)([^*_\n]{1,1000}?)(?<=\S)\1")
+_EMPHASIS = re.compile(r"(?<![*\w])\*(?=[^\s*])([^*\n]{1,1000}?)(?<=[^\s*])\*(?![*\w])")
+
+
+def _block_start(line: str) -> bool:
+    """Does this line open a Markdown block (so the line break before it is a hard one)?"""
+    return bool(
+        _FENCE.match(line)
+        or _HEADING.match(line)
+        or _BULLET.match(line)
+        or _ORDERED.match(line)
+        or _QUOTE.match(line)
+        or _RULE.match(line)
+        or _TABLE.match(line)
+    )
+
+
+def _layout(safe: str) -> tuple[str, list[tuple[int, int, str]]]:
+    """Same-length display text (bullets, soft breaks as spaces) and the Markdown style spans."""
+    chars = list(safe)
+    spans: list[tuple[int, int, str]] = []
+    lines = safe.split("\n")
+    in_fence = False
+    offset = 0
+    for number, line in enumerate(lines):
+        end = offset + len(line)
+        last = number == len(lines) - 1
+        if _FENCE.match(line):
+            in_fence = not in_fence
+            spans.append((offset, end, MARKER_STYLE))
+        elif not in_fence:
+            _style_line(line, offset, chars, spans)
+            following = "" if last else lines[number + 1]
+            soft = (
+                line.strip()
+                and following.strip()
+                and not _HEADING.match(line)
+                and not _RULE.match(line)
+                and not _TABLE.match(line)
+                and not line.endswith(("  ", "\\"))
+                and not _block_start(following)
+            )
+            if soft:
+                chars[end] = " "  # a soft line break in Markdown is a space
+        offset = end + 1
+    return "".join(chars), spans
+
+
+def _style_line(line: str, offset: int, chars: list[str], spans: list[tuple[int, int, str]]) -> None:
+    """Collect the style spans for one line outside a code fence (and swap list markers for bullets)."""
+    end = offset + len(line)
+    if heading := _HEADING.match(line):
+        spans.append((offset, offset + heading.end(1), MARKER_STYLE))
+        spans.append((offset + heading.end(), end, "bold"))
+    elif _RULE.match(line):
+        spans.append((offset, end, MARKER_STYLE))
+    elif bullet := _BULLET.match(line):
+        chars[offset + bullet.end(1)] = "•"
+    elif quote := _QUOTE.match(line):
+        spans.append((offset, offset + quote.end(), MARKER_STYLE))
+        spans.append((offset + quote.end(), end, "italic"))
+    for link in _LINK.finditer(line):
+        start = offset + link.start()
+        spans.append((start, offset + link.start(1), MARKER_STYLE))
+        spans.append((offset + link.start(1), offset + link.end(1), "underline"))
+        spans.append((offset + link.end(1), offset + link.end(), MARKER_STYLE))
+    for strong in _STRONG.finditer(line):
+        spans.append((offset + strong.start(), offset + strong.start(2), MARKER_STYLE))
+        spans.append((offset + strong.start(2), offset + strong.end(2), "bold"))
+        spans.append((offset + strong.end(2), offset + strong.end(), MARKER_STYLE))
+    for emphasis in _EMPHASIS.finditer(line):
+        spans.append((offset + emphasis.start(), offset + emphasis.start(1), MARKER_STYLE))
+        spans.append((offset + emphasis.start(1), offset + emphasis.end(1), "italic"))
+        spans.append((offset + emphasis.end(1), offset + emphasis.end(), MARKER_STYLE))
+
+
+def _term_pattern(term: str) -> str | None:
+    """A whole-word regex for a search term or phrase; a trailing ``*`` matches any word ending."""
+    words = term.strip().strip('"').split()
+    if not words:
+        return None
+    parts = []
+    for word in words[:20]:
+        wildcard = word.endswith("*")
+        word = word.rstrip("*")
+        if not word:
+            continue
+        parts.append(re.escape(word[:200]) + (r"\w*" if wildcard else ""))
+    if not parts:
+        return None
+    return r"(?<!\w)" + r"\s+".join(parts) + r"(?!\w)"
+
+
+def find_terms(text: str, terms: Iterable[str]) -> list[tuple[int, int]]:
+    """Offsets of whole-word, case-insensitive matches of the search terms, in order, not overlapping."""
+    patterns = {pattern for term in list(terms)[:MAX_TERMS] if (pattern := _term_pattern(term))}
+    if not patterns:
+        return []
+    combined = re.compile("|".join(sorted(patterns, key=len, reverse=True)), re.IGNORECASE)
+    found: list[tuple[int, int]] = []
+    for match in combined.finditer(text):
+        if match.end() > match.start():
+            found.append((match.start(), match.end()))
+            if len(found) >= MAX_MATCHES:
+                break
+    return found
+
+
+def valid_mentions(mentions: Iterable[Mention], length: int) -> list[Mention]:
+    """Mentions whose offsets fit a text of ``length`` characters, sorted by position."""
+    return sorted(
+        (m for m in mentions if 0 <= m.start < m.end <= length),
+        key=lambda m: (m.start, m.end),
+    )
+
+
+def render_body(body: str, mentions: list[Mention], terms: list[str]) -> Text:
+    """The post body as styled Text: Markdown structure, entity colours and search-term highlights."""
+    display, markdown_spans = _layout(display_safe(body))
+    text = Text(display, end="")
+    for start, end, style in markdown_spans:
+        if end > start:
+            text.stylize(style, start, end)
+    for mention in valid_mentions(mentions, len(display)):
+        text.stylize(ENTITY_STYLES.get(mention.kind, "bold"), mention.start, mention.end)
+    for start, end in find_terms(display, terms):
+        text.stylize(TERM_STYLE, start, end)
+    return text
+
+
+# --- header -------------------------------------------------------------------------------
+
+
+def _format_date(value: datetime | None) -> str:
+    if value is None:
+        return "no date"
+    if (value.hour, value.minute, value.second) == (0, 0, 0):
+        return value.strftime("%Y-%m-%d")
+    return value.strftime("%Y-%m-%d %H:%M")
+
+
+def _grouped(mentions: Iterable[Mention]) -> list[tuple[Mention, int]]:
+    """One entry per canonical name (case-insensitive): first mention and count, most frequent first."""
+    firsts: dict[str, Mention] = {}
+    counts: dict[str, int] = {}
+    for mention in mentions:
+        key = (mention.canonical or mention.text).casefold()
+        firsts.setdefault(key, mention)
+        counts[key] = counts.get(key, 0) + 1
+    order = sorted(firsts, key=lambda key: -counts[key])  # stable: first appearance breaks ties
+    return [(firsts[key], counts[key]) for key in order]
+
+
+def _label(text: Text, label: str) -> None:
+    text.append("\n")
+    text.append(f"{label:<11}", "bold")
+
+
+def _append_items(text: Text, items: Sequence[Text]) -> None:
+    for number, item in enumerate(items[:_MAX_ITEMS]):
+        if number:
+            text.append(" · ", MARKER_STYLE)
+        text.append_text(item)
+    if len(items) > _MAX_ITEMS:
+        text.append(f" · +{len(items) - _MAX_ITEMS} more", MARKER_STYLE)
+
+
+def _name(mention: Mention, count: int, value: str | None = None) -> Text:
+    item = Text(one_line(value if value is not None else mention.canonical or mention.text, 120))
+    item.stylize(ENTITY_STYLES.get(mention.kind, "bold"))
+    if count > 1:
+        item.append(f" ×{count}", MARKER_STYLE)
+    return item
+
+
+def _actor_item(mention: Mention, count: int) -> Text:
+    knowledge = get_knowledge()
+    item = _name(mention, count)
+    canonical = mention.canonical.casefold()
+    aliases = [alias for alias in knowledge.actor_aliases(mention.canonical) if alias.casefold() != canonical]
+    country = knowledge.actor_country(mention.canonical) or mention.role
+    if aliases:
+        item.append(" aka ", MARKER_STYLE)
+        item.append(one_line(", ".join(aliases[:_MAX_ALIASES]), 200))
+        if len(aliases) > _MAX_ALIASES:
+            item.append(f" +{len(aliases) - _MAX_ALIASES}", MARKER_STYLE)
+    if country:
+        item.append(" (", MARKER_STYLE)
+        item.append(one_line(country, 60))
+        item.append(")", MARKER_STYLE)
+    return item
+
+
+def _technique_item(mention: Mention, count: int) -> Text:
+    technique_id = mention.ref
+    name = mention.canonical
+    if technique_id and (not name or name == technique_id):
+        name = get_knowledge().technique_name(technique_id)
+    item = Text()
+    if technique_id:
+        item.append(one_line(technique_id, 20), ENTITY_STYLES["TECHNIQUE"] + " bold")
+        if name and name != technique_id:
+            item.append(" ")
+    if name and name != technique_id:
+        item.append(one_line(name, 120), ENTITY_STYLES["TECHNIQUE"])
+    if count > 1:
+        item.append(f" ×{count}", MARKER_STYLE)
+    return item
+
+
+def _victim_items(mentions: list[Mention]) -> list[Text]:
+    roles: dict[str, list[Text]] = {}
+    for mention, count in _grouped(mentions):
+        roles.setdefault(mention.role or "other", []).append(_name(mention, count))
+    plural = {"country": "countries", "organisation": "organisations", "sector": "sectors"}
+    order = [role for role in plural if role in roles] + [role for role in roles if role not in plural]
+    items: list[Text] = []
+    for role in order:
+        group = Text(plural.get(role, one_line(role, 30)) + ": ", MARKER_STYLE)
+        names = roles[role]
+        for number, name in enumerate(names[:_MAX_ITEMS]):
+            if number:
+                group.append(", ")
+            group.append_text(name)
+        if len(names) > _MAX_ITEMS:
+            group.append(f", +{len(names) - _MAX_ITEMS} more", MARKER_STYLE)
+        items.append(group)
+    return items
+
+
+def _ioc_item(mention: Mention, count: int) -> Text:
+    # The surface text keeps a defanged indicator defanged on screen.
+    item = Text(one_line(mention.ref or "ioc", 20) + ": ", MARKER_STYLE)
+    item.append_text(_name(mention, count, mention.text))
+    return item
+
+
+def render_header(post: Post, mentions: list[Mention]) -> Text:
+    """Title, date, source, tags, other front matter and the entity summary, as styled Text."""
+    text = Text(end="")
+    text.append(one_line(post.title, 500) or "(untitled)", "bold")
+    text.append("\n")
+    text.append(_format_date(post.date))
+    if post.source:
+        text.append(" · ", MARKER_STYLE)
+        text.append(one_line(post.source, 200))
+    if post.url:
+        text.append("\n")
+        text.append(one_line(post.url, 500), "dim underline")
+    if post.tags:
+        _label(text, "Tags")
+        text.append(one_line(", ".join(post.tags), 600))
+    for key, value in list(post.extra.items())[:_MAX_EXTRAS]:
+        _label(text, one_line(key, 10))
+        text.append(one_line(value, 300))
+    if post.warnings:
+        _label(text, "Notes")
+        text.append(one_line("; ".join(post.warnings), 600), "dim italic")
+
+    by_kind: dict[str, list[Mention]] = {}
+    for mention in mentions:
+        by_kind.setdefault(mention.kind, []).append(mention)
+    sections: list[tuple[str, list[Text]]] = [
+        ("Actors", [_actor_item(m, n) for m, n in _grouped(by_kind.get("ACTOR", []))]),
+        ("Victims", _victim_items(by_kind.get("VICTIM", []))),
+        ("Techniques", [_technique_item(m, n) for m, n in _grouped(by_kind.get("TECHNIQUE", []))]),
+        ("Malware", [_name(m, n) for m, n in _grouped(by_kind.get("MALWARE", []))]),
+        ("CVEs", [_name(m, n) for m, n in _grouped(by_kind.get("VULN", []))]),
+        ("IoCs", [_ioc_item(m, n) for m, n in _grouped(by_kind.get("IOC", []))]),
+    ]
+    if any(items for _, items in sections):
+        text.append("\n")
+    for label, items in sections:
+        if items:
+            _label(text, label)
+            _append_items(text, items)
+    return text

@@ -1,0 +1,313 @@
+"""The article pane: one post's header and body, entities in colour, search terms highlighted.
+
+Post text only ever reaches the screen as ``Text`` built by :mod:`tui.article_render`, so a
+title of ``[@click=app.quit]`` is shown, never run. Intent leaves the pane as a message
+(:class:`ArticleView.EntitySelected`); the screen decides what a pivot means.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.geometry import Region
+from textual.message import Message
+from textual.widgets import Static
+
+from index.extract import Mention, extract
+from index.posts import Post, PostProblem
+from index.sanitize import one_line
+from tui.article_render import (
+    CURRENT_STYLE,
+    KIND_LABELS,
+    LEGEND,
+    find_terms,
+    render_body,
+    render_header,
+    valid_mentions,
+)
+
+Extractor = Callable[[str], list[Mention]]
+
+#: Bodies longer than this are scanned for entities and rendered in a thread, not on the UI thread.
+SYNC_EXTRACT_LIMIT = 50_000
+
+
+class ArticleView(VerticalScroll, can_focus=True):
+    """A scrolling view of one post (or of why it could not be read)."""
+
+    DEFAULT_CSS = Path(__file__).with_suffix(".tcss").read_text(encoding="utf-8")
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j", "scroll_down", "Scroll down", show=False, id="article.scroll_down"),
+        Binding("k", "scroll_up", "Scroll up", show=False, id="article.scroll_up"),
+        Binding("space", "page_down", "Page down", show=False, id="article.page_down"),
+        Binding("b", "page_up", "Page up", show=False, id="article.page_up"),
+        Binding("right_square_bracket", "next_entity", "Next entity", id="article.next_entity"),
+        Binding("left_square_bracket", "previous_entity", "Previous entity", show=False, id="article.previous_entity"),
+        Binding("right_curly_bracket", "next_match", "Next match", id="article.next_match"),
+        Binding("left_curly_bracket", "previous_match", "Previous match", show=False, id="article.previous_match"),
+        Binding("e", "pivot", "Pivot on entity", id="article.pivot"),
+        Binding("l", "toggle_legend", "Legend", id="article.legend"),
+    ]
+
+    @dataclass
+    class EntitySelected(Message):
+        """The reader asked to search for posts about this entity (``ref``: ATT&CK ID, CVE, IoC type)."""
+
+        kind: str
+        canonical: str
+        ref: str = ""
+
+    def __init__(
+        self,
+        *,
+        extractor: Extractor = extract,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._extractor = extractor
+        self._post: Post | PostProblem | None = None
+        self._terms: list[str] = []
+        self._mentions: list[Mention] = []
+        self._matches: list[tuple[int, int]] = []
+        self._body_text = Text()
+        self._plain = ""
+        self._entity_index: int | None = None
+        self._match_index: int | None = None
+        self._generation = 0
+        self._heights: tuple[int, list[int]] | None = None
+        self._ready = False
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="article-header")
+        yield Static(id="article-body")
+        yield Static(LEGEND.copy(), id="article-legend")
+        yield Static(id="article-status")
+
+    def on_mount(self) -> None:
+        self._ready = True
+        self.show(self._post, self._terms)
+
+    # --- public API -----------------------------------------------------------------------
+
+    @property
+    def post(self) -> Post | PostProblem | None:
+        """What the pane is showing."""
+        return self._post
+
+    @property
+    def mentions(self) -> list[Mention]:
+        """The entity mentions found in the shown post, by position."""
+        return list(self._mentions)
+
+    @property
+    def current_entity(self) -> Mention | None:
+        """The entity marked by ``]``/``[``, if any."""
+        return None if self._entity_index is None else self._mentions[self._entity_index]
+
+    def show(self, post: Post | PostProblem | None, terms: list[str]) -> None:
+        """Show a post (entities found here, or in a thread for long bodies), a problem, or nothing."""
+        self._post = post
+        self._terms = list(terms)
+        self._generation += 1
+        self._mentions = []
+        self._matches = []
+        self._entity_index = None
+        self._match_index = None
+        self._heights = None
+        self._plain = ""
+        if not self._ready:
+            return  # shown on mount
+        self._set_status(None)
+        self.scroll_home(animate=False)
+        if post is None:
+            hint = Text("Pick one from the list: j/k to move, enter to open.", "dim")
+            self._display(Text("No post selected.", "bold"), hint)
+        elif isinstance(post, PostProblem):
+            self._display(_problem_header(post), Text("This file was skipped; the rest of the folder loaded.", "dim"))
+        elif len(post.body) <= SYNC_EXTRACT_LIMIT:
+            try:
+                mentions = self._extractor(post.body)
+            except Exception as error:  # a bug in extraction must not take the article with it
+                self._extraction_failed(self._generation, one_line(str(error), 200))
+                mentions = []
+            self._present(_prepare(post, mentions, self._terms))
+        else:
+            self._display(render_header(post, []), Text("Loading a long post…", "dim"))
+            self._set_status(Content(" Finding entities…"))
+            self._prepare_in_thread(post, list(self._terms), self._generation)
+
+    # --- rendering ------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="article-prepare", exit_on_error=False)
+    def _prepare_in_thread(self, post: Post, terms: list[str], generation: int) -> None:
+        """Extract and render a long post off the UI thread; stale results are dropped on arrival."""
+        try:
+            mentions = self._extractor(post.body)
+        except Exception as error:
+            self.app.call_from_thread(self._extraction_failed, generation, one_line(str(error), 200))
+            mentions = []
+        prepared = _prepare(post, mentions, terms)
+        self.app.call_from_thread(self._prepared, generation, prepared)
+
+    def _prepared(self, generation: int, prepared: _Prepared) -> None:
+        if generation == self._generation:
+            self._set_status(None)
+            self._present(prepared)
+
+    def _extraction_failed(self, generation: int, reason: str) -> None:
+        if generation == self._generation:
+            self.notify(f"Entities could not be found in this post: {reason}", severity="warning", markup=False)
+
+    def _present(self, prepared: _Prepared) -> None:
+        self._plain = prepared.body.plain
+        self._mentions = prepared.mentions
+        self._matches = prepared.matches
+        self._heights = None
+        self._display(prepared.header, prepared.body)
+
+    def _display(self, header: Text, body: Text) -> None:
+        self._body_text = body
+        self.query_one("#article-header", Static).update(header)
+        self.query_one("#article-body", Static).update(body)
+
+    def _mark(self, start: int, end: int) -> None:
+        """Restyle the body with one span marked as current, and scroll it into view."""
+        marked = self._body_text.copy()
+        marked.stylize(CURRENT_STYLE, start, end)
+        self.query_one("#article-body", Static).update(marked)
+        self.call_after_refresh(self._scroll_to_offset, end)
+
+    def _set_status(self, status: Content | None) -> None:
+        self.set_class(status is not None, "-status")
+        self.query_one("#article-status", Static).update(status or Content())
+
+    # --- scrolling to an offset -----------------------------------------------------------
+
+    def _line_heights(self, width: int) -> list[int]:
+        """Wrapped height of each source line at ``width`` (cached until the text or width changes)."""
+        if self._heights is None or self._heights[0] != width:
+            self._heights = (width, [len(Content(line).wrap(width)) for line in self._plain.split("\n")])
+        return self._heights[1]
+
+    def line_of(self, offset: int, width: int) -> int:
+        """The wrapped line (0-based, within the body) on which the character before ``offset`` is drawn."""
+        line_start = self._plain.rfind("\n", 0, max(offset - 1, 0)) + 1
+        source_line = self._plain.count("\n", 0, line_start)
+        above = sum(self._line_heights(width)[:source_line])
+        within = len(Content(self._plain[line_start:offset]).wrap(width)) if offset > line_start else 1
+        return above + within - 1
+
+    def _scroll_to_offset(self, offset: int) -> None:
+        body = self.query_one("#article-body", Static)
+        width = body.content_size.width
+        if width <= 0:
+            return
+        y = body.virtual_region.y + body.styles.gutter.top + self.line_of(offset, width)
+        self.scroll_to_region(Region(0, y, 1, 1), animate=False, center=True, x_axis=False)
+
+    # --- actions --------------------------------------------------------------------------
+
+    def _step(self, current: int | None, count: int, forward: bool) -> int:
+        if current is None:
+            return 0 if forward else count - 1
+        return (current + (1 if forward else -1)) % count
+
+    def _move_entity(self, forward: bool) -> None:
+        if not self._mentions:
+            self.notify("No entities in this post.", markup=False)
+            return
+        self._match_index = None
+        self._entity_index = self._step(self._entity_index, len(self._mentions), forward)
+        mention = self._mentions[self._entity_index]
+        self._mark(mention.start, mention.end)
+        status = Content.assemble(
+            (f" {self._entity_index + 1}/{len(self._mentions)} ", "bold"),
+            (KIND_LABELS.get(mention.kind, mention.kind.lower()), ""),
+            ": ",
+            one_line(mention.canonical or mention.text, 120),
+            (f" {one_line(mention.ref, 30)}" if mention.ref and mention.ref != mention.canonical else "", "dim"),
+            ("  e to search for it", "dim"),
+        )
+        self._set_status(status)
+
+    def _move_match(self, forward: bool) -> None:
+        if not self._matches:
+            self.notify("No search matches in this post." if self._terms else "No search terms.", markup=False)
+            return
+        self._entity_index = None
+        self._match_index = self._step(self._match_index, len(self._matches), forward)
+        start, end = self._matches[self._match_index]
+        self._mark(start, end)
+        self._set_status(
+            Content.assemble(
+                (f" match {self._match_index + 1}/{len(self._matches)} ", "bold"),
+                one_line(self._plain[start:end], 120),
+            )
+        )
+
+    def action_next_entity(self) -> None:
+        """Mark the next entity and scroll to it."""
+        self._move_entity(forward=True)
+
+    def action_previous_entity(self) -> None:
+        """Mark the previous entity and scroll to it."""
+        self._move_entity(forward=False)
+
+    def action_next_match(self) -> None:
+        """Mark the next search-term match and scroll to it."""
+        self._move_match(forward=True)
+
+    def action_previous_match(self) -> None:
+        """Mark the previous search-term match and scroll to it."""
+        self._move_match(forward=False)
+
+    def action_pivot(self) -> None:
+        """Ask the screen to search for the current entity."""
+        mention = self.current_entity
+        if mention is None:
+            self.notify("No entity marked: press ] to pick one.", markup=False)
+            return
+        self.post_message(self.EntitySelected(mention.kind, mention.canonical or mention.text, mention.ref))
+
+    def action_toggle_legend(self) -> None:
+        """Show or hide the colour legend."""
+        self.toggle_class("-legend")
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A post made ready to display (pure data, so it can be built in a thread)."""
+
+    header: Text
+    body: Text
+    mentions: list[Mention]
+    matches: list[tuple[int, int]]
+
+
+def _prepare(post: Post, mentions: list[Mention], terms: list[str]) -> _Prepared:
+    body = render_body(post.body, mentions, terms)
+    valid = valid_mentions(mentions, len(body.plain))
+    return _Prepared(render_header(post, valid), body, valid, find_terms(body.plain, terms))
+
+
+def _problem_header(problem: PostProblem) -> Text:
+    text = Text("This post could not be read\n", "bold")
+    text.append("File   ", "bold")
+    text.append(one_line(problem.post_id, 1000))
+    if problem.line is not None:
+        text.append(f":{problem.line}" + (f":{problem.column}" if problem.column is not None else ""))
+    text.append("\nReason ", "bold")
+    text.append(one_line(problem.reason, 1000))
+    return text
