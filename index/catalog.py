@@ -1,0 +1,262 @@
+"""The compact per-corpus table beside the index: one row of metadata per post.
+
+whoosh is slow at listing everything by date and at counting facets (PERF_ANCHORS.md), so
+those come from here: the table is loaded once into memory, and an update writes it in the
+same run as the index, recording the index generation it matches. It is a cache too: if
+it is unreadable or disagrees with the index, the corpus is rebuilt.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter
+from collections.abc import Collection, Iterable, Sequence
+from contextlib import closing
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from index.posts import PostProblem
+
+CATALOG_NAME = "catalog.sqlite3"
+CATALOG_VERSION = 1
+FACET_KINDS = ("tag", "actor", "victim", "technique")
+_SEP = "\x1f"  # list separator; cheaper to split than JSON at 100k rows
+_OLDEST = datetime.min
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS posts (
+    id TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, content_hash TEXT NOT NULL,
+    title TEXT NOT NULL, date TEXT, url TEXT NOT NULL, source TEXT NOT NULL, tags TEXT NOT NULL,
+    actors TEXT NOT NULL, victims TEXT NOT NULL, techniques TEXT NOT NULL, warnings TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS problems (
+    id TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
+    reason TEXT NOT NULL, line INTEGER, col INTEGER
+);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class PostRow:
+    """One catalog row: what the list, the facets and the article header need without the file."""
+
+    post_id: str
+    title: str
+    date: datetime | None
+    url: str
+    source: str
+    tags: tuple[str, ...]
+    actors: tuple[str, ...]
+    victims: tuple[str, ...]
+    techniques: tuple[str, ...]
+    content_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogEntry:
+    """A row as an update writes it, with the stat facts used to detect the next change."""
+
+    row: PostRow
+    size: int
+    mtime_ns: int
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ProblemEntry:
+    """A file that could not be loaded, remembered by stat so it is not re-read every run."""
+
+    problem: PostProblem
+    size: int
+    mtime_ns: int
+
+
+def _join(values: Iterable[str]) -> str:
+    return _SEP.join(value.replace(_SEP, " ") for value in values)
+
+
+def _split(text: str) -> tuple[str, ...]:
+    return tuple(text.split(_SEP)) if text else ()
+
+
+def _spellings(rows: Iterable[PostRow]) -> dict[str, str]:
+    """Case-folded tag → its most frequent spelling (ties: the alphabetically first)."""
+    counts: Counter[str] = Counter(tag for row in rows for tag in row.tags)
+    names: dict[str, str] = {}
+    for spelling, _count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+        names.setdefault(spelling.casefold(), spelling)
+    return names
+
+
+class Snapshot:
+    """The catalog in memory. Immutable once built; an update builds a new one."""
+
+    def __init__(
+        self,
+        rows: dict[str, PostRow],
+        stats: dict[str, tuple[int, int]],
+        problems: list[PostProblem],
+        generation: int | None,
+    ) -> None:
+        self.rows = rows
+        self.stats = stats
+        self.problems = problems
+        self.generation = generation
+        self.tag_names = _spellings(rows.values())
+        self.by_date: list[str] = sorted(rows, key=self._date_key, reverse=True)
+        self.rank: dict[str, int] = {post_id: index for index, post_id in enumerate(self.by_date)}
+        self._all_counts: dict[str, Counter[str]] | None = None
+
+    def _date_key(self, post_id: str) -> tuple[datetime, str]:
+        date = self.rows[post_id].date
+        return (date.replace(tzinfo=None) if date else _OLDEST), post_id
+
+    def order_by_date(self, ids: Iterable[str]) -> list[str]:
+        """Newest first; ids the catalog does not know are dropped."""
+        rank = self.rank
+        return sorted((post_id for post_id in ids if post_id in rank), key=rank.__getitem__)
+
+    def _counts(self, ids: Iterable[str]) -> dict[str, Counter[str]]:
+        counts: dict[str, Counter[str]] = {kind: Counter() for kind in FACET_KINDS}
+        tags, actors, victims, techniques = (counts[kind] for kind in FACET_KINDS)
+        rows = self.rows
+        for post_id in ids:
+            row = rows.get(post_id)
+            if row is None:
+                continue
+            tags.update(tag.casefold() for tag in row.tags)
+            actors.update(row.actors)
+            victims.update(row.victims)
+            techniques.update(row.techniques)
+        return counts
+
+    def facets(self, ids: Collection[str]) -> dict[str, list[tuple[str, int]]]:
+        """Counts per facet over ``ids``; a large set is counted as "everything minus the rest"."""
+        if self._all_counts is None:
+            self._all_counts = self._counts(self.rows)
+        if len(ids) * 2 > len(self.rows):
+            wanted = ids if isinstance(ids, set | frozenset) else set(ids)
+            missing = self._counts(post_id for post_id in self.rows if post_id not in wanted)
+            counts = {kind: self._all_counts[kind] - missing[kind] for kind in FACET_KINDS}
+        else:
+            counts = self._counts(ids)
+        result: dict[str, list[tuple[str, int]]] = {}
+        for kind, counter in counts.items():
+            named = (
+                ((self.tag_names.get(key, key) if kind == "tag" else key), count)
+                for key, count in counter.items()
+                if count > 0
+            )
+            result[kind] = sorted(named, key=lambda item: (-item[1], item[0].casefold()))
+        return result
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    connection = sqlite3.connect(path, timeout=10)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=NORMAL")
+    return connection
+
+
+def _row_from(record: Sequence[object]) -> tuple[PostRow, tuple[int, int]]:
+    (post_id, size, mtime_ns, content_hash, title, date, url, source, tags, actors, victims, techniques) = record
+    row = PostRow(
+        post_id=str(post_id),
+        title=str(title),
+        date=datetime.fromisoformat(str(date)) if date else None,
+        url=str(url),
+        source=str(source),
+        tags=_split(str(tags)),
+        actors=_split(str(actors)),
+        victims=_split(str(victims)),
+        techniques=_split(str(techniques)),
+        content_hash=str(content_hash),
+    )
+    return row, (int(str(size)), int(str(mtime_ns)))
+
+
+class Catalog:
+    """The SQLite file. Every method opens its own connection, so any thread may call it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    def load(self) -> Snapshot:
+        """Everything, in memory. A missing, unreadable or older catalog loads as empty with no generation."""
+        empty = Snapshot({}, {}, [], None)
+        if not self.path.exists():
+            return empty
+        try:
+            with closing(sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True, timeout=10)) as db:
+                meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
+                if meta.get("version") != str(CATALOG_VERSION) or "generation" not in meta:
+                    return empty
+                rows: dict[str, PostRow] = {}
+                stats: dict[str, tuple[int, int]] = {}
+                problems: list[PostProblem] = []
+                query = (
+                    "SELECT id, size, mtime_ns, content_hash, title, date, url, source, tags, actors, victims,"
+                    " techniques, warnings FROM posts"
+                )
+                warned: list[PostProblem] = []
+                for record in db.execute(query):
+                    row, stat = _row_from(record[:-1])
+                    rows[row.post_id] = row
+                    stats[row.post_id] = stat
+                    warned.extend(PostProblem(row.post_id, note, skipped=False) for note in _split(record[-1]))
+                for post_id, size, mtime_ns, reason, line, col in db.execute("SELECT * FROM problems ORDER BY id"):
+                    problems.append(PostProblem(post_id, reason, line, col))
+                    stats[post_id] = (size, mtime_ns)
+                warned.sort(key=lambda problem: problem.post_id)
+                return Snapshot(rows, stats, problems + warned, int(meta["generation"]))
+        except (sqlite3.Error, ValueError):
+            return empty
+
+    def reset(self, generation: int) -> None:
+        """Start again from nothing (a rebuild); an unreadable file is replaced, it is only a cache."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+        self.apply([], [], [], generation)
+
+    def apply(
+        self,
+        upserts: Sequence[CatalogEntry],
+        problems: Sequence[ProblemEntry],
+        deletes: Sequence[str],
+        generation: int,
+    ) -> None:
+        """One transaction: rows in, rows out, and the index generation they now match."""
+        with closing(_connect(self.path)) as db, db:
+            db.executescript(_SCHEMA)
+            gone = [(post_id,) for post_id in deletes]
+            gone += [(entry.row.post_id,) for entry in upserts]
+            gone += [(entry.problem.post_id,) for entry in problems]
+            db.executemany("DELETE FROM posts WHERE id = ?", gone)
+            db.executemany("DELETE FROM problems WHERE id = ?", gone)
+            db.executemany(
+                "INSERT INTO posts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        entry.row.post_id, entry.size, entry.mtime_ns, entry.row.content_hash, entry.row.title,
+                        entry.row.date.isoformat() if entry.row.date else None, entry.row.url, entry.row.source,
+                        _join(entry.row.tags), _join(entry.row.actors), _join(entry.row.victims),
+                        _join(entry.row.techniques), _join(entry.warnings),
+                    )
+                    for entry in upserts
+                ],
+            )
+            db.executemany(
+                "INSERT INTO problems VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (entry.problem.post_id, entry.size, entry.mtime_ns, entry.problem.reason,
+                     entry.problem.line, entry.problem.column)
+                    for entry in problems
+                ],
+            )
+            db.executemany(
+                "INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                [("version", str(CATALOG_VERSION)), ("generation", str(generation))],
+            )

@@ -1,0 +1,22 @@
+"""The full-text engine: the only package that imports whoosh (tests/test_boundaries.py checks)."""
+
+from index.engine.schema import ENTITY_FIELDS, SCHEMA_VERSION
+from index.engine.search import EngineHits, Expander, QuerySyntaxError, Searchers, highlight, run
+from index.engine.store import Engine, EngineError, EngineLocked, EngineUnavailable, EngineWriter, IndexDoc
+
+__all__ = [
+    "ENTITY_FIELDS",
+    "SCHEMA_VERSION",
+    "Engine",
+    "EngineError",
+    "EngineHits",
+    "EngineLocked",
+    "EngineUnavailable",
+    "EngineWriter",
+    "Expander",
+    "IndexDoc",
+    "QuerySyntaxError",
+    "Searchers",
+    "highlight",
+    "run",
+]

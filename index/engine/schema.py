@@ -1,0 +1,59 @@
+"""The whoosh schema and the stamp that says which version of it built an index.
+
+The TOC of a whoosh index pickles the schema, so an index built by an older Spyglass
+would silently keep old field definitions. The stamp file lets us notice and rebuild.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+from whoosh.analysis import StemmingAnalyzer
+from whoosh.fields import DATETIME, ID, KEYWORD, TEXT, Schema
+
+#: Bump whenever a field, analyzer or the meaning of a stored value changes.
+SCHEMA_VERSION = 1
+STAMP_NAME = "spyglass-schema.json"
+ENTITY_FIELDS = ("actor", "victim", "technique", "malware", "vuln", "ioc")
+#: Fields whose values are comma-joined lists of lower-case terms.
+KEYWORD_FIELDS = ("tags", "source", *ENTITY_FIELDS)
+TEXT_FIELDS = ("title", "tags", "body")
+
+
+def _keyword(scorable: bool = False) -> KEYWORD:
+    return KEYWORD(lowercase=True, commas=True, scorable=scorable)
+
+
+def build_schema() -> Schema:
+    """Fields per DESIGN.md §3; the body is not stored: highlights are made from the post file."""
+    return Schema(
+        id=ID(unique=True, stored=True, sortable=True),
+        title=TEXT(analyzer=StemmingAnalyzer(), field_boost=2.0),
+        body=TEXT(analyzer=StemmingAnalyzer()),
+        tags=_keyword(scorable=True),
+        date=DATETIME(sortable=True),
+        source=_keyword(),
+        **{name: _keyword() for name in ENTITY_FIELDS},
+    )
+
+
+def read_stamp(folder: Path) -> int | None:
+    """The schema version recorded in ``folder``; ``None`` when missing or unreadable."""
+    try:
+        data = json.loads((folder / STAMP_NAME).read_text(encoding="utf-8"))
+        version = data.get("version") if isinstance(data, dict) else None
+    except (OSError, ValueError):
+        return None
+    return version if isinstance(version, int) else None
+
+
+def write_stamp(folder: Path) -> None:
+    """Record the current schema version atomically (write a temp file, then rename)."""
+    target = folder / STAMP_NAME
+    temporary = target.with_suffix(".tmp")
+    payload = {"version": SCHEMA_VERSION, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    temporary.write_text(json.dumps(payload), encoding="utf-8")
+    os.replace(temporary, target)

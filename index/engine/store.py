@@ -1,0 +1,200 @@
+"""Opening, repairing and writing the whoosh index.
+
+The index is a rebuildable cache: any failure to open it (missing folder, truncated TOC,
+garbled segment, older schema) means "rebuild", never a fatal error. Only one process
+may write; a second one gets :class:`EngineLocked` and stays read-only. Lock files are
+never deleted by hand: whoosh uses ``flock``, which the kernel releases when a writer dies.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from whoosh.filedb.filestore import FileStorage
+from whoosh.index import LockError
+
+from index.engine.schema import ENTITY_FIELDS, SCHEMA_VERSION, build_schema, read_stamp, write_stamp
+
+INDEX_NAME = "MAIN"
+LOCK_NAME = f"{INDEX_NAME}_WRITELOCK"
+#: whoosh writer processes in a bulk build. 1: our own two-process pool parses and extracts while
+#: one writer indexes; measured faster at 10k than procs=2 (see docs/architecture.md).
+BULK_PROCS = 1
+#: Each process writes its own segment, merged once by the optimising commit.
+BULK_MULTISEGMENT = False
+WRITER_TIMEOUT = 2.0
+
+
+class EngineError(Exception):
+    """Base of the engine's errors; ``str()`` is one clear line for the user."""
+
+
+class EngineLocked(EngineError):
+    """Another process (usually another Spyglass) holds the index writer."""
+
+
+class EngineUnavailable(EngineError):
+    """The index is missing, damaged or from another schema version; an update rebuilds it."""
+
+
+@dataclass(frozen=True, slots=True)
+class IndexDoc:
+    """What the index holds for one post. Entity terms are lower-case, as index_terms() gives them."""
+
+    post_id: str
+    title: str
+    body: str
+    tags: tuple[str, ...] = ()
+    date: datetime | None = None
+    source: str = ""
+    terms: Mapping[str, Sequence[str]] = field(default_factory=dict)
+
+
+def _keywords(values: Sequence[str]) -> str:
+    """Join values for a comma-separated KEYWORD field; commas inside a value would split it."""
+    return ",".join(" ".join(value.replace(",", " ").split()) for value in values if value.strip())
+
+
+def _naive_utc(value: datetime) -> datetime:
+    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+
+
+def doc_fields(doc: IndexDoc) -> dict[str, Any]:
+    """The keyword arguments for ``add_document``."""
+    fields: dict[str, Any] = {
+        "id": doc.post_id,
+        "title": doc.title,
+        "body": doc.body,
+        "tags": _keywords(doc.tags),
+        "source": doc.source,
+    }
+    if doc.date is not None:
+        fields["date"] = _naive_utc(doc.date)
+    for name in ENTITY_FIELDS:
+        fields[name] = _keywords(doc.terms.get(name, ()))
+    return fields
+
+
+class EngineWriter:
+    """A write session: adds and deletes, then one commit (or cancel) that releases the lock."""
+
+    def __init__(self, writer: Any, *, bulk: bool) -> None:
+        self._writer = writer
+        self._bulk = bulk
+        self.count = 0
+
+    def add(self, doc: IndexDoc, *, replace: bool = False) -> None:
+        """Add a post; ``replace`` first removes any older version with the same id."""
+        if replace:
+            self._writer.delete_by_term("id", doc.post_id)
+        self._writer.add_document(**doc_fields(doc))
+        self.count += 1
+
+    def delete(self, post_id: str) -> None:
+        self._writer.delete_by_term("id", post_id)
+        self.count += 1
+
+    def commit(self) -> None:
+        """Commit; a bulk build is merged into one optimised segment, which keeps queries fast."""
+        if self._bulk:
+            self._writer.commit(optimize=True)
+        else:
+            self._writer.commit()
+
+    def cancel(self) -> None:
+        self._writer.cancel()
+
+
+class Engine:
+    """One whoosh index folder. Thread-safe for searching; writing is serialised by the caller."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+        self._ix: Any = None
+        self._guard = threading.Lock()
+        #: Bumped whenever the index is recreated, so cached searchers are dropped.
+        self.epoch = 0
+
+    def _open(self) -> Any:
+        if read_stamp(self.folder) != SCHEMA_VERSION:
+            raise EngineUnavailable("the search index is missing or was built by another version")
+        try:
+            storage = FileStorage(str(self.folder), readonly=False)
+            ix = storage.open_index(INDEX_NAME)
+            reader = ix.reader()  # a garbled segment shows up only when a reader opens it
+            reader.close()
+        except Exception as error:  # any failure at all means "rebuild": the index is a cache
+            raise EngineUnavailable(f"the search index cannot be opened ({type(error).__name__})") from error
+        return ix
+
+    def index(self) -> Any:
+        """The open whoosh index; raises :class:`EngineUnavailable` when it needs rebuilding."""
+        with self._guard:
+            if self._ix is None:
+                self._ix = self._open()
+            return self._ix
+
+    def healthy(self) -> bool:
+        """Open the index afresh (another process may have damaged or rebuilt it since)."""
+        try:
+            ix = self._open()
+        except EngineUnavailable:
+            self.forget()
+            return False
+        with self._guard:
+            self._ix = ix
+        return True
+
+    def generation(self) -> int:
+        """The TOC generation; the catalog records it to prove both were written together."""
+        return int(self.index().latest_generation())
+
+    def doc_count(self) -> int:
+        return int(self.index().doc_count())
+
+    def forget(self) -> None:
+        """Drop the open index so the next use re-opens it (after a rebuild by another process)."""
+        with self._guard:
+            self._ix = None
+            self.epoch += 1
+
+    def recreate(self) -> None:
+        """Empty the folder and create a fresh index, holding the write lock so no writer is disturbed."""
+        self.forget()
+        self.folder.mkdir(parents=True, exist_ok=True)
+        storage = FileStorage(str(self.folder))
+        lock = storage.lock(LOCK_NAME)
+        if not lock.acquire(blocking=False):
+            raise EngineLocked("another Spyglass is writing this index; working read-only")
+        try:
+            for entry in os.scandir(self.folder):
+                if entry.name == LOCK_NAME:
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path, ignore_errors=True)
+                else:
+                    os.unlink(entry.path)
+            storage.create_index(build_schema(), INDEX_NAME)
+            write_stamp(self.folder)
+        finally:
+            lock.release()
+
+    def writer(self, *, bulk: bool = False, timeout: float | None = None) -> EngineWriter:
+        """Open a writer; a bulk one indexes on :data:`BULK_PROCS` processes."""
+        ix = self.index()
+        timeout = WRITER_TIMEOUT if timeout is None else timeout
+        try:
+            if bulk and BULK_PROCS > 1:
+                writer = ix.writer(procs=BULK_PROCS, multisegment=BULK_MULTISEGMENT, limitmb=96, timeout=timeout)
+            else:
+                writer = ix.writer(timeout=timeout)
+        except LockError as error:
+            raise EngineLocked("another Spyglass is writing this index; working read-only") from error
+        return EngineWriter(writer, bulk=bulk)

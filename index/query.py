@@ -1,0 +1,207 @@
+"""The query language: whoosh syntax plus Spyglass fields, made safe before whoosh sees it.
+
+This layer never imports whoosh. It pulls out what whoosh cannot do (``is:`` triage filters,
+``sort:``), checks dates so a typo gives a message instead of silently matching nothing,
+refangs IoCs, quotes everything in "plain words" mode, and supplies the expansions (actor
+aliases, technique names) that the engine applies to entity terms.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from index.knowledge import get_knowledge
+
+MAX_QUERY_CHARS = 1000
+#: ``is:`` word → (state flag, wanted value).
+IS_FILTERS: dict[str, tuple[str, bool]] = {
+    "unread": ("read", False),
+    "read": ("read", True),
+    "starred": ("starred", True),
+    "flagged": ("flagged", True),
+    "archived": ("archived", True),
+}
+SORTS = ("date", "relevance")
+OPERATORS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"})
+#: Field names users may type (case-insensitive) → the name the engine knows.
+FIELDS = {
+    "title": "title", "body": "body", "tag": "tags", "tags": "tags", "source": "source", "date": "date",
+    "actor": "actor", "victim": "victim", "technique": "technique", "malware": "malware",
+    "vuln": "vuln", "cve": "vuln", "ioc": "ioc",
+}  # fmt: skip
+_HIGHLIGHTED_FIELDS = frozenset({"title", "body", "tags", "actor", "victim", "malware", "vuln", "ioc"})
+_TECHNIQUE_ID = re.compile(r"t\d{4}(?:\.\d{3})?", re.IGNORECASE)
+_DATE = re.compile(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?")
+_RANGE = re.compile(r"[\[{]\s*(?:(\S+?)\s+)?to(?:\s+(\S+?))?\s*[\]}]", re.IGNORECASE)
+_TOKEN = re.compile(
+    r"""
+    (?P<space>\s+)
+    | (?P<paren>[()])
+    | (?P<phrase>"[^"]*"?)
+    | (?P<field>[A-Za-z]+):(?P<value>"[^"]*"?|'[^']*'?|[\[{][^\]}]*[\]}]?|[^\s()]*)
+    | (?P<word>[^\s()"]+|")
+    """,
+    re.VERBOSE,
+)
+DATE_HELP = "use date:2018, date:2018-07, date:2018-07-11 or date:[2018-01 to 2018-06]"
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedQuery:
+    """A user's query split into what the engine parses and what Spyglass applies itself."""
+
+    text: str  # whoosh syntax; "" means "every post"
+    flags: tuple[tuple[str, bool], ...] = ()  # (state flag, wanted value) from is:
+    show_archived: bool = False
+    sort: str | None = None
+    terms: tuple[str, ...] = ()  # words and phrases to highlight
+    error: str | None = None
+    notes: tuple[str, ...] = field(default=())
+
+
+def refang(value: str) -> str:
+    """``hxxp://evil[.]example`` → ``http://evil.example``: users paste IoCs the way reports print them."""
+    text = value.strip().strip("'\"")
+    text = re.sub(r"^hxxp", "http", text, flags=re.IGNORECASE)
+    text = re.sub(r"^fxp", "ftp", text, flags=re.IGNORECASE)
+    for defanged, plain in (("[.]", "."), ("(.)", "."), ("{.}", "."), ("[dot]", "."), ("[:]", ":"), ("[@]", "@")):
+        text = text.replace(defanged, plain).replace(defanged.upper(), plain)
+    return text.lower()
+
+
+def _valid_date(text: str) -> bool:
+    match = _DATE.fullmatch(text)
+    if match is None:
+        return False
+    year, month, day = (int(part) if part else None for part in match.groups())
+    if month is not None and not 1 <= month <= 12:
+        return False
+    if day is not None and month is not None and year is not None:
+        return 1 <= day <= calendar.monthrange(year, month)[1]
+    return True
+
+
+def _date_value(value: str) -> str | None:
+    """The value of ``date:`` checked and normalised for whoosh; ``None`` when not understood."""
+    value = value.strip("'\"")
+    if match := _RANGE.fullmatch(value):
+        start, end = match.groups()
+        if not (start or end) or any(part and not _valid_date(part) for part in (start, end)):
+            return None
+        return f"[{start} to {end}]" if start and end else (f"[{start} to]" if start else f"[to {end}]")
+    return value if _valid_date(value) else None
+
+
+def _unquote(value: str) -> str:
+    return value.strip("\"'").strip()
+
+
+def _single_quoted(value: str) -> str:
+    """A whoosh single-quoted term: kept whole, one token, whatever punctuation it holds."""
+    return "'" + value.replace("'", " ").strip() + "'"
+
+
+def parse_query(query: str, *, plain: bool = False) -> ParsedQuery:
+    """Split ``query``; never raises. Problems come back in ``error`` with nothing to search."""
+    if len(query) > MAX_QUERY_CHARS:
+        return ParsedQuery("", error=f"query too long ({len(query):,} characters; the limit is {MAX_QUERY_CHARS:,})")
+    if plain:
+        words = [word for word in query.replace('"', " ").split() if word]
+        text = " ".join(f'"{word}"' for word in words)
+        return ParsedQuery(text, terms=tuple(dict.fromkeys(words)))
+    out: list[str] = []
+    flags: list[tuple[str, bool]] = []
+    terms: list[str] = []
+    sort: str | None = None
+    show_archived = False
+    negate = False
+    for match in _TOKEN.finditer(query):
+        kind = match.lastgroup
+        token = match.group()
+        if kind == "space" or kind == "paren":
+            out.append(token)
+            continue
+        was_negated, negate = negate, False
+        if kind == "phrase":
+            if not was_negated and _unquote(token):
+                terms.append(_unquote(token))
+            out.append(token if token.endswith('"') and len(token) > 1 else token + '"')
+            continue
+        if kind == "word":
+            if token in OPERATORS:
+                negate = token in ("NOT", "ANDNOT")
+            elif token.startswith("-") and len(token) > 1:
+                token, was_negated = token[1:], True  # "-word" means NOT word, as in most search boxes
+                out.append("NOT ")
+            elif not was_negated and token.strip("*?") and token != '"':
+                terms.append(token.strip("*?"))
+            out.append(token)
+            continue
+        name, value = match.group("field").lower(), match.group("value")
+        if name == "is":
+            word = _unquote(value).lower()
+            if word not in IS_FILTERS:
+                return ParsedQuery("", error=f"unknown filter is:{word} (use {', '.join(IS_FILTERS)})")
+            flags.append(IS_FILTERS[word])
+            show_archived = show_archived or word == "archived"
+            continue
+        if name == "sort":
+            word = _unquote(value).lower()
+            if word not in SORTS:
+                return ParsedQuery("", error=f"unknown sort:{word} (use sort:date or sort:relevance)")
+            sort = word
+            continue
+        target = FIELDS.get(name)
+        if target is None:
+            out.append(token)  # not one of ours: whoosh searches it as text
+            if not was_negated:
+                terms.append(token)
+            continue
+        if target == "date":
+            if not value:
+                return ParsedQuery("", error=f"date: needs a value; {DATE_HELP}")
+            checked = _date_value(value)
+            if checked is None:
+                return ParsedQuery("", error=f"date:{value} not understood; {DATE_HELP}")
+            out.append(f"date:{checked}")
+            continue
+        if target == "ioc" and value and value[0] not in "(":
+            value = _single_quoted(refang(value))
+        elif value.startswith("'") and target != "title" and target != "body":
+            value = _single_quoted(_unquote(value))
+        out.append(f"{target}:{value}")
+        if target in _HIGHLIGHTED_FIELDS and not was_negated and _unquote(value):
+            terms.append(_unquote(value))
+    text = "".join(out).strip()
+    return ParsedQuery(
+        text, tuple(flags), show_archived, sort, tuple(dict.fromkeys(term for term in terms if term))
+    )
+
+
+def expand_term(fieldname: str, value: str) -> Sequence[str]:
+    """Index terms that an entity-field term should also match (aliases, IDs, refanged forms).
+
+    Called by the engine for each term on an entity field; the raw value is always matched too.
+    """
+    knowledge = get_knowledge()
+    value = value.strip()
+    found: list[str | None] = []
+    try:
+        if fieldname == "actor":
+            found.append(knowledge.canonical_actor(value))
+        elif fieldname == "victim":
+            found.append(knowledge.canonical_victim(value))
+        elif fieldname == "malware":
+            found.append(knowledge.canonical_malware(value))
+        elif fieldname == "technique" and not _TECHNIQUE_ID.fullmatch(value):
+            found.extend(knowledge.technique_ids(value))
+        elif fieldname == "ioc":
+            found.append(refang(value))
+        elif fieldname == "source":
+            found.append(value.removeprefix("www."))
+    except Exception:  # knowledge is best effort; the raw term still matches
+        found = []
+    return [value.lower(), *(term.lower() for term in found if term)]

@@ -1,0 +1,63 @@
+"""The catalog: round trip, tag spellings, facets, and an unreadable file treated as empty."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from index.catalog import Catalog, CatalogEntry, PostRow, ProblemEntry
+from index.posts import PostProblem
+
+
+def row(post_id: str, day: int | None, tags: tuple[str, ...], actors: tuple[str, ...] = ()) -> PostRow:
+    return PostRow(post_id, f"Title {post_id}", datetime(2018, 1, day) if day else None, "https://x.com/a",
+                   "x.com", tags, actors, ("Cambodia",), ("T1566.001",), "0" * 40)
+
+
+def entries() -> list[CatalogEntry]:
+    return [
+        CatalogEntry(row("a.md", 3, ("China", "Attack")), 10, 100),
+        CatalogEntry(row("b.md", 5, ("china",), ("APT40",)), 11, 101, ("no title; taken from the file name",)),
+        CatalogEntry(row("c.md", None, ("China", "a\x1fb")), 12, 102),
+        CatalogEntry(row("d.md", 1, ("CHINA",), ("APT40", "Lazarus")), 13, 103),
+    ]
+
+
+def test_round_trip_order_and_problems(tmp_path: Path) -> None:
+    catalog = Catalog(tmp_path / "catalog.sqlite3")
+    catalog.reset(0)
+    catalog.apply(entries(), [ProblemEntry(PostProblem("bad.md", "bad YAML", 2, 5), 1, 2)], [], generation=7)
+    snapshot = catalog.load()
+    assert snapshot.generation == 7
+    assert snapshot.by_date == ["b.md", "a.md", "d.md", "c.md"]  # undated last
+    assert snapshot.rows["a.md"] == entries()[0].row
+    assert snapshot.rows["c.md"].tags == ("China", "a b")
+    assert snapshot.stats["bad.md"] == (1, 2)
+    assert [str(problem) for problem in snapshot.problems] == [
+        "bad.md:2:5: bad YAML", "b.md: no title; taken from the file name"
+    ]
+    catalog.apply([], [], ["a.md", "bad.md"], generation=8)
+    again = catalog.load()
+    assert set(again.rows) == {"b.md", "c.md", "d.md"} and "bad.md" not in again.stats
+
+
+def test_tag_facets_fold_case_and_show_the_most_frequent_spelling(tmp_path: Path) -> None:
+    catalog = Catalog(tmp_path / "catalog.sqlite3")
+    catalog.apply(entries(), [], [], generation=1)
+    snapshot = catalog.load()
+    everything = snapshot.facets(set(snapshot.rows))
+    assert everything["tag"][0] == ("China", 4)
+    assert everything["actor"] == [("APT40", 2), ("Lazarus", 1)]
+    # the "everything minus the rest" path and the direct count agree
+    three = {"a.md", "b.md", "d.md"}
+    assert snapshot.facets(three) == Catalog(tmp_path / "catalog.sqlite3").load().facets(sorted(three))
+    assert snapshot.facets({"b.md"})["tag"] == [("China", 1)]
+
+
+def test_unreadable_catalog_loads_empty(tmp_path: Path) -> None:
+    path = tmp_path / "catalog.sqlite3"
+    path.write_bytes(b"this is not sqlite" * 100)
+    snapshot = Catalog(path).load()
+    assert snapshot.rows == {} and snapshot.generation is None
+    Catalog(path).reset(3)
+    assert Catalog(path).load().generation == 3

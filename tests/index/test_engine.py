@@ -1,0 +1,188 @@
+"""The whoosh layer: repair after damage, locks, bounded expansion and time limits."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import index.corpus as corpus_module
+import index.engine.search as search_module
+import index.engine.store as store_module
+from index.corpus import ENGINE_FOLDER, Corpus
+from index.engine import Engine, EngineLocked, EngineUnavailable, IndexDoc, Searchers, highlight, run
+from index.engine.schema import STAMP_NAME
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("SPYGLASS_INDEX_DIR", "SPYGLASS_DATA_DIR", "SPYGLASS_CONFIG_DIR", "XDG_CACHE_HOME", "XDG_DATA_HOME"):
+        monkeypatch.setenv(name, str(tmp_path / "home" / name.lower()))
+
+
+@pytest.fixture
+def posts(tmp_path: Path) -> Path:
+    folder = tmp_path / "posts"
+    folder.mkdir()
+    for number in range(12):
+        (folder / f"2018-01-{number + 1:02d}-post{number}.md").write_text(
+            f"---\ntitle: Post {number} alpha{number}\ndate: 2018-01-{number + 1:02d}\ntags: [t{number % 3}]\n---\n"
+            f"Body {number} mentions alphaword{number} and phishing.\n",
+            encoding="utf-8",
+        )
+    return folder
+
+
+def build(posts: Path, tmp_path: Path) -> tuple[Corpus, Path]:
+    corpus = Corpus.open(posts, tmp_path / "index")
+    assert corpus.update().added == 12
+    return corpus, tmp_path / "index" / ENGINE_FOLDER
+
+
+def touch(path: Path) -> None:
+    info = path.stat()
+    os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns + 5_000_000_000))
+
+
+def test_bulk_build_on_two_processes_leaves_one_segment(
+    posts: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(corpus_module, "BULK_THRESHOLD", 5)
+    corpus, folder = build(posts, tmp_path)
+    assert len(list(folder.glob("*.seg"))) == 1
+    assert corpus.search("phishing").total == 12
+
+
+def test_schema_stamp_change_rebuilds(posts: Path, tmp_path: Path) -> None:
+    _corpus, folder = build(posts, tmp_path)
+    (folder / STAMP_NAME).write_text('{"version": 0}', encoding="utf-8")
+    report = Corpus.open(posts, tmp_path / "index").update()
+    assert report.rebuilt and report.added == 12
+
+
+@pytest.mark.parametrize("damage", ["truncated toc", "garbled segment", "empty folder", "missing folder"])
+def test_damaged_index_is_rebuilt(posts: Path, tmp_path: Path, damage: str) -> None:
+    _corpus, folder = build(posts, tmp_path)
+    if damage == "truncated toc":
+        toc = next(folder.glob("_MAIN_*.toc"))
+        toc.write_bytes(toc.read_bytes()[: toc.stat().st_size // 2])
+    elif damage == "garbled segment":
+        segment = next(folder.glob("*.seg"))
+        segment.write_bytes(b"\x00garbage" * 64)
+    elif damage == "empty folder":
+        for path in folder.iterdir():
+            path.unlink()
+    else:
+        for path in folder.iterdir():
+            path.unlink()
+        folder.rmdir()
+    corpus = Corpus.open(posts, tmp_path / "index")
+    assert not Engine(folder).healthy()
+    assert corpus.search("phishing").error is not None or corpus.search("phishing").total == 0
+    report = corpus.update()
+    assert report.rebuilt and report.added == 12
+    assert corpus.search("phishing").total == 12
+
+
+HOLD_WRITER = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from index.engine import Engine
+    writer = Engine(Path(sys.argv[1])).writer()
+    print("locked", flush=True)
+    time.sleep(60)
+    """
+)
+
+
+def hold_writer(folder: Path) -> subprocess.Popen[str]:
+    process = subprocess.Popen(
+        [sys.executable, "-c", HOLD_WRITER, str(folder)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    assert process.stdout is not None and process.stdout.readline().strip() == "locked"
+    return process
+
+
+def test_stale_lock_from_killed_writer(posts: Path, tmp_path: Path) -> None:
+    corpus, folder = build(posts, tmp_path)
+    process = hold_writer(folder)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert (folder / store_module.LOCK_NAME).exists()  # left behind, and harmless
+    touch(next(posts.glob("*.md")))
+    report = corpus.update()
+    assert report.changed == 1 and not report.read_only
+
+
+def test_another_writer_means_read_only(posts: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(store_module, "WRITER_TIMEOUT", 0.1)
+    corpus, folder = build(posts, tmp_path)
+    process = hold_writer(folder)
+    try:
+        touch(next(posts.glob("*.md")))
+        report = corpus.update()
+        assert report.read_only and report.message and "another Spyglass" in report.message
+        assert corpus.search("phishing").total == 12  # searching still works
+        with pytest.raises(EngineLocked):
+            Engine(folder).recreate()
+    finally:
+        process.kill()
+        process.wait()
+    assert corpus.update().changed == 1
+
+
+def test_prefix_expansion_is_capped(posts: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    corpus, _folder = build(posts, tmp_path)
+    monkeypatch.setattr(search_module, "MAX_EXPANSION", 3)
+    result = corpus.search("alphaword*")
+    assert result.partial and result.total == 3 and result.notes
+    assert corpus.search("alphaword?").total == 3
+    assert corpus.search("alphaword1*").total == 3
+
+
+def test_wildcards_expand_without_cap(posts: Path, tmp_path: Path) -> None:
+    corpus, _folder = build(posts, tmp_path)
+    assert corpus.search("alphaword1*").total == 3  # 1, 10, 11
+    assert corpus.search("*word1?").total == 2
+    assert not corpus.search("alphaword*").partial
+
+
+def test_time_limit_gives_partial_results(posts: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _corpus, folder = build(posts, tmp_path)
+    monkeypatch.setattr(search_module, "CHECK_EVERY", 1)
+    hits = run(Searchers(Engine(folder)), "phishing", time_limit=-1.0)
+    assert hits.partial and len(hits.ids) < 12
+
+
+def test_unavailable_index_raises_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(EngineUnavailable):
+        Engine(tmp_path / "nothing").index()
+
+
+def test_documents_and_highlights(tmp_path: Path) -> None:
+    engine = Engine(tmp_path / "ix")
+    engine.recreate()
+    writer = engine.writer()
+    writer.add(IndexDoc("a.md", "Title", "The watering hole served ScanBox.", ("A, B",), None, "x.com",
+                        {"actor": ["apt40"], "technique": ["t1189"]}))
+    writer.commit()
+    searchers = Searchers(engine)
+    assert run(searchers, "actor:apt40").ids == ["a.md"]
+    assert run(searchers, "tags:'a b'").ids == ["a.md"]
+    hits = run(searchers, "watering")
+    assert hits.terms == frozenset({"water"})
+    assert highlight("The watering hole served ScanBox.", hits.terms).startswith("The watering hole served")
+    assert highlight("nothing here", hits.terms) == ""
+    searchers.close()

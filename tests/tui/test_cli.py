@@ -1,0 +1,117 @@
+"""The command line: exit codes, JSON validity, untrusted titles, and the app/extract hand-offs."""
+
+from __future__ import annotations
+
+import json
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+from tui import cli
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("SPYGLASS_INDEX_DIR", "SPYGLASS_DATA_DIR", "SPYGLASS_CONFIG_DIR", "XDG_CACHE_HOME", "XDG_DATA_HOME"):
+        monkeypatch.setenv(name, str(tmp_path / "home" / name.lower()))
+    monkeypatch.delenv("SPYGLASS_POSTS", raising=False)
+
+
+@pytest.fixture
+def posts(tmp_path: Path) -> Path:
+    folder = tmp_path / "posts"
+    folder.mkdir()
+    (folder / "2018-07-11-a.md").write_text(
+        "---\ntitle: \"[bold red]Chinese[/] group \\e[31m\"\ndate: 2018-07-11\ntags: [China]\n"
+        "tourl: https://cyberscoop.com/x\n---\nA watering hole attack with phishing.\n", encoding="utf-8")
+    (folder / "2017-01-02-b.md").write_text(
+        "---\ntitle: Other\ndate: 2017-01-02\n---\nNothing of interest.\n", encoding="utf-8")
+    return folder
+
+
+def test_help_and_usage_errors(posts: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["--help"]) == 0
+    assert cli.main(["search", "--help"]) == 0
+    assert "QUERY" in capsys.readouterr().out
+    assert cli.main(["index", str(tmp_path / "missing")]) == 2
+    assert "no such folder" in capsys.readouterr().err
+    assert cli.main(["index", str(posts / "2018-07-11-a.md")]) == 2
+    assert cli.main(["search", str(posts), "x", "--limit", "0"]) == 2
+    assert cli.main(["search", str(posts), "x", "--limit", "many"]) == 2
+    assert cli.main(["bogus-command-folder"]) == 2
+
+
+def test_index_twice(posts: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["index", str(posts)]) == 0
+    assert "added 2" in capsys.readouterr().out
+    assert cli.main(["index", str(posts)]) == 0
+    assert "nothing changed" in capsys.readouterr().out
+    assert cli.main(["index", str(posts), "--rebuild"]) == 0
+    assert "rebuilt" in capsys.readouterr().out
+
+
+def test_search_json(posts: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["search", str(posts), "watering", "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["total"] == 1
+    hit = payload["hits"][0]
+    assert hit["id"] == "2018-07-11-a.md" and hit["source"] == "cyberscoop.com" and hit["tags"] == ["China"]
+    assert {"score", "highlights", "actors", "victims", "techniques", "date", "url"} <= set(hit)
+    assert cli.main(["search", str(posts), "zebra", "--json"]) == 1
+    assert json.loads(capsys.readouterr().out)["total"] == 0
+    assert cli.main(["search", str(posts), "date:2018-13", "--json"]) == 2
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["error"] and "date" in captured.err
+
+
+def test_search_table_shows_untrusted_titles_literally(posts: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["search", str(posts), "tag:china", "--sort", "date"]) == 0
+    out = capsys.readouterr().out
+    assert "[bold red]Chinese[/]" in out and "\x1b[31m" not in out and "␛" in out
+    for junk in ("title:(", "[/]", '"x', "AND OR"):
+        assert cli.main(["search", str(posts), junk]) in (0, 1)
+    assert cli.main(["search", str(posts), "title:( [/]", "--plain"]) in (0, 1)
+
+
+def test_check(posts: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["check", str(posts)]) == 0
+    (posts / "bad.md").write_text("---\ntitle: [unclosed\n---\nbody\n", encoding="utf-8")
+    assert cli.main(["check", str(posts)]) == 1
+    out = capsys.readouterr().out
+    assert f"{posts / 'bad.md'}:3:1: malformed YAML" in out
+
+
+def test_app_hand_off(posts: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[tuple[Path, Path | None]] = []
+    fake = types.ModuleType("tui.app")
+
+    def run_app(posts_dir: Path, index_dir: Path | None) -> int:
+        calls.append((posts_dir, index_dir))
+        return 0
+
+    fake.run_app = run_app  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "tui.app", fake)
+    assert cli.main([str(posts), "--index-dir", str(tmp_path / "ix")]) == 0
+    monkeypatch.setenv("SPYGLASS_POSTS", str(posts))
+    assert cli.main([]) == 0
+    assert calls == [(posts, tmp_path / "ix"), (posts, None)]
+    assert cli.main([str(tmp_path / "nope")]) == 2
+
+
+def test_app_import_failure_is_one_line(posts: Path, monkeypatch: pytest.MonkeyPatch,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setitem(sys.modules, "tui.app", None)
+    assert cli.main([str(posts)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("spyglass: error:") and "Traceback" not in err
+
+
+def test_extract_hand_off(posts: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = types.ModuleType("tui.extract_view")
+    fake.run_extract = lambda source, as_json: 0 if as_json else 3  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "tui.extract_view", fake)
+    assert cli.main(["extract", str(posts / "2018-07-11-a.md"), "--json"]) == 0
+    assert cli.main(["extract", "-"]) == 3
+    assert cli.main(["extract", str(posts / "missing.md")]) == 1

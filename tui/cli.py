@@ -1,0 +1,351 @@
+"""The ``spyglass`` command: open the app, or index/search/check/extract for scripts.
+
+Thin by design: every sub-command is a few calls on :class:`index.corpus.Corpus`. Errors are
+one line on stderr with an exit code (0 ok, 1 problems found or nothing found, 2 usage error),
+never a traceback. Post text is untrusted: it reaches the terminal only as rich ``Text``
+built from :func:`index.sanitize.one_line`, never as markup.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from index.paths import POSTS_DIR_ENV
+
+PROG = "spyglass"
+COMMANDS = ("index", "search", "check", "extract")
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+PROGRESS_AFTER = 0.5  # seconds before a progress bar is worth drawing
+
+
+class UsageError(Exception):
+    """A bad argument the user can fix; exit code 2."""
+
+
+def default_posts_dir() -> Path:
+    """``$SPYGLASS_POSTS``, else the bundled ``sample_posts/`` beside the packages."""
+    value = os.environ.get(POSTS_DIR_ENV, "").strip()
+    return Path(value).expanduser() if value else Path(__file__).resolve().parents[1] / "sample_posts"
+
+
+def _limit(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
+def _folder(path: Path) -> Path:
+    if not path.exists():
+        raise UsageError(f"no such folder: {path}")
+    if not path.is_dir():
+        raise UsageError(f"not a folder: {path}")
+    return path
+
+
+def _index_dir_option(parser: argparse.ArgumentParser, default: Any) -> None:
+    parser.add_argument(
+        "--index-dir",
+        type=Path,
+        default=default,
+        metavar="DIR",
+        help="where the search index lives (default: $SPYGLASS_INDEX_DIR or the user cache folder)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="A terminal reader for threat-intelligence posts. "
+        "`spyglass [POSTS_DIR]` opens the app (default: $SPYGLASS_POSTS, else the bundled sample_posts/).",
+        epilog="Exit codes: 0 ok, 1 problems found or nothing found, 2 usage error. "
+        "A posts folder named like a sub-command can be given as ./index.",
+    )
+    _index_dir_option(parser, None)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    index = commands.add_parser("index", help="build or update the search index of a folder",
+                                description="Index new and changed posts (by size and modification time).")
+    index.add_argument("posts_dir", type=Path, metavar="DIR", help="the posts folder")
+    index.add_argument("--rebuild", action="store_true", help="throw the index away and build it again")
+
+    search = commands.add_parser(
+        "search", help="search a folder's posts",
+        description="Search posts (the index is brought up to date first). Query language: words, \"phrases\", "
+        "AND/OR/NOT, tag:, actor:, victim:, technique:, malware:, cve:, ioc:, source:, title:, "
+        "date:2018, date:2018-07, date:[2018-01 to 2018-06], is:unread|read|starred|flagged|archived.",
+        epilog="Exit codes: 0 hits found, 1 no hits, 2 usage error or malformed query.",
+    )
+    search.add_argument("posts_dir", type=Path, metavar="DIR", help="the posts folder")
+    search.add_argument("query", metavar="QUERY", help="the query (quote it for the shell)")
+    search.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    search.add_argument("--limit", type=_limit, default=20, metavar="N", help="show at most N hits (default 20)")
+    search.add_argument("--sort", choices=("date", "relevance"), default="relevance", help="order of hits")
+    search.add_argument("--plain", action="store_true", help="treat the query as plain words, no operators")
+
+    check = commands.add_parser("check", help="list posts that cannot be read, and warnings",
+                                description="Report unreadable posts (file:line:col: reason) and warnings.",
+                                epilog="Exit codes: 0 no problems, 1 problems found (or warnings with --strict).")
+    check.add_argument("posts_dir", type=Path, metavar="DIR", help="the posts folder")
+    check.add_argument("--strict", action="store_true", help="warnings count as problems too")
+
+    extract = commands.add_parser("extract", help="list the entities in one post or text",
+                                  description="Find actors, victims, techniques, malware, CVEs and IoCs, with offsets.")
+    extract.add_argument("source", metavar="FILE", help="a post or text file, or - for standard input")
+    extract.add_argument("--json", action="store_true", help="print JSON")
+    for sub in (index, search, check, extract):
+        _index_dir_option(sub, argparse.SUPPRESS)
+    return parser
+
+
+def build_app_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=PROG, description="Open the Spyglass app on a posts folder.")
+    _index_dir_option(parser, None)
+    parser.add_argument("posts_dir", type=Path, nargs="?", metavar="POSTS_DIR", help="the posts folder")
+    return parser
+
+
+def _wants_command(argv: Sequence[str]) -> bool:
+    """Sub-commands and a bare POSTS_DIR share the first position: look at the first word."""
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--index-dir":
+            skip = True
+        elif arg in ("-h", "--help"):
+            return True
+        elif not arg.startswith("-") or arg == "-":
+            return arg in COMMANDS
+    return False
+
+
+def _error(message: str) -> None:
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser() if _wants_command(args_list) else build_app_parser()
+    try:
+        args = parser.parse_args(args_list)
+    except SystemExit as stop:  # argparse prints its own message
+        return stop.code if isinstance(stop.code, int) else EXIT_USAGE
+    handlers: dict[str | None, Callable[[argparse.Namespace], int]] = {
+        None: _run_app, "index": _cmd_index, "search": _cmd_search, "check": _cmd_check, "extract": _cmd_extract,
+    }
+    try:
+        return handlers[getattr(args, "command", None)](args)
+    except UsageError as error:
+        _error(str(error))
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return 130
+    except Exception as error:  # the last resort: one clear line, never a traceback
+        _error(f"{type(error).__name__}: {error}")
+        return EXIT_PROBLEMS
+
+
+def _run_app(args: argparse.Namespace) -> int:
+    posts_dir = _folder(args.posts_dir or default_posts_dir())
+    try:
+        from tui.app import run_app
+    except ImportError as error:
+        _error(f"the app cannot start ({error}); the sub-commands still work: {PROG} --help")
+        return EXIT_PROBLEMS
+    return run_app(posts_dir, args.index_dir)
+
+
+def _open(args: argparse.Namespace) -> Any:
+    from index.corpus import Corpus
+
+    return Corpus.open(_folder(args.posts_dir), args.index_dir)
+
+
+def _stderr_console() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
+def _update(corpus: Any, *, rebuild: bool = False, show_progress: bool = False) -> Any:
+    """Update the index, drawing a progress bar on a terminal once it has taken a moment."""
+    if not (show_progress and sys.stderr.isatty()):
+        return corpus.update(rebuild=rebuild)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    started = time.monotonic()
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                   console=_stderr_console(), transient=True)
+    task: list[Any] = []
+
+    def progress(step: Any) -> None:
+        if not task:
+            if time.monotonic() - started < PROGRESS_AFTER:
+                return
+            bar.start()
+            task.append(bar.add_task(step.stage))
+        bar.update(task[0], description=step.stage, completed=step.done, total=step.total or None)
+
+    try:
+        return corpus.update(rebuild=rebuild, progress=progress)
+    finally:
+        bar.stop()
+
+
+def _cmd_index(args: argparse.Namespace) -> int:
+    corpus = _open(args)
+    report = _update(corpus, rebuild=args.rebuild, show_progress=True)
+    if report.message:
+        _error(report.message)
+    skipped = sum(1 for problem in report.problems if problem.skipped)
+    warned = len(report.problems) - skipped
+    what = "rebuilt" if report.rebuilt else ("nothing changed" if not (report.added or report.changed
+                                                                      or report.removed) else "updated")
+    print(
+        f"{what}: {len(corpus)} posts indexed (added {report.added}, changed {report.changed}, "
+        f"unchanged {report.unchanged}, removed {report.removed}); {skipped} problems, {warned} warnings; "
+        f"{report.seconds:.1f} s" + (" (cancelled)" if report.cancelled else "")
+    )
+    if skipped:
+        print(f"run `{PROG} check {args.posts_dir}` to list the problems")
+    return EXIT_PROBLEMS if report.read_only else EXIT_OK
+
+
+def _open_state(query: str) -> Any:
+    """The triage state for is: filters and hiding archived posts; searching works without it."""
+    try:
+        from index.state import TriageState
+
+        return TriageState()
+    except Exception as error:
+        if "is:" in query:
+            _error(f"triage state unavailable, is: filters match nothing ({error})")
+        return None
+
+
+def _hit(corpus_row: Any, result: Any) -> dict[str, Any]:
+    row = corpus_row
+    return {
+        "id": row.post_id,
+        "title": row.title,
+        "date": row.date.isoformat() if row.date else None,
+        "url": row.url,
+        "source": row.source,
+        "tags": list(row.tags),
+        "score": result.scores.get(row.post_id),
+        "highlights": [result.highlights[row.post_id]] if row.post_id in result.highlights else [],
+        "actors": list(row.actors),
+        "victims": list(row.victims),
+        "techniques": list(row.techniques),
+    }
+
+
+def _cmd_search(args: argparse.Namespace) -> int:
+    corpus = _open(args)
+    report = corpus.update()
+    if report.message:
+        _error(report.message)
+    state = _open_state(args.query)
+    try:
+        result = corpus.search(args.query, sort=args.sort, limit=args.limit, plain=args.plain, state=state)
+    finally:
+        if state is not None:
+            state.close()
+    rows = corpus.rows(result.ids)
+    if args.json:
+        payload = {
+            "query": result.query, "total": result.total, "shown": len(rows), "partial": result.partial,
+            "error": result.error, "elapsed": round(result.elapsed, 4), "hits": [_hit(row, result) for row in rows],
+        }
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+    elif result.error is None:
+        _print_table(rows, result)
+    if result.error is not None:
+        _error(result.error)
+        return EXIT_USAGE
+    return EXIT_OK if result.total else EXIT_PROBLEMS
+
+
+def _print_table(rows: Sequence[Any], result: Any) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from index.sanitize import one_line
+
+    table = Table(show_lines=False, expand=False, highlight=False)
+    table.add_column("date", no_wrap=True)
+    table.add_column("title")
+    table.add_column("source", no_wrap=True)
+    table.add_column("tags")
+    for row in rows:
+        title = Text(one_line(row.title, 200), style="bold")
+        if fragment := result.highlights.get(row.post_id):
+            title.append("\n")
+            title.append(Text(one_line(fragment, 160), style="dim"))
+        table.add_row(
+            Text(row.date.strftime("%Y-%m-%d") if row.date else ""),
+            title,
+            Text(one_line(row.source, 60)),
+            Text(one_line(", ".join(row.tags), 120)),
+        )
+    console = Console(highlight=False)
+    if rows:
+        console.print(table)
+    summary = f"{len(rows)} of {result.total} hits" + (" (partial: the search was cut short)" if result.partial else "")
+    console.print(Text(summary + f" in {result.elapsed * 1000:.0f} ms", style="dim"))
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    corpus = _open(args)
+    report = corpus.update()
+    if report.message:
+        _error(report.message)
+    skipped = [problem for problem in report.problems if problem.skipped]
+    warnings = [problem for problem in report.problems if not problem.skipped]
+    base = Path(args.posts_dir)
+    for problem in skipped:
+        print(_where(base, problem) + f": {problem.reason}")
+    for problem in warnings:
+        print(_where(base, problem) + f": warning: {problem.reason}")
+    print(f"{len(corpus)} posts, {len(skipped)} problems, {len(warnings)} warnings", file=sys.stderr)
+    failed = bool(skipped) or (args.strict and bool(warnings))
+    return EXIT_PROBLEMS if failed else EXIT_OK
+
+
+def _where(base: Path, problem: Any) -> str:
+    from index.sanitize import one_line
+
+    where = one_line(str(base / problem.post_id), 400)
+    if problem.line is not None:
+        where += f":{problem.line}" + (f":{problem.column}" if problem.column is not None else "")
+    return where
+
+
+def _cmd_extract(args: argparse.Namespace) -> int:
+    if args.source != "-" and not Path(args.source).is_file():
+        _error(f"no such file: {args.source}")
+        return EXIT_PROBLEMS
+    try:  # imported by name: the view is optional for every other command
+        run_extract = importlib.import_module("tui.extract_view").run_extract
+    except (ImportError, AttributeError) as error:
+        _error(f"extraction view unavailable ({error})")
+        return EXIT_PROBLEMS
+    return int(run_extract(args.source, args.json))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
