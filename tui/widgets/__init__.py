@@ -1,0 +1,1 @@
+"""Widgets, one per file: post list, sidebar, search bar, article view."""

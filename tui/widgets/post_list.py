@@ -1,0 +1,370 @@
+"""A virtual list of posts on Textual's Line API.
+
+The list holds only post ids. Row metadata is fetched in blocks for the rows that scroll
+into view, so a 100k-post result paints as fast as a ten-post one. Every visible string
+comes from ``one_line`` (sanitised, single line) and enters the screen as a Rich ``Text``,
+never as markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.cache import LRUCache
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from index.corpus import PostRow
+from index.sanitize import one_line
+
+BLOCK = 128
+"""Rows fetched from the catalog at a time."""
+
+SOURCE_WIDTH = 18
+DATE_WIDTH = 10
+
+
+def source_width(width: int) -> int:
+    """Cells for the source column: none on a narrow list, so the title keeps its room."""
+    if width >= 90:
+        return SOURCE_WIDTH
+    return 12 if width >= 60 else 0
+
+
+@dataclass(frozen=True, slots=True)
+class Marks:
+    """The triage marks shown at the start of a row."""
+
+    read: bool = True
+    starred: bool = False
+    flagged: bool = False
+    archived: bool = False
+
+
+RowsFetcher = Callable[[Sequence[str]], list[PostRow]]
+MarksFetcher = Callable[[Sequence[str]], Mapping[str, Marks]]
+
+
+def _no_rows(ids: Sequence[str]) -> list[PostRow]:
+    return []
+
+
+def _no_marks(ids: Sequence[str]) -> Mapping[str, Marks]:
+    return {}
+
+
+class PostList(ScrollView, can_focus=True, inherit_bindings=False):
+    """Posts, one per line, with a cursor. Posts ``Highlighted`` and ``Selected`` messages up."""
+
+    # Triage keys live here, on the list, so they never fire while the search box has focus.
+    # Their actions run on the screen, which owns the triage state.
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j,down", "cursor_down", "Down", show=False, id="list.down"),
+        Binding("k,up", "cursor_up", "Up", show=False, id="list.up"),
+        Binding("pagedown", "page_down", "Page down", show=False, id="list.page_down"),
+        Binding("pageup", "page_up", "Page up", show=False, id="list.page_up"),
+        Binding("home,g", "first", "First post", show=False, id="list.first"),
+        Binding("end,G", "last", "Last post", show=False, id="list.last"),
+        Binding("enter", "select", "Open", show=False, id="list.open"),
+        Binding("r", "screen.toggle_read", "Read", id="triage.read"),
+        Binding("s", "screen.toggle_star", "Star", id="triage.star"),
+        Binding("f", "screen.toggle_flag", "Flag", id="triage.flag"),
+        Binding("a", "screen.toggle_archive", "Archive", id="triage.archive"),
+        Binding("t", "screen.add_tag", "Tag", show=False, id="triage.tag"),
+        Binding("N", "screen.edit_note", "Note", show=False, id="triage.note"),
+        Binding("n", "screen.next_unread", "Next unread", show=False, id="triage.next_unread"),
+        Binding("p", "screen.previous_unread", "Previous unread", show=False, id="triage.previous_unread"),
+        Binding("o", "screen.open_url", "Open URL", id="triage.open_url"),
+        Binding("y", "screen.copy_url", "Copy URL", show=False, id="triage.copy_url"),
+        Binding("R", "screen.mark_all_read", "Mark all results read", show=False, id="triage.all_read"),
+        Binding("A", "screen.archive_all", "Archive all results", show=False, id="triage.all_archive"),
+        Binding("S", "screen.toggle_sort", "Sort date/relevance", show=False, id="list.sort"),
+        Binding("c,x", "screen.clear_filters", "Clear filters", show=False, id="list.clear_filters"),
+        Binding("b", "screen.toggle_sidebar", "Sidebar", show=False, id="list.sidebar"),
+    ]
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "post-list--cursor",
+        "post-list--unread",
+        "post-list--date",
+        "post-list--source",
+        "post-list--mark",
+        "post-list--empty",
+    }
+
+    DEFAULT_CSS = """
+    PostList {
+        overflow-x: hidden;
+        overflow-y: auto;
+        scrollbar-size-vertical: 1;
+    }
+    PostList > .post-list--cursor { background: $block-cursor-blurred-background; }
+    PostList:focus > .post-list--cursor {
+        background: $block-cursor-background;
+        color: $block-cursor-foreground;
+    }
+    PostList > .post-list--unread { text-style: bold; }
+    PostList > .post-list--date { color: $text-muted; }
+    PostList > .post-list--source { color: $text-muted; }
+    PostList > .post-list--mark { color: $accent; }
+    PostList > .post-list--empty { color: $text-muted; text-style: italic; }
+    """
+
+    cursor: reactive[int] = reactive(0, always_update=True, init=False)
+    """Index of the highlighted row in :attr:`ids`."""
+
+    @dataclass
+    class Highlighted(Message):
+        """The cursor moved to a post (or to nothing: ``post_id`` is ``None``)."""
+
+        post_list: PostList
+        post_id: str | None
+
+        @property
+        def control(self) -> PostList:
+            return self.post_list
+
+    @dataclass
+    class Selected(Message):
+        """The user opened a post (enter or click on the highlighted row)."""
+
+        post_list: PostList
+        post_id: str
+
+        @property
+        def control(self) -> PostList:
+            return self.post_list
+
+    def __init__(
+        self,
+        rows: RowsFetcher = _no_rows,
+        marks: MarksFetcher = _no_marks,
+        *,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._fetch_rows = rows
+        self._fetch_marks = marks
+        self._ids: list[str] = []
+        self._rows: LRUCache[str, PostRow | None] = LRUCache(4 * BLOCK)
+        self._marks: LRUCache[str, Marks] = LRUCache(4 * BLOCK)
+        self._lines: LRUCache[tuple[str, int, bool], Strip] = LRUCache(1024)
+        self.empty_message = "No posts."
+
+    # ----------------------------------------------------------------- data in
+    @property
+    def ids(self) -> Sequence[str]:
+        """The post ids shown, in order."""
+        return self._ids
+
+    @property
+    def current(self) -> str | None:
+        """The id under the cursor."""
+        return self._ids[self.cursor] if 0 <= self.cursor < len(self._ids) else None
+
+    def set_ids(self, ids: Sequence[str], *, keep: str | None = None, empty_message: str | None = None) -> None:
+        """Show ``ids``; the cursor stays on ``keep`` when it is still listed, else goes to the top."""
+        self._ids = list(ids)
+        if empty_message is not None:
+            self.empty_message = empty_message
+        self._lines.clear()
+        self.virtual_size = Size(0, len(self._ids))
+        index = 0
+        if keep is not None:
+            try:
+                index = self._ids.index(keep)
+            except ValueError:
+                index = 0
+        if index == 0:
+            self.scroll_to(y=0, animate=False, immediate=True)
+        self.cursor = index
+        self._scroll_cursor_visible()
+        self.refresh()
+
+    def remove_ids(self, remove: set[str]) -> None:
+        """Drop ``remove`` from the list, keeping the cursor at the same position."""
+        if not remove:
+            return
+        position = self.cursor
+        before = sum(1 for post_id in self._ids[:position] if post_id in remove)
+        self._ids = [post_id for post_id in self._ids if post_id not in remove]
+        self._lines.clear()
+        self.virtual_size = Size(0, len(self._ids))
+        self.cursor = max(0, min(position - before, len(self._ids) - 1))
+        self.refresh()
+
+    def refresh_marks(self, ids: Sequence[str] | None = None) -> None:
+        """Forget cached marks (all, or for ``ids``) after a triage write, and repaint."""
+        if ids is None:
+            self._marks.clear()
+            self._lines.clear()
+        else:
+            for post_id in ids:
+                self._marks.discard(post_id)
+            self._lines.clear()
+        self.refresh()
+
+    def refresh_rows(self) -> None:
+        """Forget cached row metadata (after re-indexing) and repaint."""
+        self._rows.clear()
+        self._lines.clear()
+        self.refresh()
+
+    def row(self, post_id: str) -> PostRow | None:
+        """The catalog row of ``post_id`` (fetched if needed)."""
+        if post_id not in self._rows:
+            for fetched in self._fetch_rows([post_id]):
+                self._rows[fetched.post_id] = fetched
+        return self._rows.get(post_id)
+
+    # ----------------------------------------------------------------- cursor
+    def watch_cursor(self, cursor: int) -> None:
+        self._lines.clear()
+        self._scroll_cursor_visible()
+        self.refresh()
+        self.post_message(self.Highlighted(self, self.current))
+
+    def validate_cursor(self, cursor: int) -> int:
+        return max(0, min(cursor, len(self._ids) - 1)) if self._ids else 0
+
+    def _scroll_cursor_visible(self) -> None:
+        height = self.scrollable_content_region.height
+        if height <= 0:
+            return
+        top = round(self.scroll_y)
+        if self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=False, immediate=True)
+        elif self.cursor >= top + height:
+            self.scroll_to(y=self.cursor - height + 1, animate=False, immediate=True)
+
+    def move_to(self, post_id: str) -> bool:
+        """Put the cursor on ``post_id``; False if it is not listed."""
+        try:
+            self.cursor = self._ids.index(post_id)
+        except ValueError:
+            return False
+        return True
+
+    def action_cursor_down(self) -> None:
+        self.cursor += 1
+
+    def action_cursor_up(self) -> None:
+        self.cursor -= 1
+
+    def action_page_down(self) -> None:
+        self.cursor += max(1, self.scrollable_content_region.height - 1)
+
+    def action_page_up(self) -> None:
+        self.cursor -= max(1, self.scrollable_content_region.height - 1)
+
+    def action_first(self) -> None:
+        self.cursor = 0
+
+    def action_last(self) -> None:
+        self.cursor = len(self._ids) - 1
+
+    def action_select(self) -> None:
+        if (post_id := self.current) is not None:
+            self.post_message(self.Selected(self, post_id))
+
+    async def _on_click(self, event: events.Click) -> None:
+        index = round(self.scroll_y) + event.y
+        if 0 <= index < len(self._ids):
+            again = index == self.cursor
+            self.cursor = index
+            if again or event.chain > 1:
+                self.post_message(self.Selected(self, self._ids[index]))
+
+    # ----------------------------------------------------------------- painting
+    def _ensure_rows(self, index: int) -> None:
+        start = index - index % BLOCK
+        block = [post_id for post_id in self._ids[start : start + BLOCK] if post_id not in self._rows]
+        if not block:
+            return
+        found = {row.post_id: row for row in self._fetch_rows(block)}
+        for post_id in block:
+            self._rows[post_id] = found.get(post_id)
+
+    def _marks_of(self, post_id: str, index: int) -> Marks:
+        marks = self._marks.get(post_id)
+        if marks is None:
+            start = index - index % BLOCK
+            block = [p for p in self._ids[start : start + BLOCK] if p not in self._marks]
+            fetched = self._fetch_marks(block)
+            for other in block:
+                self._marks[other] = fetched.get(other, Marks())
+            marks = self._marks.get(post_id, Marks())
+        return marks
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        index = round(self.scroll_y) + y
+        base = self.rich_style
+        if not self._ids:
+            if y == 0:
+                text = Text(" " + one_line(self.empty_message, 500))
+                text.stylize(self.get_component_rich_style("post-list--empty", partial=True))
+                return self._strip(text, width, base, None)
+            return Strip.blank(width, base)
+        if index >= len(self._ids):
+            return Strip.blank(width, base)
+        post_id = self._ids[index]
+        is_cursor = index == self.cursor
+        key = (post_id, width, is_cursor)
+        cached = self._lines.get(key)
+        if cached is not None:
+            return cached.apply_offsets(0, index)
+        self._ensure_rows(index)
+        text = self._line_text(post_id, self._rows.get(post_id), self._marks_of(post_id, index), width)
+        cursor = self.get_component_rich_style("post-list--cursor", partial=True) if is_cursor else None
+        strip = self._strip(text, width, base, cursor)
+        self._lines[key] = strip
+        return strip.apply_offsets(0, index)
+
+    def _strip(self, text: Text, width: int, base: Style, over: Style | None) -> Strip:
+        text.truncate(width, overflow="ellipsis", pad=True)
+        segments = Segment.apply_style(text.render(self.app.console), base, over)
+        return Strip(segments).crop_extend(0, width, base + over if over else base)
+
+    def _line_text(self, post_id: str, row: PostRow | None, marks: Marks, width: int) -> Text:
+        mark_style = self.get_component_rich_style("post-list--mark", partial=True)
+        muted = self.get_component_rich_style("post-list--date", partial=True)
+        source_style = self.get_component_rich_style("post-list--source", partial=True)
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(" ")
+        text.append("●" if not marks.read else " ", mark_style)
+        text.append("★" if marks.starred else " ", mark_style)
+        text.append("⚑" if marks.flagged else " ", mark_style)
+        text.append("▣" if marks.archived else " ", mark_style)
+        if row is None:
+            text.append(one_line(post_id, 200))
+            return text
+        date = row.date.strftime("%Y-%m-%d") if row.date else ""
+        text.append(f"{date:<{DATE_WIDTH}}", muted)
+        text.append(" ")
+        source_cells = source_width(width)
+        title_width = max(8, width - text.cell_len - (source_cells + 2 if source_cells else 0))
+        title = Text(one_line(row.title, 300), no_wrap=True, overflow="ellipsis")
+        if not marks.read:
+            title.stylize(self.get_component_rich_style("post-list--unread", partial=True))
+        title.truncate(title_width, overflow="ellipsis", pad=True)
+        text.append_text(title)
+        if source_cells:
+            source = Text(one_line(row.source, 200), source_style, no_wrap=True, overflow="ellipsis")
+            source.truncate(source_cells, overflow="ellipsis")
+            source.align("right", source_cells)
+            text.append("  ")
+            text.append_text(source)
+        return text

@@ -1,0 +1,129 @@
+"""Facet sidebar: tags, actors, victims and techniques with counts; picking one filters the list.
+
+Facet labels come from posts (untrusted): each prompt is a ``Content`` built from ``one_line``
+output, so brackets show literally and controls show as placeholders.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.table import Table
+from rich.text import Text
+from textual import on
+from textual.binding import Binding, BindingType
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
+
+from index.sanitize import one_line
+
+SECTIONS: tuple[tuple[str, str], ...] = (
+    ("tag", "Tags"),
+    ("actor", "Actors"),
+    ("victim", "Victims"),
+    ("technique", "Techniques"),
+)
+"""Facet keys of ``SearchResult.facets`` and their headings, in display order."""
+
+TOP = 50
+"""Entries shown per section; the rest are reachable through the query language."""
+
+Facets = Mapping[str, Sequence[tuple[str, int]]]
+Filter = tuple[str, str]
+
+
+def _entry(value: str, count: int | None, ticked: bool) -> Table:
+    """One facet row: marker, name (cut with an ellipsis), count flush right at any width."""
+    grid = Table.grid(expand=True)
+    grid.add_column(width=2, no_wrap=True)
+    grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
+    grid.add_column(justify="right", no_wrap=True)
+    grid.add_row(
+        Text("✓ " if ticked else "▸ ", "bold" if ticked else "dim"),
+        Text(one_line(value, 200), "bold" if ticked else ""),
+        Text(f" {count:,}" if count is not None else "", "dim"),
+    )
+    return grid
+
+
+class Sidebar(OptionList):
+    """Facets with counts. Posts ``FilterToggled`` when an entry is picked."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("c,x", "screen.clear_filters", "Clear filters", show=False, id="sidebar.clear_filters"),
+    ]
+
+    @dataclass
+    class FilterToggled(Message):
+        """The user picked a facet entry: add it as a filter, or drop it if already active."""
+
+        kind: str
+        value: str
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self._entries: dict[str, Filter] = {}
+        self._facets: dict[str, list[tuple[str, int]]] = {}
+        self._active: tuple[Filter, ...] = ()
+        self._labels: dict[str, str] = {}
+
+    def show_facets(
+        self, facets: Facets, active: Iterable[Filter] = (), labels: Mapping[str, str] | None = None
+    ) -> None:
+        """Replace the entries; active filters are listed first in their section, ticked.
+
+        ``labels`` gives a readable name for a value (``T1486`` → ``T1486 Data Encrypted for Impact``);
+        the filter still uses the value itself.
+        """
+        self._facets = {kind: list(facets.get(kind, ()))[:TOP] for kind, _ in SECTIONS}
+        self._active = tuple(active)
+        self._labels = dict(labels or {})
+        self._rebuild()
+
+    def _rebuild(self) -> None:
+        previous = self.highlighted_filter
+        options: list[Option] = []
+        self._entries.clear()
+        for kind, heading in SECTIONS:
+            entries = self._facets.get(kind, [])
+            active_here = [value for active_kind, value in self._active if active_kind == kind]
+            active_keys = {value.casefold() for value in active_here}
+            listed = {value.casefold() for value, _ in entries}
+            rows: list[tuple[str, int | None]] = [
+                (value, None) for value in active_here if value.casefold() not in listed
+            ]
+            rows += [(value, count) for value, count in entries]
+            title = Content.assemble((heading, "bold"), "  ", (f"({len(entries)})", "dim"))
+            options.append(Option(title, id=f"{kind}:head", disabled=True))
+            if not rows:
+                options.append(Option(Content.styled("  —", "dim"), id=f"{kind}:none", disabled=True))
+            for number, (value, count) in enumerate(rows):
+                option_id = f"{kind}:{number}"
+                self._entries[option_id] = (kind, value)
+                label = self._labels.get(value, value)
+                options.append(Option(_entry(label, count, value.casefold() in active_keys), id=option_id))
+        self.set_options(options)
+        if previous is not None:
+            for option_id, entry in self._entries.items():
+                if entry == previous:
+                    self.highlighted = self.get_option_index(option_id)
+                    break
+
+    @property
+    def highlighted_filter(self) -> Filter | None:
+        """The facet entry under the cursor."""
+        if self.highlighted is None or not self.option_count:
+            return None
+        option = self.get_option_at_index(self.highlighted)
+        return self._entries.get(option.id or "")
+
+    @on(OptionList.OptionSelected)
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        entry = self._entries.get(event.option.id or "")
+        if entry is not None:
+            self.post_message(self.FilterToggled(*entry))
