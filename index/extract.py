@@ -1,15 +1,47 @@
-"""Entity extraction: text → mentions with offsets. (Scaffold: being replaced by the full extractor.)"""
+"""Entity extraction: text → mentions (actors, victims, techniques, malware, CVEs, IoCs) with offsets.
+
+One Aho-Corasick pass over a normalised copy of the text (lower case, punctuation as spaces, same
+length, so offsets carry over) finds every dictionary name, cue word and head noun on word
+boundaries; a few regexes without nested repetition add naming schemes (APT + number,
+"<Word> Panda"), CVEs, ATT&CK IDs and IoCs; local context decides roles. Pure after the knowledge is
+loaded, and linear in the length of the text (see tests/index/test_extract.py).
+"""
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Literal
 
+from index.knowledge import Knowledge, get_knowledge
+from index.knowledge.iocs import find_iocs
+from index.knowledge.model import CASE_ANY, CASE_EXACT, Entry, normalise
+from index.knowledge.prose import Prose
+from index.knowledge.spans import PRIORITY, Hit, select
+from index.knowledge.techniques import action_hits, exploitation_hits, refined
+from index.knowledge.victims import victim_hits
+
 Kind = Literal["ACTOR", "VICTIM", "TECHNIQUE", "MALWARE", "VULN", "IOC"]
 INDEX_FIELDS = ("actor", "victim", "technique", "malware", "vuln", "ioc")
 
-_CVE = re.compile(r"\bCVE-\d{4}-\d{4,7}\b", re.IGNORECASE)
+# Patterns start with literals (no leading \b) so the regex engine can skip ahead fast; the word
+# boundary before a match is checked in Python.
+_CVE = re.compile(r"(?:CVE|cve|Cve)[-‐–]\d{4}[-‐–]\d{4,7}\b")
+_TECHNIQUE_ID = re.compile(r"T1\d{3}(?:\.\d{3})?\b")
+_ACTOR_SCHEME = re.compile(
+    r"(?:APT ?-?\d{1,3}|FIN\d{1,3}|UNC\d{2,5}|TA\d{3,4}|DEV-\d{4}|Storm-\d{4}|TEMP\.[A-Z][a-z]{2,})\b"
+)
+_ANIMAL = re.compile(
+    r" (?:Panda|Bear|Kitten|Chollima|Spider|Typhoon|Blizzard|Sandstorm|Sleet|Tempest|Jackal|Libra|Tiger)\b"
+)
+_CAPITALISED = re.compile(r"[A-Z][a-z]{2,}")
+_SCHEME_STOP = frozenset({"The", "This", "That", "Its", "Their", "Teddy", "Giant", "Paper", "Tamil", "Celtic", "Big"})
+_NAMES = frozenset({"ACTOR", "SOURCE", "MALWARE", "COUNTRY"})
+_ROLES = {"ORG": "organisation", "COUNTRY": "country", "SECTOR": "sector"}
+
+# ``Hit(*fields)`` without the Python-level ``__new__`` of a named tuple: the hot path builds thousands.
+_new_hit = functools.partial(tuple.__new__, Hit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,17 +58,168 @@ class Mention:
 
 
 def extract(text: str) -> list[Mention]:
-    """All mentions in ``text``, sorted by start."""
+    """All mentions in ``text``, sorted by (start, end, kind); no two of one kind overlap."""
+    if not text or not text.strip():
+        return []
+    knowledge = get_knowledge()
+    norm = normalise(text)
+    hits, cues = _dictionary_hits(text, norm, knowledge)
+    prose = Prose(text, norm, knowledge, cues)
+    mentions: list[Mention] = [*_cves(text), *_iocs(text, knowledge)]
+    blocked = [(m.start, m.end) for m in mentions]
+
+    names = select(hits.get("NAME", []) + _scheme_actors(text, knowledge), blocked)
+    for hit in names:
+        if hit.entry.kind == "ACTOR":
+            country = knowledge.actor_country(hit.entry.canonical) or ""
+            mentions.append(_mention("ACTOR", text, hit, role=country))
+        elif hit.entry.kind == "MALWARE":
+            mentions.append(_mention("MALWARE", text, hit))
+    actors = [(h.start, h.end) for h in names if h.entry.kind in ("ACTOR", "SOURCE")]
+
+    techniques = hits.get("TECHNIQUE", []) + _technique_ids(text, knowledge)
+    techniques += exploitation_hits(hits.get("EXPLOIT", []), prose, knowledge)
+    techniques += action_hits(hits.get("ACTION", []), prose, knowledge)
+    for hit in select(techniques, blocked + actors):
+        attack_id = refined(hit.entry.ref, hit.start, prose, knowledge)
+        name = knowledge.technique_name(attack_id)
+        mentions.append(Mention("TECHNIQUE", hit.start, hit.end, text[hit.start : hit.end], name, attack_id))
+
+    names_blocked = [(h.start, h.end) for h in names if h.entry.kind in ("ACTOR", "MALWARE")]
+    for hit in victim_hits(prose, hits, names, blocked + names_blocked):
+        entry = hit.entry
+        surface = text[hit.start : hit.end]
+        mentions.append(Mention("VICTIM", hit.start, hit.end, surface, entry.canonical, entry.ref, _ROLES[entry.kind]))
+    return sorted(mentions, key=lambda m: (m.start, m.end, m.kind))
+
+
+def _mention(kind: Kind, text: str, hit: Hit, role: str = "") -> Mention:
+    entry = hit.entry
+    return Mention(kind, hit.start, hit.end, text[hit.start : hit.end], entry.canonical, entry.ref, role)
+
+
+def _dictionary_hits(text: str, norm: str, knowledge: Knowledge) -> tuple[dict[str, list[Hit]], list[int]]:
+    """Every dictionary key on word boundaries whose surface passes its case rule, grouped by kind
+    (names under "NAME", one meaning per span), and the start of every targeting cue."""
+    found: dict[str, list[Hit]] = {"NAME": []}
+    named = found["NAME"]
+    cues: list[int] = []
+    add_cue = cues.append
+    key_entries = knowledge.key_entries
+    for last, index in knowledge.automaton.iter(f" {norm} "):
+        length, right_pad, group, fast = key_entries[index]
+        start = last - length + 1
+        if not group:  # a targeting cue: only its position matters
+            add_cue(start)
+            continue
+        end = last - 1 if right_pad else last
+        if start > 1 and text[start - 1] == "-" and text[start - 2].isalnum():
+            continue  # "phishing" inside "spear-phishing" is not a match of its own
+        if fast:  # one meaning, any case, not a name: no checks needed
+            hit = _new_hit((start, end, group[0]))
+            if fast in found:
+                found[fast].append(hit)
+            else:
+                found[fast] = [hit]
+            continue
+        surface = text[start:end]
+        names: list[Hit] = []
+        for entry in group:
+            stop = end
+            case = entry.case
+            if case == CASE_EXACT:
+                if surface not in entry.forms:
+                    continue
+                if text[end : end + 1] == "." and surface + "." in entry.forms:
+                    stop = end + 1
+            elif case and surface[0].isalpha() and not surface[0].isupper():
+                continue
+            if entry.kind in _NAMES:
+                names.append(Hit(start, stop, entry))
+            elif entry.kind in found:
+                found[entry.kind].append(Hit(start, stop, entry))
+            else:
+                found[entry.kind] = [Hit(start, stop, entry)]
+        if names:
+            plain = len(names) == 1 and names[0].entry.kind not in ("ACTOR", "MALWARE")
+            named.append(names[0] if plain else _meaning(names, norm, knowledge))
+    return found, cues
+
+
+def _meaning(options: list[Hit], norm: str, knowledge: Knowledge) -> Hit:
+    """One meaning per span: "Conti ransomware" is malware, "the Conti gang" an actor."""
+    best = min(options, key=lambda h: PRIORITY[h.entry.kind])
+    following = norm[best.end : best.end + 24].split(None, 1)
+    word = following[0] if following else ""
+    cues = knowledge.cues
+    if best.entry.kind == "MALWARE" and (word in cues.get("group_nouns", ()) or word in cues.get("agent_verbs", ())):
+        canonical = knowledge.canonical_actor(best.entry.canonical) or best.entry.canonical
+        return Hit(best.start, best.end, Entry("ACTOR", canonical, knowledge.actor_ref(canonical), CASE_ANY))
+    if best.entry.kind != "ACTOR" or word not in knowledge.cues.get("malware_nouns", frozenset()):
+        return best
+    for hit in options:
+        if hit.entry.kind == "MALWARE":
+            return hit
+    return Hit(best.start, best.end, Entry("MALWARE", best.entry.canonical, "", CASE_ANY))
+
+
+def _word_start(text: str, position: int) -> bool:
+    return position == 0 or not (text[position - 1].isalnum() or text[position - 1] in "_-.")
+
+
+def _scheme_actors(text: str, knowledge: Knowledge) -> list[Hit]:
+    """Actors named by a naming scheme even when the galaxy lacks them (APT 99, UNC1234, Foo Panda)."""
+    spans: list[tuple[int, int]] = [
+        (m.start(), m.end()) for m in _ACTOR_SCHEME.finditer(text) if _word_start(text, m.start())
+    ]
+    for match in _ANIMAL.finditer(text):
+        head = text[max(0, match.start() - 30) : match.start()].rsplit(" ", 1)[-1]
+        start = match.start() - len(head)
+        if _CAPITALISED.fullmatch(head) and head not in _SCHEME_STOP and _word_start(text, start):
+            spans.append((start, match.end()))
+    hits: list[Hit] = []
+    for start, end in spans:
+        surface = text[start:end]
+        compact = re.sub(r"^APT[ -]+", "APT", surface)
+        canonical = knowledge.canonical_actor(surface) or knowledge.canonical_actor(compact) or compact
+        hits.append(Hit(start, end, Entry("ACTOR", canonical, knowledge.actor_ref(canonical), 0)))
+    return hits
+
+
+def _cves(text: str) -> list[Mention]:
+    found: list[Mention] = []
+    if "CVE" not in text and "cve" not in text and "Cve" not in text:
+        return found
+    for match in _CVE.finditer(text):
+        if _word_start(text, match.start()):
+            value = re.sub(r"[‐–]", "-", match.group().upper())
+            found.append(Mention("VULN", match.start(), match.end(), match.group(), value, value))
+    return found
+
+
+def _iocs(text: str, knowledge: Knowledge) -> list[Mention]:
+    return [Mention("IOC", s, e, text[s:e], value, kind) for s, e, value, kind in find_iocs(text, knowledge.ioc)]
+
+
+def _technique_ids(text: str, knowledge: Knowledge) -> list[Hit]:
+    if "T1" not in text:
+        return []
     return [
-        Mention("VULN", m.start(), m.end(), m.group(), m.group().upper(), m.group().upper())
-        for m in _CVE.finditer(text)
+        Hit(m.start(), m.end(), Entry("TECHNIQUE", knowledge.technique_name(m.group()), m.group(), CASE_EXACT))
+        for m in _TECHNIQUE_ID.finditer(text)
+        if m.group() in knowledge.techniques and _word_start(text, m.start())
     ]
 
 
 def index_terms(mentions: list[Mention]) -> dict[str, list[str]]:
-    """Lower-case index terms per entity field."""
-    terms: dict[str, list[str]] = {name: [] for name in INDEX_FIELDS}
+    """Lower-case index terms per entity field; techniques carry every parent ID."""
+    terms: dict[str, set[str]] = {name: set() for name in INDEX_FIELDS}
     for mention in mentions:
-        if mention.kind == "VULN":
-            terms["vuln"].append(mention.canonical.lower())
-    return {name: sorted(set(values)) for name, values in terms.items()}
+        if mention.kind == "TECHNIQUE":
+            ident = (mention.ref or mention.canonical).lower()
+            terms["technique"].add(ident)
+            if "." in ident:
+                terms["technique"].add(ident.split(".", 1)[0])
+        else:
+            terms[mention.kind.lower()].add(mention.canonical.lower())
+    return {name: sorted(values) for name, values in terms.items()}

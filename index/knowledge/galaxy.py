@@ -1,0 +1,149 @@
+"""Readers over the MISP galaxy clusters shipped by ``pymispgalaxies`` (offline JSON files)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from index.knowledge.model import Actor, key_of
+
+_SUFFIX_ID = re.compile(r"\s+-\s+([TGS]\d{4}(?:\.\d{3})?)$")
+_DEPRECATED = ("This object is deprecated", "**This technique has been deprecated")
+_WORD = re.compile(r"\b[a-z][a-z-]{2,}\b")
+
+
+def clusters_dir() -> Path:
+    """The folder of galaxy cluster JSON files inside the installed package (found without importing it:
+    the package pulls in jsonschema, which costs more than loading our cached knowledge)."""
+    spec = importlib.util.find_spec("pymispgalaxies")
+    if spec is None or spec.origin is None:
+        raise ModuleNotFoundError("pymispgalaxies is not installed")
+    return Path(spec.origin).parent / "data" / "misp-galaxy" / "clusters"
+
+
+def galaxy_version() -> str:
+    """The installed pymispgalaxies version (part of the knowledge cache key)."""
+    try:
+        return metadata.version("pymispgalaxies")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+@cache
+def _values(name: str) -> list[dict[str, Any]]:
+    with (clusters_dir() / f"{name}.json").open(encoding="utf-8") as handle:
+        values: list[dict[str, Any]] = json.load(handle)["values"]
+    return values
+
+
+def _split_id(value: str) -> tuple[str, str]:
+    """``"Phishing - T1566"`` → ``("Phishing", "T1566")``."""
+    match = _SUFFIX_ID.search(value)
+    if match is None:
+        return value.strip(), ""
+    return value[: match.start()].strip(), match.group(1)
+
+
+def _synonyms(value: dict[str, Any]) -> list[str]:
+    meta = value.get("meta") or {}
+    return [str(item).strip() for item in meta.get("synonyms") or [] if str(item).strip()]
+
+
+@dataclass(frozen=True, slots=True)
+class Technique:
+    """One ATT&CK technique or sub-technique."""
+
+    attack_id: str
+    name: str
+    tactics: frozenset[str]
+
+
+def countries() -> dict[str, tuple[str, str]]:
+    """ISO code → (display name, top-level domain without the dot)."""
+    table: dict[str, tuple[str, str]] = {}
+    for value in _values("country"):
+        meta = value.get("meta") or {}
+        iso = str(meta.get("ISO", "")).upper()
+        name = str(value.get("description") or value.get("value", "")).strip()
+        if iso and name:
+            table[iso] = (name, str(meta.get("tld", "")).lstrip(".").lower())
+    return table
+
+
+def sectors() -> list[str]:
+    """MISP sector names."""
+    return [str(value["value"]) for value in _values("sector")]
+
+
+def techniques() -> list[Technique]:
+    """Current enterprise ATT&CK techniques; deprecated ones and pure mobile/PRE entries skipped."""
+    found: list[Technique] = []
+    for value in _values("mitre-attack-pattern"):
+        if str(value.get("description", "")).startswith(_DEPRECATED) or value.get("revoked"):
+            continue
+        name, attack_id = _split_id(str(value["value"]))
+        chains = (value.get("meta") or {}).get("kill_chain") or []
+        domains = {str(chain).split(":")[0] for chain in chains}
+        if not attack_id or not any(domain.startswith("attack-") and domain != "attack-PRE" for domain in domains):
+            continue
+        tactics = frozenset(str(chain).split(":")[-1] for chain in chains)
+        found.append(Technique(attack_id, name, tactics))
+    return found
+
+
+def actors(country_names: dict[str, str]) -> list[Actor]:
+    """Threat actors from threat-actor.json, with ATT&CK groups merged in where names or links overlap."""
+    merged: dict[str, dict[str, Any]] = {}
+    by_key: dict[str, str] = {}
+    for value in _values("threat-actor"):
+        uuid = str(value["uuid"])
+        meta = value.get("meta") or {}
+        iso = str(meta.get("country") or "").upper()
+        names = [str(value["value"]).strip(), *_synonyms(value)]
+        merged[uuid] = {"name": names[0], "country": country_names.get(iso), "names": names, "id": ""}
+        for name in names:
+            by_key.setdefault(key_of(name), uuid)
+    for value in _values("mitre-intrusion-set"):
+        name, attack_id = _split_id(str(value["value"]))
+        names = [name, *_synonyms(value), attack_id]
+        linked = [str(r["dest-uuid"]) for r in value.get("related") or [] if str(r.get("dest-uuid")) in merged]
+        target = next(iter(linked), None) or next((by_key[k] for n in names if (k := key_of(n)) in by_key), None)
+        if target is None:
+            target = str(value["uuid"])
+            merged[target] = {"name": name, "country": None, "names": [], "id": attack_id}
+        entry = merged[target]
+        entry["id"] = entry["id"] or attack_id
+        for alias in names:
+            if alias and key_of(alias) not in {key_of(n) for n in entry["names"]}:
+                entry["names"].append(alias)
+            by_key.setdefault(key_of(alias), target)
+    return [
+        Actor(e["name"], uuid, e["country"], tuple(n for n in e["names"][1:] if n != e["name"]), e["id"])
+        for uuid, e in merged.items()
+    ]
+
+
+def malware() -> list[tuple[str, str, list[str]]]:
+    """(canonical name, uuid, aliases) from Malpedia and the ATT&CK software galaxies."""
+    found: list[tuple[str, str, list[str]]] = []
+    for galaxy in ("mitre-malware", "mitre-tool", "malpedia"):
+        for value in _values(galaxy):
+            name, _ = _split_id(str(value["value"]))
+            found.append((name, str(value["uuid"]), _synonyms(value)))
+    return found
+
+
+def common_words() -> frozenset[str]:
+    """Words the galaxy descriptions use in lower case: names equal to one of them are ambiguous."""
+    counts: Counter[str] = Counter()
+    for galaxy in ("threat-actor", "mitre-attack-pattern", "mitre-malware", "mitre-intrusion-set", "malpedia"):
+        for value in _values(galaxy):
+            counts.update(_WORD.findall(str(value.get("description", ""))))
+    return frozenset(word for word, count in counts.items() if count >= 2)

@@ -1,0 +1,129 @@
+"""Technique candidates beyond plain phrases: verb + object rules, exploitation, sub-technique refinement."""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from index.knowledge.model import CASE_ANY, Entry, Knowledge
+from index.knowledge.prose import Prose
+from index.knowledge.spans import Hit
+
+_WORD = re.compile(r"\S+")
+_AHEAD = 5  # words between a verb and its object
+_BEHIND = 3  # words between an object and a passive verb ("computers were wiped")
+
+
+@functools.cache
+def _rule_numbers(listed: str) -> tuple[int, ...]:
+    """ "3,5" → (3, 5): the verb + object rules a verb belongs to."""
+    return tuple(int(part) for part in listed.split(",") if part)
+
+
+@functools.cache
+def _last_words(phrases: frozenset[str]) -> frozenset[str]:
+    """ "zero day" → "day": the word that ends each (normalised) phrase."""
+    return frozenset(phrase.split(" ")[-1] for phrase in phrases if phrase)
+
+
+def _words(prose: Prose, start: int, end: int) -> list[re.Match[str]]:
+    return list(_WORD.finditer(prose.norm, start, end))
+
+
+@functools.cache
+def _edges(objects: frozenset[str]) -> tuple[frozenset[str], frozenset[str]]:
+    """First and last words of the object phrases, for a cheap test before comparing phrases."""
+    return frozenset(o.split(" ")[0] for o in objects), frozenset(o.split(" ")[-1] for o in objects)
+
+
+def _object_after(prose: Prose, words: list[re.Match[str]], objects: frozenset[str]) -> int:
+    """End offset of the first object phrase starting at one of ``words``, or 0."""
+    norm = prose.norm
+    firsts = _edges(objects)[0]
+    for word in words[:_AHEAD]:
+        if word.group() not in firsts:
+            continue
+        tail = norm[word.start() : word.start() + 48]
+        for phrase in objects:
+            if tail.startswith(phrase) and (len(tail) == len(phrase) or tail[len(phrase)] == " "):
+                return word.start() + len(phrase)
+    return 0
+
+
+def _object_before(prose: Prose, words: list[re.Match[str]], objects: frozenset[str]) -> int:
+    """Start offset of an object phrase ending at one of ``words`` (nearest first), or -1."""
+    norm = prose.norm
+    lasts = _edges(objects)[1]
+    for word in reversed(words[-_BEHIND:]):
+        if word.group() not in lasts:
+            continue
+        head = norm[max(0, word.end() - 48) : word.end()]
+        for phrase in objects:
+            if head.endswith(phrase) and (len(head) == len(phrase) or head[-len(phrase) - 1] == " "):
+                return word.end() - len(phrase)
+    return -1
+
+
+def action_hits(verbs: list[Hit], prose: Prose, knowledge: Knowledge) -> list[Hit]:
+    """ "wiped thousands of computers", "credentials stolen": verb + object rules from techniques.yaml."""
+    found: list[Hit] = []
+    norm = prose.norm
+    for verb in verbs:
+        start, end = verb.start, verb.end
+        ahead = set(norm[end : end + 80].split()[:_AHEAD])
+        behind = set(norm[max(0, start - 60) : start].split()[-_BEHIND:])
+        candidates = []
+        for rule in _rule_numbers(verb.entry.canonical):
+            attack_id, objects = knowledge.actions[rule]
+            firsts, lasts = _edges(objects)
+            if not ahead.isdisjoint(firsts) or not behind.isdisjoint(lasts):
+                candidates.append((attack_id, objects))
+        if not candidates:
+            continue
+        sentence = prose.sentence(start)
+        after = _words(prose, end, min(sentence[1], end + 120))[:_AHEAD]
+        before: list[re.Match[str]] | None = None
+        for attack_id, objects in candidates:
+            span_end = _object_after(prose, after, objects)
+            span_start = start
+            if not span_end:
+                if before is None:
+                    before = _words(prose, max(sentence[0], start - 80), start)[-_BEHIND:]
+                span_start, span_end = _object_before(prose, before, objects), end
+                if span_start < 0:
+                    continue
+            entry = Entry("TECHNIQUE", knowledge.technique_name(attack_id), attack_id, CASE_ANY)
+            found.append(Hit(span_start, span_end, entry))
+            break
+    return found
+
+
+def exploitation_hits(verbs: list[Hit], prose: Prose, knowledge: Knowledge) -> list[Hit]:
+    """ "exploited a zero-day", "exploiting a flaw in Exchange": T1190 for servers, else T1203."""
+    cues = knowledge.cues
+    vuln_words = _last_words(cues.get("vuln_nouns", frozenset()))
+    found: list[Hit] = []
+    for verb in verbs:
+        sentence = prose.sentence(verb.start)
+        end = 0
+        for word in _words(prose, verb.end, min(sentence[1], verb.end + 80))[:6]:
+            if word.group() in vuln_words:
+                end = verb.end if word.group() == "cve" else word.end()
+                break
+        if not end:
+            continue
+        server = prose.cue_words(sentence[0], sentence[1], cues.get("server_cues", frozenset()))
+        attack_id = "T1190" if server else "T1203"
+        found.append(Hit(verb.start, end, Entry("TECHNIQUE", knowledge.technique_name(attack_id), attack_id, CASE_ANY)))
+    return found
+
+
+def refined(attack_id: str, start: int, prose: Prose, knowledge: Knowledge) -> str:
+    """A more specific ID when a cue word in the sentence supports it ("phishing" + "attachment")."""
+    rules = knowledge.refine.get(attack_id)
+    if rules:
+        low, high = prose.sentence(start)
+        for cues, better in rules:
+            if prose.cue_words(low, high, cues):
+                return better
+    return attack_id
