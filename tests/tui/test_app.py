@@ -222,6 +222,23 @@ async def test_sidebar_filter_narrows_and_clears(posts_dir: Path) -> None:
         assert main_screen(app).filters == ()
 
 
+async def test_sidebar_jumps_to_the_actors_section(posts_dir: Path) -> None:
+    app = SpyglassApp.for_folder(posts_dir)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(app, pilot)
+        sidebar = app.screen.query_one(Sidebar)
+        await pilot.press("shift+tab")
+        await pilot.press("2")
+        highlighted = sidebar.highlighted_filter
+        assert highlighted is not None and highlighted[0] == "actor"
+        await pilot.press("4")
+        highlighted = sidebar.highlighted_filter
+        assert highlighted is not None and highlighted[0] == "technique"
+        await pilot.press("right_curly_bracket")
+        highlighted = sidebar.highlighted_filter
+        assert highlighted is not None and highlighted[0] == "tag"
+
+
 async def test_sidebar_hides_and_shows(posts_dir: Path) -> None:
     app = SpyglassApp.for_folder(posts_dir)
     async with app.run_test(size=(160, 45)) as pilot:

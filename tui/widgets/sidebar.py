@@ -55,6 +55,12 @@ class Sidebar(OptionList):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("c,x", "screen.clear_filters", "Clear filters", show=False, id="sidebar.clear_filters"),
+        Binding("1", "jump(0)", "Tags", id="sidebar.tags"),
+        Binding("2", "jump(1)", "Actors", id="sidebar.actors"),
+        Binding("3", "jump(2)", "Victims", id="sidebar.victims"),
+        Binding("4", "jump(3)", "Techniques", id="sidebar.techniques"),
+        Binding("right_curly_bracket", "step(1)", "Next section", show=False, id="sidebar.next_section"),
+        Binding("left_curly_bracket", "step(-1)", "Previous section", show=False, id="sidebar.previous_section"),
     ]
 
     @dataclass
@@ -112,6 +118,22 @@ class Sidebar(OptionList):
                 if entry == previous:
                     self.highlighted = self.get_option_index(option_id)
                     break
+
+    def action_jump(self, section: int) -> None:
+        """Move the cursor to the first entry of a section (headings cannot be highlighted)."""
+        kind = SECTIONS[section % len(SECTIONS)][0]
+        if f"{kind}:0" in self._entries:
+            self.highlighted = self.get_option_index(f"{kind}:0")
+
+    def action_step(self, delta: int) -> None:
+        """Move to the next or previous section that has entries."""
+        current = self.highlighted_filter
+        here = next((n for n, (kind, _) in enumerate(SECTIONS) if current and current[0] == kind), 0)
+        for offset in range(1, len(SECTIONS) + 1):
+            kind = SECTIONS[(here + delta * offset) % len(SECTIONS)][0]
+            if f"{kind}:0" in self._entries:
+                self.highlighted = self.get_option_index(f"{kind}:0")
+                return
 
     @property
     def highlighted_filter(self) -> Filter | None:
