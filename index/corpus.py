@@ -19,6 +19,7 @@ from typing import Literal, Protocol
 
 from index.catalog import CATALOG_NAME, Catalog, CatalogEntry, PostRow, ProblemEntry, Snapshot
 from index.engine import (
+    BlockTables,
     Engine,
     EngineError,
     EngineLocked,
@@ -28,13 +29,14 @@ from index.engine import (
     QuerySyntaxError,
     Searchers,
     highlight,
+    newest,
     run,
 )
 from index.extract import extract, index_terms
 from index.knowledge import get_knowledge
 from index.paths import index_dir_for
 from index.posts import MAX_POST_BYTES, Post, PostFile, PostProblem, load_post, scan_corpus
-from index.query import expand_term, parse_query
+from index.query import ParsedQuery, expand_term, parse_query
 from index.sanitize import one_line
 
 __all__ = ["Corpus", "PostRow", "SearchResult", "UpdateProgress", "UpdateReport"]
@@ -46,6 +48,9 @@ BULK_THRESHOLD = 500
 RELEVANCE_PAGE = 100
 HIGHLIGHT_HITS = 20
 SEARCH_TIME_LIMIT = 1.0
+#: The first screen of a date-sorted search: how long it may take, and the most hits it may ask for.
+FIRST_SCREEN_TIME_LIMIT = 0.25
+MAX_FIRST_SCREEN = 2000
 ENGINE_FOLDER = "whoosh"
 
 
@@ -68,6 +73,7 @@ class SearchResult:
     partial: bool = False  # the time limit or an expansion cap cut the result short
     notes: tuple[str, ...] = ()
     scores: dict[str, float] = field(default_factory=dict)  # relevance scores of the scored first page
+    complete: bool = True  # False: only the first screen (``total`` counts what was found so far, no facets)
 
 
 @dataclass(frozen=True)
@@ -171,6 +177,7 @@ class Corpus:
         self.index_dir = Path(index_dir)
         self._engine = Engine(self.index_dir / ENGINE_FOLDER)
         self._searchers = Searchers(self._engine)
+        self._blocks = BlockTables()
         self._catalog = Catalog(self.index_dir / CATALOG_NAME)
         self._snapshot: Snapshot | None = None
         self._scan_problems: list[PostProblem] = []
@@ -231,8 +238,14 @@ class Corpus:
         limit: int | None = None,
         plain: bool = False,
         state: FlagSource | None = None,
+        complete: bool = True,
     ) -> SearchResult:
-        """Hits in order with facets and highlights. Never raises: problems come back in ``error``."""
+        """Hits in order with facets and highlights. Never raises: problems come back in ``error``.
+
+        ``complete=False`` asks only for the first ``limit`` hits, as fast as possible: for a date-sorted
+        text query the result then has ``complete=False``, a ``total`` that counts only those hits and no
+        facets; ask again with ``complete=True`` for the count and facets.
+        """
         started = time.monotonic()
         parsed = parse_query(query, plain=plain)
 
@@ -243,6 +256,9 @@ class Corpus:
             return failed(parsed.error)
         snapshot = self._snap()
         order: Sort = "relevance" if (parsed.sort or sort) == "relevance" else "date"
+        wanted_flags = any(wanted for _, wanted in parsed.flags)
+        if not complete and limit and parsed.text and order == "date" and not wanted_flags:
+            return self._first_screen(query, parsed, snapshot, limit, state, started, failed)
         top: list[str] = []
         scores: dict[str, float] = {}
         terms: frozenset[str] = frozenset()
@@ -289,6 +305,54 @@ class Corpus:
             partial=partial_result,
             notes=notes,
             scores=scores,
+        )
+
+    def _first_screen(
+        self,
+        query: str,
+        parsed: ParsedQuery,
+        snapshot: Snapshot,
+        limit: int,
+        state: FlagSource | None,
+        started: float,
+        failed: Callable[[str], SearchResult],
+    ) -> SearchResult:
+        """The newest ``limit`` hits of a text query, without counting the rest."""
+        hidden: set[str] = set()
+        if state is not None:
+            hidden = {post_id for flag, wanted in parsed.flags if not wanted for post_id in state.ids_with(flag)}
+            if not parsed.show_archived:
+                hidden |= state.ids_with("archived")
+        try:
+            hits = newest(
+                self._searchers,
+                self._blocks,
+                parsed.text,
+                rank=snapshot.rank,
+                limit=min(limit + len(hidden), MAX_FIRST_SCREEN),
+                expand=expand_term,
+                time_limit=FIRST_SCREEN_TIME_LIMIT,
+            )
+        except QuerySyntaxError as error:
+            return failed(str(error))
+        except EngineUnavailable:
+            return failed("the search index is not ready; it is rebuilt by the next update")
+        except EngineError as error:
+            return failed(str(error))
+        except Exception as error:  # a damaged segment can surface only now
+            return failed(f"search failed ({type(error).__name__}); the next update repairs the index")
+        ids = [post_id for post_id in hits.ids if post_id not in hidden][:limit]
+        return SearchResult(
+            query=query,
+            ids=ids,
+            total=len(ids),
+            facets={},
+            highlights=self._highlights(ids[:HIGHLIGHT_HITS], hits.terms),
+            terms=list(parsed.terms),
+            elapsed=time.monotonic() - started,
+            partial=hits.partial,
+            notes=hits.notes,
+            complete=False,
         )
 
     @staticmethod
@@ -387,7 +451,13 @@ class Corpus:
             snapshot = self._catalog.load()
         present = {found.post_id for found in files}
         removed = [post_id for post_id in snapshot.stats if post_id not in present]
-        todo = [found for found in files if snapshot.stats.get(found.post_id) != (found.size, found.mtime_ns)]
+        # Newest first by file name (Jekyll names start with the date): document order then follows date
+        # order closely, which lets the first screen of a date-sorted search stop early (first_page.py).
+        todo = sorted(
+            (found for found in files if snapshot.stats.get(found.post_id) != (found.size, found.mtime_ns)),
+            key=lambda found: found.post_id.rsplit("/", 1)[-1],
+            reverse=True,
+        )
         added = sum(1 for found in todo if found.post_id not in snapshot.stats)
         self._scan_problems = scan_problems
         if not todo and not removed:
@@ -395,6 +465,11 @@ class Corpus:
             return UpdateReport(0, 0, 0, len(files), self.problems, rebuilt, time.monotonic() - started)
         bulk = len(todo) >= BULK_THRESHOLD
         writer = self._engine.writer(bulk=bulk)
+        if writer.base_generation != snapshot.generation:
+            # Another process committed between our look at the catalog and our getting the lock: the
+            # plan is stale (carrying it out would index posts twice), so this run leaves it to them.
+            writer.cancel()
+            raise EngineLocked("another Spyglass updated this index at the same time; working read-only")
         try:
             upserts, problems, stopped = self._write(writer, snapshot, todo, removed, bulk, progress, cancelled)
             progress(UpdateProgress("commit", len(todo), len(todo)))

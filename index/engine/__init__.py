@@ -1,5 +1,6 @@
 """The full-text engine: the only package that imports whoosh (tests/test_boundaries.py checks)."""
 
+from index.engine.first_page import BlockTables, newest
 from index.engine.schema import ENTITY_FIELDS, SCHEMA_VERSION
 from index.engine.search import EngineHits, Expander, QuerySyntaxError, Searchers, highlight, run
 from index.engine.store import Engine, EngineError, EngineLocked, EngineUnavailable, EngineWriter, IndexDoc
@@ -7,6 +8,7 @@ from index.engine.store import Engine, EngineError, EngineLocked, EngineUnavaila
 __all__ = [
     "ENTITY_FIELDS",
     "SCHEMA_VERSION",
+    "BlockTables",
     "Engine",
     "EngineError",
     "EngineHits",
@@ -18,5 +20,6 @@ __all__ = [
     "QuerySyntaxError",
     "Searchers",
     "highlight",
+    "newest",
     "run",
 ]

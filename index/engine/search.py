@@ -127,7 +127,7 @@ def _simplify(node: Any) -> Any:
     return node
 
 
-def _analysed_terms(node: Any) -> frozenset[str]:
+def analysed_terms(node: Any) -> frozenset[str]:
     texts: set[str] = set()
     for fieldname, text in node.iter_all_terms(phrases=True):
         if fieldname in ("title", "body"):
@@ -154,9 +154,10 @@ class Searchers:
             local.epoch = self.engine.epoch
             local.ids = None
         else:
+            # refresh() hands the old reader's segments to the new searcher and closes the rest itself;
+            # closing the old searcher here would close readers the new one uses (ReaderClosed).
             fresh = searcher.refresh()
             if fresh is not searcher:
-                searcher.close()
                 searcher, local.ids = fresh, None
         local.searcher = searcher
         if local.ids is None:
@@ -171,6 +172,18 @@ class Searchers:
             self._local.searcher = None
 
 
+def compile_query(engine: Engine, searcher: Any, text: str, expand: Expander) -> tuple[Any, _Rewriter]:
+    """Parse ``text`` and rewrite it for ``searcher``: expansions applied, patterns capped."""
+    rewriter = _Rewriter(searcher.reader(), expand)
+    try:
+        node = _simplify(parse(engine, text).accept(rewriter))
+    except EngineError:
+        raise
+    except Exception as error:
+        raise QuerySyntaxError(f"query not understood: {error}") from error
+    return node, rewriter
+
+
 def run(
     searchers: Searchers,
     text: str,
@@ -182,13 +195,7 @@ def run(
     """Every match of ``text`` (unscored), plus the ``top`` best-scored ids, within ``time_limit``."""
     deadline = time.monotonic() + time_limit
     searcher, id_table = searchers.get()
-    rewriter = _Rewriter(searcher.reader(), expand)
-    try:
-        node = _simplify(parse(searchers.engine, text).accept(rewriter))
-    except EngineError:
-        raise
-    except Exception as error:
-        raise QuerySyntaxError(f"query not understood: {error}") from error
+    node, rewriter = compile_query(searchers.engine, searcher, text, expand)
     partial = rewriter.truncated
     best: list[str] = []
     scores: dict[str, float] = {}
@@ -215,7 +222,7 @@ def run(
         top=best,
         scores=scores,
         partial=partial,
-        terms=_analysed_terms(node),
+        terms=analysed_terms(node),
         notes=tuple(rewriter.notes),
     )
 

@@ -44,6 +44,8 @@ from tui.widgets.sidebar import Filter, Sidebar
 Sort = Literal["date", "relevance"]
 
 READ_DELAY = 1.5
+#: Hits asked for first, so the list fills before the full count and facets are ready.
+FIRST_SCREEN = 200
 """Seconds a post stays open before it counts as read."""
 
 FILTER_FIELDS: Mapping[str, str] = {
@@ -258,7 +260,15 @@ class MainScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="search", exit_on_error=False)
     def _search(self, serial: int, query: str, sort: Sort) -> None:
-        result = self.corpus.search(query, sort=sort, state=self.triage)
+        worker = get_current_worker()
+        first = self.corpus.search(query, sort=sort, state=self.triage, limit=FIRST_SCREEN, complete=False)
+        if first.complete:
+            result = first
+        else:
+            # The newest hits first, so the list fills at once; the count and facets follow.
+            if not worker.is_cancelled:
+                self.post_message(SearchFinished(serial, first, {}))
+            result = self.corpus.search(query, sort=sort, state=self.triage)
         labels: dict[str, str] = {}
         try:
             knowledge = get_knowledge()
@@ -268,7 +278,7 @@ class MainScreen(Screen[None]):
                     labels[technique] = f"{technique} {name}"
         except Exception as error:  # names are a nicety; the IDs still work
             self.log.warning("technique names unavailable", error)
-        if not get_current_worker().is_cancelled:
+        if not worker.is_cancelled:
             self.post_message(SearchFinished(serial, result, labels))
 
     @on(SearchFinished)
@@ -289,6 +299,9 @@ class MainScreen(Screen[None]):
         else:
             empty = f"No posts in {one_line(str(self.corpus.posts_dir), 200)}"
         self.post_list.set_ids(result.ids, keep=self.post_list.current, empty_message=empty)
+        if not result.complete:
+            self.search_bar.show_text(f"{result.total:,}+ hits · counting…")
+            return
         self.sidebar.show_facets(result.facets, self.filters, message.labels)
         self.search_bar.show_result(result.total, result.elapsed, self.sort, result.error, _note(result))
         if not result.ids:
@@ -668,6 +681,9 @@ class MainScreen(Screen[None]):
     def _all_results(self, flag: str, question: str, done: str) -> None:
         if self.triage is None or self.read_only:
             self.notify("read-only: triage changes are not saved", severity="warning", timeout=3, markup=False)
+            return
+        if self.result is not None and not self.result.complete:
+            self.notify("Still counting the results; try again in a moment", timeout=3, markup=False)
             return
         ids = list(self.post_list.ids)
         if not ids:

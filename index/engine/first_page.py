@@ -1,0 +1,140 @@
+"""The newest matches of a query, found without visiting every match.
+
+whoosh's slow queries at scale (phrases, prefixes) are slow because they check every
+candidate document. The first screen of a date-sorted list needs only the newest few. So
+the index is cut into blocks of consecutive document numbers, each labelled with the best
+(newest) date rank it holds; blocks are searched newest-label first, and the search stops
+once no remaining block can hold anything newer than what was found. The answer is exact
+whatever the document order; it is fast because bulk builds add posts newest first, so the
+first block or two usually suffice.
+"""
+
+from __future__ import annotations
+
+import heapq
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from whoosh import query as wq
+
+from index.engine.search import EngineHits, Expander, Searchers, analysed_terms, compile_query
+
+#: Documents per block: small enough that one block of a phrase query is a few milliseconds.
+BLOCK = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class _Block:
+    best_rank: int
+    leaf: int
+    start: int
+    end: int
+
+
+class BlockTables:
+    """Block labels per (searcher, date ranking), built once and reused by later queries."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    def get(self, searcher: Any, id_table: list[str], rank: Mapping[str, int]) -> list[_Block]:
+        local = self._local
+        key = (id(searcher), id(id_table), id(rank))
+        if getattr(local, "key", None) != key:
+            local.blocks = _label_blocks(searcher, id_table, rank)
+            local.key = key
+        blocks: list[_Block] = local.blocks
+        return blocks
+
+
+def _label_blocks(searcher: Any, id_table: list[str], rank: Mapping[str, int]) -> list[_Block]:
+    unknown = len(rank) + 1
+    blocks: list[_Block] = []
+    for leaf_number, (leaf, offset) in enumerate(searcher.leaf_searchers()):
+        size = leaf.doc_count_all()
+        for start in range(0, size, BLOCK):
+            end = min(size, start + BLOCK)
+            best = min((rank.get(post_id, unknown) for post_id in id_table[offset + start : offset + end]),
+                       default=unknown)
+            if best < unknown:
+                blocks.append(_Block(best, leaf_number, start, end))
+    blocks.sort(key=lambda block: block.best_rank)
+    return blocks
+
+
+def newest(
+    searchers: Searchers,
+    tables: BlockTables,
+    text: str,
+    *,
+    rank: Mapping[str, int],
+    limit: int,
+    expand: Expander,
+    time_limit: float,
+) -> EngineHits:
+    """The ``limit`` newest matches of ``text`` by ``rank`` (0 = newest), in that order.
+
+    ``partial`` is set when the time limit stopped the search before the answer was proven.
+    """
+    deadline = time.monotonic() + time_limit
+    searcher, id_table = searchers.get()
+    node, rewriter = compile_query(searchers.engine, searcher, text, expand)
+    partial = rewriter.truncated
+    found: list[tuple[int, str]] = []  # a max-heap of (-rank, id): the worst kept hit on top
+    seen: set[str] = set()
+    if node is not wq.NullQuery and limit > 0:
+        leaves = searcher.leaf_searchers()
+        for block in tables.get(searcher, id_table, rank):
+            if len(found) >= limit and block.best_rank > -found[0][0]:
+                break
+            if time.monotonic() > deadline:
+                partial = True
+                break
+            leaf, offset = leaves[block.leaf]
+            _collect(node, leaf, offset, block, id_table, rank, limit, found, seen)
+    ordered = sorted(found, key=lambda item: -item[0])
+    return EngineHits(
+        ids=[post_id for _, post_id in ordered],
+        partial=partial,
+        terms=analysed_terms(node),
+        notes=tuple(rewriter.notes),
+    )
+
+
+def _collect(
+    node: Any,
+    leaf: Any,
+    offset: int,
+    block: _Block,
+    id_table: list[str],
+    rank: Mapping[str, int],
+    limit: int,
+    found: list[tuple[int, str]],
+    seen: set[str],
+) -> None:
+    """Add the block's matches to ``found``, keeping only the ``limit`` newest."""
+    try:
+        matcher = node.matcher(leaf, leaf.boolean_context())
+    except Exception:  # whoosh raises TermNotFound and friends for terms absent from a segment
+        return
+    if block.start and matcher.is_active():
+        matcher.skip_to(block.start)
+    reader = leaf.reader()
+    has_deletions = reader.has_deletions()
+    while matcher.is_active():
+        docnum = matcher.id()
+        if docnum >= block.end:
+            break
+        if not (has_deletions and reader.is_deleted(docnum)):
+            post_id = id_table[offset + docnum]
+            position = rank.get(post_id)
+            if position is not None and post_id not in seen:
+                seen.add(post_id)
+                if len(found) < limit:
+                    heapq.heappush(found, (-position, post_id))
+                elif position < -found[0][0]:
+                    heapq.heapreplace(found, (-position, post_id))
+        matcher.next()

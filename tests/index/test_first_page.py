@@ -1,0 +1,102 @@
+"""The first screen of a date-sorted search equals the head of the complete result, in any document order."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from index.corpus import Corpus
+from index.engine import first_page
+
+WORDS = ["phishing", "watering", "hole", "ransomware", "bank", "credential", "dumping", "espionage"]
+QUERIES = ["phishing", '"watering hole"', "cred*", "ransomware AND bank", "tag:alpha", "espionage -bank", "nomatch"]
+
+
+def _write(folder: Path, number: int, rng: random.Random) -> None:
+    # File names deliberately disagree with dates, so document order is not date order.
+    date = f"20{rng.randint(10, 24)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+    words = " ".join(rng.choice(WORDS) for _ in range(12))
+    tag = rng.choice(["alpha", "beta"])
+    (folder / f"post-{rng.randint(0, 10**6):07d}-{number}.md").write_text(
+        f"---\ntitle: Post {number}\ndate: {date} 10:{number % 60:02d}:00\ntags: [{tag}]\n---\n{words}\n",
+        encoding="utf-8",
+    )
+
+
+@pytest.fixture
+def small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(first_page, "BLOCK", 7)
+
+
+def _assert_heads_agree(corpus: Corpus, limit: int) -> None:
+    for query in QUERIES:
+        first = corpus.search(query, limit=limit, complete=False)
+        full = corpus.search(query)
+        assert first.error is None and full.error is None
+        assert not first.complete and full.complete
+        assert first.ids == full.ids[:limit], query
+        assert first.total == len(first.ids)
+
+
+def test_first_screen_is_the_head_of_the_date_sorted_result(tmp_path: Path, small_blocks: None) -> None:
+    rng = random.Random(7)
+    posts = tmp_path / "posts"
+    posts.mkdir()
+    for number in range(80):
+        _write(posts, number, rng)
+    corpus = Corpus.open(posts, tmp_path / "index")
+    corpus.update()
+    for limit in (1, 5, 30):
+        _assert_heads_agree(corpus, limit)
+
+
+def test_first_screen_stays_exact_after_incremental_changes(tmp_path: Path, small_blocks: None) -> None:
+    rng = random.Random(11)
+    posts = tmp_path / "posts"
+    posts.mkdir()
+    for number in range(40):
+        _write(posts, number, rng)
+    corpus = Corpus.open(posts, tmp_path / "index")
+    corpus.update()
+    for number in range(40, 55):  # appended documents, possibly newer than everything indexed
+        _write(posts, number, rng)
+    for path in sorted(posts.iterdir())[:6]:  # deletions leave holes in document numbers
+        path.unlink()
+    corpus.update()
+    _assert_heads_agree(corpus, 10)
+
+
+def test_first_screen_hides_archived_posts_like_the_complete_search(tmp_path: Path, small_blocks: None) -> None:
+    rng = random.Random(3)
+    posts = tmp_path / "posts"
+    posts.mkdir()
+    for number in range(30):
+        _write(posts, number, rng)
+    corpus = Corpus.open(posts, tmp_path / "index")
+    corpus.update()
+
+    class Archived:
+        def __init__(self, ids: set[str]) -> None:
+            self.ids = ids
+
+        def ids_with(self, flag: str) -> set[str]:
+            return self.ids if flag == "archived" else set()
+
+    newest_three = set(corpus.search("phishing").ids[:3])
+    state = Archived(newest_three)
+    first = corpus.search("phishing", limit=5, complete=False, state=state)
+    full = corpus.search("phishing", state=state)
+    assert not newest_three & set(first.ids)
+    assert first.ids == full.ids[:5]
+
+
+def test_empty_and_flag_queries_come_back_complete(tmp_path: Path) -> None:
+    posts = tmp_path / "posts"
+    posts.mkdir()
+    _write(posts, 1, random.Random(1))
+    corpus = Corpus.open(posts, tmp_path / "index")
+    corpus.update()
+    assert corpus.search("", limit=5, complete=False).complete
+    assert corpus.search("phishing", limit=5, complete=False, sort="relevance").complete
