@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from whoosh.filedb.filestore import FileStorage
-from whoosh.index import LockError
+from whoosh.util.filelock import try_for
 
 from index.engine.schema import ENTITY_FIELDS, SCHEMA_VERSION, build_schema, read_stamp, write_stamp
 
@@ -85,10 +85,16 @@ def doc_fields(doc: IndexDoc) -> dict[str, Any]:
 class EngineWriter:
     """A write session: adds and deletes, then one commit (or cancel) that releases the lock."""
 
-    def __init__(self, writer: Any, *, bulk: bool) -> None:
+    def __init__(self, writer: Any, *, bulk: bool, lock: Any = None) -> None:
         self._writer = writer
         self._bulk = bulk
+        self._lock = lock
         self.count = 0
+
+    @property
+    def base_generation(self) -> int:
+        """The index generation this writer builds on (read by whoosh once the lock was taken)."""
+        return int(self._writer.generation) - 1
 
     def add(self, doc: IndexDoc, *, replace: bool = False) -> None:
         """Add a post; ``replace`` first removes any older version with the same id."""
@@ -109,7 +115,14 @@ class EngineWriter:
             self._writer.commit()
 
     def cancel(self) -> None:
-        self._writer.cancel()
+        """Drop what was written; runs after a failure, so it never raises and always unlocks."""
+        try:
+            self._writer.cancel()
+        except Exception:  # e.g. a commit that failed half-way (disk full) leaves whoosh's state odd
+            pass
+        finally:
+            if self._lock is not None and getattr(self._lock, "fd", None) is not None:
+                self._lock.release()
 
 
 class Engine:
@@ -190,11 +203,18 @@ class Engine:
         """Open a writer; a bulk one indexes on :data:`BULK_PROCS` processes."""
         ix = self.index()
         timeout = WRITER_TIMEOUT if timeout is None else timeout
+        # The lock is taken here, not by whoosh: a writer that fails to set up after locking (disk full,
+        # unwritable folder) would leak whoosh's lock, and this process would then see "another Spyglass".
+        lock = ix.lock("WRITELOCK")
+        if not try_for(lock.acquire, timeout=timeout, delay=0.1):
+            raise EngineLocked("another Spyglass is writing this index; working read-only")
         try:
             if bulk and BULK_PROCS > 1:
-                writer = ix.writer(procs=BULK_PROCS, multisegment=BULK_MULTISEGMENT, limitmb=96, timeout=timeout)
+                writer = ix.writer(procs=BULK_PROCS, multisegment=BULK_MULTISEGMENT, limitmb=96, _lk=False)
             else:
-                writer = ix.writer(timeout=timeout)
-        except LockError as error:
-            raise EngineLocked("another Spyglass is writing this index; working read-only") from error
-        return EngineWriter(writer, bulk=bulk)
+                writer = ix.writer(_lk=False)
+        except BaseException:
+            lock.release()
+            raise
+        writer.writelock = lock  # whoosh releases it on commit or cancel
+        return EngineWriter(writer, bulk=bulk, lock=lock)
