@@ -14,6 +14,7 @@ from collections.abc import Collection, Iterable, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 
 from index.posts import PostProblem
@@ -22,7 +23,6 @@ CATALOG_NAME = "catalog.sqlite3"
 CATALOG_VERSION = 1
 FACET_KINDS = ("tag", "actor", "victim", "technique")
 _SEP = "\x1f"  # list separator; cheaper to split than JSON at 100k rows
-_OLDEST = datetime.min
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -77,10 +77,6 @@ def _join(values: Iterable[str]) -> str:
     return _SEP.join(value.replace(_SEP, " ") for value in values)
 
 
-def _split(text: str) -> tuple[str, ...]:
-    return tuple(text.split(_SEP)) if text else ()
-
-
 def _spellings(rows: Iterable[PostRow]) -> dict[str, str]:
     """Case-folded tag → its most frequent spelling (ties: the alphabetically first)."""
     counts: Counter[str] = Counter(tag for row in rows for tag in row.tags)
@@ -91,7 +87,11 @@ def _spellings(rows: Iterable[PostRow]) -> dict[str, str]:
 
 
 class Snapshot:
-    """The catalog in memory. Immutable once built; an update builds a new one."""
+    """The catalog in memory. Immutable once built; an update builds a new one.
+
+    ``rows`` come newest first (date, then id, descending; undated last): the catalog sorts them in SQL,
+    which at 100k posts is several times cheaper than sorting here.
+    """
 
     def __init__(
         self,
@@ -104,14 +104,14 @@ class Snapshot:
         self.stats = stats
         self.problems = problems
         self.generation = generation
-        self.tag_names = _spellings(rows.values())
-        self.by_date: list[str] = sorted(rows, key=self._date_key, reverse=True)
-        self.rank: dict[str, int] = {post_id: index for index, post_id in enumerate(self.by_date)}
+        self.by_date: list[str] = list(rows)
+        self.rank: dict[str, int] = dict(zip(self.by_date, range(len(self.by_date)), strict=True))
         self._all_counts: dict[str, Counter[str]] | None = None
 
-    def _date_key(self, post_id: str) -> tuple[datetime, str]:
-        date = self.rows[post_id].date
-        return (date.replace(tzinfo=None) if date else _OLDEST), post_id
+    @cached_property
+    def tag_names(self) -> dict[str, str]:
+        """Case-folded tag → its most frequent spelling; only facets need it, so it waits until asked."""
+        return _spellings(self.rows.values())
 
     def order_by_date(self, ids: Iterable[str]) -> list[str]:
         """Newest first; ids the catalog does not know are dropped."""
@@ -160,21 +160,10 @@ def _connect(path: Path) -> sqlite3.Connection:
     return connection
 
 
-def _row_from(record: Sequence[object]) -> tuple[PostRow, tuple[int, int]]:
-    (post_id, size, mtime_ns, content_hash, title, date, url, source, tags, actors, victims, techniques) = record
-    row = PostRow(
-        post_id=str(post_id),
-        title=str(title),
-        date=datetime.fromisoformat(str(date)) if date else None,
-        url=str(url),
-        source=str(source),
-        tags=_split(str(tags)),
-        actors=_split(str(actors)),
-        victims=_split(str(victims)),
-        techniques=_split(str(techniques)),
-        content_hash=str(content_hash),
-    )
-    return row, (int(str(size)), int(str(mtime_ns)))
+_LOAD_QUERY = (
+    "SELECT id, size, mtime_ns, content_hash, title, date, url, source, tags, actors, victims, techniques, warnings"
+    " FROM posts ORDER BY date IS NULL, date DESC, id DESC"
+)
 
 
 class Catalog:
@@ -196,16 +185,22 @@ class Catalog:
                 rows: dict[str, PostRow] = {}
                 stats: dict[str, tuple[int, int]] = {}
                 problems: list[PostProblem] = []
-                query = (
-                    "SELECT id, size, mtime_ns, content_hash, title, date, url, source, tags, actors, victims,"
-                    " techniques, warnings FROM posts"
-                )
                 warned: list[PostProblem] = []
-                for record in db.execute(query):
-                    row, stat = _row_from(record[:-1])
-                    rows[row.post_id] = row
-                    stats[row.post_id] = stat
-                    warned.extend(PostProblem(row.post_id, note, skipped=False) for note in _split(record[-1]))
+                # The hot loop of start-up at 100k posts: inlined, positional, no per-row helpers.
+                parse_date, sep = datetime.fromisoformat, _SEP
+                for (post_id, size, mtime_ns, content_hash, title, date, url, source, tags, actors, victims,
+                     techniques, warnings) in db.execute(_LOAD_QUERY):
+                    rows[post_id] = PostRow(
+                        post_id, title, parse_date(date) if date else None, url, source,
+                        tuple(tags.split(sep)) if tags else (),
+                        tuple(actors.split(sep)) if actors else (),
+                        tuple(victims.split(sep)) if victims else (),
+                        tuple(techniques.split(sep)) if techniques else (),
+                        content_hash,
+                    )
+                    stats[post_id] = (size, mtime_ns)
+                    if warnings:
+                        warned.extend(PostProblem(post_id, note, skipped=False) for note in warnings.split(sep))
                 for post_id, size, mtime_ns, reason, line, col in db.execute("SELECT * FROM problems ORDER BY id"):
                     problems.append(PostProblem(post_id, reason, line, col))
                     stats[post_id] = (size, mtime_ns)
