@@ -209,6 +209,15 @@ class Catalog:
         except (sqlite3.Error, ValueError):
             return empty
 
+    def generation(self) -> int | None:
+        """The index generation the catalog on disk records (cheap: one row), or None."""
+        try:
+            with closing(sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True, timeout=10)) as db:
+                found = db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+        except sqlite3.Error:
+            return None
+        return int(found[0]) if found else None
+
     def reset(self, generation: int) -> None:
         """Start again from nothing (a rebuild); an unreadable file is replaced, it is only a cache."""
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -8,6 +8,7 @@ from the catalog when it can and from the engine when it must.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -257,7 +258,7 @@ class Corpus:
         snapshot = self._snap()
         order: Sort = "relevance" if (parsed.sort or sort) == "relevance" else "date"
         wanted_flags = any(wanted for _, wanted in parsed.flags)
-        if not complete and limit and parsed.text and order == "date" and not wanted_flags:
+        if not complete and limit and order == "date" and not wanted_flags:
             return self._first_screen(query, parsed, snapshot, limit, state, started, failed)
         top: list[str] = []
         scores: dict[str, float] = {}
@@ -323,6 +324,10 @@ class Corpus:
             hidden = {post_id for flag, wanted in parsed.flags if not wanted for post_id in state.ids_with(flag)}
             if not parsed.show_archived:
                 hidden |= state.ids_with("archived")
+        if not parsed.text:  # everything: the catalog's own order, no engine call at all
+            head = itertools.islice((post_id for post_id in snapshot.by_date if post_id not in hidden), limit)
+            ids = list(head)
+            return SearchResult(query, ids, len(ids), {}, {}, [], elapsed=time.monotonic() - started, complete=False)
         try:
             hits = newest(
                 self._searchers,
@@ -422,6 +427,13 @@ class Corpus:
                 problems.append(item)
         return files, problems
 
+    def _current_snapshot(self) -> Snapshot:
+        """The snapshot in memory unless the catalog on disk has moved on (another process wrote it)."""
+        held = self._snapshot
+        if held is not None and held.generation is not None and held.generation == self._catalog.generation():
+            return held
+        return self._catalog.load()
+
     def _in_step(self, snapshot: Snapshot) -> bool:
         """The catalog matches the index only if it recorded the index's current generation."""
         if not self._engine.healthy():
@@ -443,7 +455,7 @@ class Corpus:
             # The root itself is unreadable: keep the index as it is rather than empty it.
             self._scan_problems = scan_problems
             return self._read_only(scan_problems[0].reason, started)
-        snapshot = self._catalog.load()
+        snapshot = self._current_snapshot()
         rebuilt = rebuild or not self._in_step(snapshot)
         if rebuilt:
             self._engine.recreate()

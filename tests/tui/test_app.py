@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import Static
+from textual.worker import WorkerCancelled
 
 from index.corpus import Corpus, UpdateProgress, UpdateReport
 from index.state import StateError, TriageState
@@ -123,7 +124,10 @@ async def settle(app: SpyglassApp, pilot: Pilot[Any], until: Callable[[], bool] 
     """Let workers finish and their messages land, until ``until()`` holds (or fail after 10 s)."""
     deadline = time.monotonic() + 10
     while True:
-        await app.workers.wait_for_complete()
+        try:
+            await app.workers.wait_for_complete()
+        except WorkerCancelled:  # a newer search replaced an older one: normal, wait for the newer
+            continue
         await pilot.pause()
         screen = app.screen
         idle = not isinstance(screen, MainScreen) or (screen.result is not None and not screen.indexing)

@@ -129,6 +129,7 @@ class MainScreen(Screen[None]):
         self._post: Post | PostProblem | None = None
         self._terms: list[str] = []
         self._searched_once = False
+        self._index_pending = False
 
     # ----------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
@@ -166,8 +167,8 @@ class MainScreen(Screen[None]):
         self._update_title()
         self._update_status()
         self.indexing = "indexing…"
+        self._index_pending = True  # the update starts once the first screen is shown (see _first_answer)
         self._start_search()
-        self._index()
 
     def on_resize(self) -> None:
         self.set_class(self.size.width < 100, "-narrow")
@@ -281,8 +282,15 @@ class MainScreen(Screen[None]):
         if not worker.is_cancelled:
             self.post_message(SearchFinished(serial, result, labels))
 
+    def _first_answer(self) -> None:
+        """Start bringing the index up to date, once: after the first screen, so both do not compete."""
+        if self._index_pending:
+            self._index_pending = False
+            self._index()
+
     @on(SearchFinished)
     def _search_finished(self, message: SearchFinished) -> None:
+        self.call_after_refresh(self._first_answer)
         if message.serial != self._serial:
             return  # a newer query is on its way: last query wins
         result = message.result
@@ -459,6 +467,8 @@ class MainScreen(Screen[None]):
         error = event.worker.error
         if event.worker.group == "index":
             self.indexing = ""
+        if event.worker.group == "search":
+            self._first_answer()
         if isinstance(error, StateError):
             self.state_failed(error)
             return
