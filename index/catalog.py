@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from index.posts import PostProblem
 
@@ -162,8 +163,25 @@ def _connect(path: Path) -> sqlite3.Connection:
 
 _LOAD_QUERY = (
     "SELECT id, size, mtime_ns, content_hash, title, date, url, source, tags, actors, victims, techniques, warnings"
-    " FROM posts ORDER BY date IS NULL, date DESC, id DESC"
+    " FROM posts"
 )
+_ORDER = " ORDER BY date IS NULL, date DESC, id DESC"
+#: The most rows :meth:`Catalog.rows` fetches in one call (SQLite's limit on parameters is far above).
+MAX_DIRECT_ROWS = 900
+
+
+def _row(record: Sequence[Any]) -> PostRow:
+    """A ``_LOAD_QUERY`` record as a row; runs once per post at start-up, so it stays lean."""
+    sep = _SEP
+    _, _, _, content_hash, title, date, url, source, tags, actors, victims, techniques, _ = record
+    return PostRow(
+        record[0], title, datetime.fromisoformat(date) if date else None, url, source,
+        tuple(tags.split(sep)) if tags else (),
+        tuple(actors.split(sep)) if actors else (),
+        tuple(victims.split(sep)) if victims else (),
+        tuple(techniques.split(sep)) if techniques else (),
+        content_hash,
+    )
 
 
 class Catalog:
@@ -186,21 +204,13 @@ class Catalog:
                 stats: dict[str, tuple[int, int]] = {}
                 problems: list[PostProblem] = []
                 warned: list[PostProblem] = []
-                # The hot loop of start-up at 100k posts: inlined, positional, no per-row helpers.
-                parse_date, sep = datetime.fromisoformat, _SEP
-                for (post_id, size, mtime_ns, content_hash, title, date, url, source, tags, actors, victims,
-                     techniques, warnings) in db.execute(_LOAD_QUERY):
-                    rows[post_id] = PostRow(
-                        post_id, title, parse_date(date) if date else None, url, source,
-                        tuple(tags.split(sep)) if tags else (),
-                        tuple(actors.split(sep)) if actors else (),
-                        tuple(victims.split(sep)) if victims else (),
-                        tuple(techniques.split(sep)) if techniques else (),
-                        content_hash,
-                    )
-                    stats[post_id] = (size, mtime_ns)
-                    if warnings:
-                        warned.extend(PostProblem(post_id, note, skipped=False) for note in warnings.split(sep))
+                for record in db.execute(_LOAD_QUERY + _ORDER):
+                    row = _row(record)
+                    post_id = row.post_id
+                    rows[post_id] = row
+                    stats[post_id] = (record[1], record[2])
+                    if warnings := record[12]:
+                        warned.extend(PostProblem(post_id, note, skipped=False) for note in warnings.split(_SEP))
                 for post_id, size, mtime_ns, reason, line, col in db.execute("SELECT * FROM problems ORDER BY id"):
                     problems.append(PostProblem(post_id, reason, line, col))
                     stats[post_id] = (size, mtime_ns)
@@ -208,6 +218,29 @@ class Catalog:
                 return Snapshot(rows, stats, problems + warned, int(meta["generation"]))
         except (sqlite3.Error, ValueError):
             return empty
+
+    def head(self, limit: int, skip: Collection[str] = ()) -> list[PostRow]:
+        """The newest ``limit`` rows not in ``skip``, straight from the file: the first screen at start-up
+        needs these, not the whole catalog (which takes over a second to load at 100k posts)."""
+        try:
+            with closing(sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True, timeout=10)) as db:
+                records = db.execute(_LOAD_QUERY + _ORDER + " LIMIT ?", (limit + len(skip),)).fetchall()
+        except sqlite3.Error:
+            return []
+        return [row for row in map(_row, records) if row.post_id not in skip][:limit]
+
+    def rows(self, ids: Sequence[str]) -> dict[str, PostRow]:
+        """Rows by id, straight from the file (for the few rows on screen before the catalog is loaded)."""
+        wanted = list(dict.fromkeys(ids))[:MAX_DIRECT_ROWS]
+        if not wanted:
+            return {}
+        marks = ",".join("?" * len(wanted))
+        try:
+            with closing(sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True, timeout=10)) as db:
+                records = db.execute(f"{_LOAD_QUERY} WHERE id IN ({marks})", wanted).fetchall()
+        except sqlite3.Error:
+            return {}
+        return {row.post_id: row for row in map(_row, records)}
 
     def generation(self) -> int | None:
         """The index generation the catalog on disk records (cheap: one row), or None."""

@@ -18,7 +18,7 @@ from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import Literal, Protocol
 
-from index.catalog import CATALOG_NAME, Catalog, CatalogEntry, PostRow, ProblemEntry, Snapshot
+from index.catalog import CATALOG_NAME, MAX_DIRECT_ROWS, Catalog, CatalogEntry, PostRow, ProblemEntry, Snapshot
 from index.engine import (
     BlockTables,
     Engine,
@@ -211,7 +211,9 @@ class Corpus:
         return self._scan_problems + self._snap().problems
 
     def rows(self, ids: Sequence[str]) -> list[PostRow]:
-        rows = self._snap().rows
+        snapshot = self._snapshot
+        direct = snapshot is None and len(ids) <= MAX_DIRECT_ROWS  # the rows on screen at start-up
+        rows = self._catalog.rows(ids) if direct else self._snap().rows
         return [rows[post_id] for post_id in ids if post_id in rows]
 
     def load(self, post_id: str) -> Post | PostProblem:
@@ -255,11 +257,11 @@ class Corpus:
 
         if parsed.error:
             return failed(parsed.error)
-        snapshot = self._snap()
         order: Sort = "relevance" if (parsed.sort or sort) == "relevance" else "date"
         wanted_flags = any(wanted for _, wanted in parsed.flags)
         if not complete and limit and order == "date" and not wanted_flags:
-            return self._first_screen(query, parsed, snapshot, limit, state, started, failed)
+            return self._first_screen(query, parsed, limit, state, started, failed)
+        snapshot = self._snap()
         top: list[str] = []
         scores: dict[str, float] = {}
         terms: frozenset[str] = frozenset()
@@ -312,7 +314,6 @@ class Corpus:
         self,
         query: str,
         parsed: ParsedQuery,
-        snapshot: Snapshot,
         limit: int,
         state: FlagSource | None,
         started: float,
@@ -325,9 +326,12 @@ class Corpus:
             if not parsed.show_archived:
                 hidden |= state.ids_with("archived")
         if not parsed.text:  # everything: the catalog's own order, no engine call at all
-            head = itertools.islice((post_id for post_id in snapshot.by_date if post_id not in hidden), limit)
-            ids = list(head)
+            if self._snapshot is None:  # at start-up: read the head from the file, load the rest later
+                ids = [row.post_id for row in self._catalog.head(limit, hidden)]
+            else:
+                ids = list(itertools.islice((i for i in self._snapshot.by_date if i not in hidden), limit))
             return SearchResult(query, ids, len(ids), {}, {}, [], elapsed=time.monotonic() - started, complete=False)
+        snapshot = self._snap()
         try:
             hits = newest(
                 self._searchers,

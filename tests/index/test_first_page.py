@@ -113,3 +113,23 @@ def test_first_screen_of_everything_is_the_catalog_order(tmp_path: Path) -> None
     first = corpus.search("", limit=5, complete=False)
     assert not first.complete
     assert first.ids == corpus.search("").ids[:5]
+
+
+def test_first_screen_at_start_up_reads_the_catalog_head(tmp_path: Path) -> None:
+    rng = random.Random(9)
+    posts = tmp_path / "posts"
+    posts.mkdir()
+    for number in range(15):
+        _write(posts, number, rng)
+    Corpus.open(posts, tmp_path / "index").update()
+
+    class Archived:
+        def ids_with(self, flag: str) -> set[str]:
+            return {expected[0]} if flag == "archived" else set()
+
+    expected = Corpus.open(posts, tmp_path / "index").search("").ids
+    fresh = Corpus.open(posts, tmp_path / "index")  # nothing loaded yet, as at start-up
+    first = fresh.search("", limit=4, complete=False, state=Archived())
+    assert first.ids == expected[1:5]
+    assert [row.post_id for row in fresh.rows(first.ids)] == first.ids
+    assert fresh.search("", state=Archived()).ids == expected[1:]

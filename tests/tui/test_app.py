@@ -6,6 +6,7 @@ The helpers at the top (a six-post corpus, ``start``/``settle``) are shared by t
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -340,13 +341,19 @@ async def test_quit_mid_index_leaves_no_lock(tmp_path: Path) -> None:
             progress(update)
             time.sleep(0.2)
 
-        return real_update(progress=slow_progress, cancelled=cancelled)
+        try:
+            return real_update(progress=slow_progress, cancelled=cancelled)
+        finally:
+            finished.set()
 
+    finished = threading.Event()
     app.corpus.update = slow_update  # type: ignore[method-assign]
     async with app.run_test(size=(160, 45)) as pilot:
         while not started:
             await pilot.pause(0.05)
         await pilot.press("q")
+    # The process would wait for the indexing thread at exit; the test waits for it the same way.
+    assert finished.wait(10)
     # A later run can write the index at once: nothing was left locked.
     again = Corpus.open(root)
     report = again.update()
