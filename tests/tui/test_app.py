@@ -131,7 +131,9 @@ async def settle(app: SpyglassApp, pilot: Pilot[Any], until: Callable[[], bool] 
             continue
         await pilot.pause()
         screen = app.screen
-        idle = not isinstance(screen, MainScreen) or (screen.result is not None and not screen.indexing)
+        idle = not isinstance(screen, MainScreen) or (
+            screen.result is not None and screen.result.complete and not screen.indexing
+        )
         if idle and not any(worker.is_running for worker in app.workers) and until():
             return
         if time.monotonic() > deadline:
