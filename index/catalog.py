@@ -162,18 +162,30 @@ def _connect(path: Path) -> sqlite3.Connection:
 
 
 _LOAD_QUERY = (
-    "SELECT id, size, mtime_ns, content_hash, title, date, url, source, tags, actors, victims, techniques, warnings"
-    " FROM posts"
+    "SELECT id, size, mtime_ns, content_hash, title, date, url, source, tags, actors, victims, techniques FROM posts"
 )
 _ORDER = " ORDER BY date IS NULL, date DESC, id DESC"
 #: The most rows :meth:`Catalog.rows` fetches in one call (SQLite's limit on parameters is far above).
 MAX_DIRECT_ROWS = 900
 
 
+def _problems(db: sqlite3.Connection) -> list[PostProblem]:
+    skipped = [
+        PostProblem(post_id, reason, line, column)
+        for post_id, _, _, reason, line, column in db.execute("SELECT * FROM problems ORDER BY id")
+    ]
+    warned = [
+        PostProblem(post_id, note, skipped=False)
+        for post_id, warnings in db.execute("SELECT id, warnings FROM posts WHERE warnings != '' ORDER BY id")
+        for note in warnings.split(_SEP)
+    ]
+    return skipped + warned
+
+
 def _row(record: Sequence[Any]) -> PostRow:
     """A ``_LOAD_QUERY`` record as a row; runs once per post at start-up, so it stays lean."""
     sep = _SEP
-    _, _, _, content_hash, title, date, url, source, tags, actors, victims, techniques, _ = record
+    _, _, _, content_hash, title, date, url, source, tags, actors, victims, techniques = record
     return PostRow(
         record[0], title, datetime.fromisoformat(date) if date else None, url, source,
         tuple(tags.split(sep)) if tags else (),
@@ -202,22 +214,31 @@ class Catalog:
                     return empty
                 rows: dict[str, PostRow] = {}
                 stats: dict[str, tuple[int, int]] = {}
-                problems: list[PostProblem] = []
-                warned: list[PostProblem] = []
                 for record in db.execute(_LOAD_QUERY + _ORDER):
                     row = _row(record)
-                    post_id = row.post_id
-                    rows[post_id] = row
-                    stats[post_id] = (record[1], record[2])
-                    if warnings := record[12]:
-                        warned.extend(PostProblem(post_id, note, skipped=False) for note in warnings.split(_SEP))
-                for post_id, size, mtime_ns, reason, line, col in db.execute("SELECT * FROM problems ORDER BY id"):
-                    problems.append(PostProblem(post_id, reason, line, col))
+                    rows[row.post_id] = row
+                    stats[row.post_id] = (record[1], record[2])
+                for post_id, size, mtime_ns, *_ in db.execute("SELECT * FROM problems"):
                     stats[post_id] = (size, mtime_ns)
-                warned.sort(key=lambda problem: problem.post_id)
-                return Snapshot(rows, stats, problems + warned, int(meta["generation"]))
+                return Snapshot(rows, stats, _problems(db), int(meta["generation"]))
         except (sqlite3.Error, ValueError):
             return empty
+
+    def count(self) -> int:
+        """How many posts the file holds, without loading them."""
+        try:
+            with closing(sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True, timeout=10)) as db:
+                return int(db.execute("SELECT count(*) FROM posts").fetchone()[0])
+        except sqlite3.Error:
+            return 0
+
+    def problems(self) -> list[PostProblem]:
+        """Skipped files, then posts loaded with warnings, without loading the posts."""
+        try:
+            with closing(sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True, timeout=10)) as db:
+                return _problems(db)
+        except sqlite3.Error:
+            return []
 
     def head(self, limit: int, skip: Collection[str] = ()) -> list[PostRow]:
         """The newest ``limit`` rows not in ``skip``, straight from the file: the first screen at start-up

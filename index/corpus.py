@@ -204,11 +204,13 @@ class Corpus:
         return snapshot
 
     def __len__(self) -> int:
-        return len(self._snap().rows)
+        snapshot = self._snapshot  # at start-up, count without loading the catalog
+        return self._catalog.count() if snapshot is None else len(snapshot.rows)
 
     @property
     def problems(self) -> list[PostProblem]:
-        return self._scan_problems + self._snap().problems
+        snapshot = self._snapshot
+        return self._scan_problems + (self._catalog.problems() if snapshot is None else snapshot.problems)
 
     def rows(self, ids: Sequence[str]) -> list[PostRow]:
         snapshot = self._snapshot
