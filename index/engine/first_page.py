@@ -35,19 +35,21 @@ class _Block:
 
 
 class BlockTables:
-    """Block labels per (searcher, date ranking), built once and reused by later queries."""
+    """Block labels per (document id table, date ranking), built once and shared by every thread."""
 
     def __init__(self) -> None:
-        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._key: tuple[int, int] | None = None
+        self._blocks: list[_Block] = []
+        self._held: tuple[object, object] = (None, None)  # keeps the keyed objects alive, so ids stay unique
 
     def get(self, searcher: Any, id_table: list[str], rank: Mapping[str, int]) -> list[_Block]:
-        local = self._local
-        key = (id(searcher), id(id_table), id(rank))
-        if getattr(local, "key", None) != key:
-            local.blocks = _label_blocks(searcher, id_table, rank)
-            local.key = key
-        blocks: list[_Block] = local.blocks
-        return blocks
+        with self._lock:
+            key = (id(id_table), id(rank))
+            if key != self._key:
+                self._blocks = _label_blocks(searcher, id_table, rank)
+                self._key, self._held = key, (id_table, rank)
+            return self._blocks
 
 
 def _label_blocks(searcher: Any, id_table: list[str], rank: Mapping[str, int]) -> list[_Block]:

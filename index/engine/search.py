@@ -141,6 +141,11 @@ class Searchers:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._local = threading.local()
+        # The docnum → id table is the same for every searcher of one index generation; the app runs each
+        # search on a new thread, so it is shared rather than re-read per thread (100k ids: ~0.1 s).
+        self._ids_lock = threading.Lock()
+        self._ids_key: tuple[int, int] | None = None
+        self._ids: list[str] = []
 
     def get(self) -> tuple[Any, list[str]]:
         """The thread's up-to-date searcher and its docnum → post id table."""
@@ -161,9 +166,16 @@ class Searchers:
                 searcher, local.ids = fresh, None
         local.searcher = searcher
         if local.ids is None:
-            column = searcher.reader().column_reader("id")
-            local.ids = [str(value) for value in column]
+            local.ids = self._id_table(searcher)
         return searcher, local.ids
+
+    def _id_table(self, searcher: Any) -> list[str]:
+        key = (self.engine.epoch, int(searcher.reader().generation()))
+        with self._ids_lock:
+            if key != self._ids_key or key[1] < 0:
+                self._ids = [str(value) for value in searcher.reader().column_reader("id")]
+                self._ids_key = key
+            return self._ids
 
     def close(self) -> None:
         searcher = getattr(self._local, "searcher", None)
