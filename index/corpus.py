@@ -244,12 +244,14 @@ class Corpus:
         plain: bool = False,
         state: FlagSource | None = None,
         complete: bool = True,
+        snippets: bool = True,
     ) -> SearchResult:
         """Hits in order with facets and highlights. Never raises: problems come back in ``error``.
 
         ``complete=False`` asks only for the first ``limit`` hits, as fast as possible: for a date-sorted
         text query the result then has ``complete=False``, a ``total`` that counts only those hits and no
-        facets; ask again with ``complete=True`` for the count and facets.
+        facets; ask again with ``complete=True`` for the count and facets. ``snippets=False`` skips the
+        highlighted fragments (they read the top posts' files; the app does not show them).
         """
         started = time.monotonic()
         parsed = parse_query(query, plain=plain)
@@ -262,7 +264,7 @@ class Corpus:
         order: Sort = "relevance" if (parsed.sort or sort) == "relevance" else "date"
         wanted_flags = any(wanted for _, wanted in parsed.flags)
         if not complete and limit and order == "date" and not wanted_flags:
-            return self._first_screen(query, parsed, limit, state, started, failed)
+            return self._first_screen(query, parsed, limit, state, started, failed, snippets)
         snapshot = self._snap()
         top: list[str] = []
         scores: dict[str, float] = {}
@@ -304,7 +306,7 @@ class Corpus:
             ids=ids,
             total=total,
             facets=facets,
-            highlights=self._highlights(ids[:HIGHLIGHT_HITS], terms),
+            highlights=self._highlights(ids[:HIGHLIGHT_HITS], terms) if snippets else {},
             terms=list(parsed.terms),
             elapsed=time.monotonic() - started,
             partial=partial_result,
@@ -320,6 +322,7 @@ class Corpus:
         state: FlagSource | None,
         started: float,
         failed: Callable[[str], SearchResult],
+        snippets: bool,
     ) -> SearchResult:
         """The newest ``limit`` hits of a text query, without counting the rest."""
         hidden: set[str] = set()
@@ -358,7 +361,7 @@ class Corpus:
             ids=ids,
             total=len(ids),
             facets={},
-            highlights=self._highlights(ids[:HIGHLIGHT_HITS], hits.terms),
+            highlights=self._highlights(ids[:HIGHLIGHT_HITS], hits.terms) if snippets else {},
             terms=list(parsed.terms),
             elapsed=time.monotonic() - started,
             partial=hits.partial,

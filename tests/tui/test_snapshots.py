@@ -41,6 +41,8 @@ async def ready(pilot: Pilot[Any]) -> None:
     app = pilot.app
     assert isinstance(app, SpyglassApp)
     await settle(app, pilot)
+    await pilot.pause(0.3)  # late refreshes (the index update starts after the first screen) land too
+    await settle(app, pilot)
     for box in app.screen.query(Input):
         box.cursor_blink = False
 

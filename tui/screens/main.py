@@ -262,14 +262,16 @@ class MainScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="search", exit_on_error=False)
     def _search(self, serial: int, query: str, sort: Sort) -> None:
         worker = get_current_worker()
-        first = self.corpus.search(query, sort=sort, state=self.triage, limit=FIRST_SCREEN, complete=False)
+        first = self.corpus.search(
+            query, sort=sort, state=self.triage, limit=FIRST_SCREEN, complete=False, snippets=False
+        )
         if first.complete:
             result = first
         else:
             # The newest hits first, so the list fills at once; the count and facets follow.
             if not worker.is_cancelled:
                 self.post_message(SearchFinished(serial, first, {}))
-            result = self.corpus.search(query, sort=sort, state=self.triage)
+            result = self.corpus.search(query, sort=sort, state=self.triage, snippets=False)
         labels: dict[str, str] = {}
         try:
             knowledge = get_knowledge()

@@ -10,8 +10,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
-from rich.table import Table
-from rich.text import Text
 from textual import on
 from textual.binding import Binding, BindingType
 from textual.content import Content
@@ -36,18 +34,17 @@ Facets = Mapping[str, Sequence[tuple[str, int]]]
 Filter = tuple[str, str]
 
 
-def _entry(value: str, count: int | None, ticked: bool) -> Table:
-    """One facet row: marker, name (cut with an ellipsis), count flush right at any width."""
-    grid = Table.grid(expand=True)
-    grid.add_column(width=2, no_wrap=True)
-    grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
-    grid.add_column(justify="right", no_wrap=True)
-    grid.add_row(
-        Text("✓ " if ticked else "▸ ", "bold" if ticked else "dim"),
-        Text(one_line(value, 200), "bold" if ticked else ""),
-        Text(f" {count:,}" if count is not None else "", "dim"),
-    )
-    return grid
+def _entry(value: str, count: int | None, ticked: bool, width: int) -> Content:
+    """One facet row, one line: marker, name (cut with an ellipsis), count flush right.
+
+    A plain ``Content`` line, not a Rich table: the list measures every prompt, and tables made a
+    search's sidebar refresh cost ~170 ms for 200 entries.
+    """
+    marker = Content.styled("✓ " if ticked else "▸ ", "bold" if ticked else "dim")
+    number = f" {count:,}" if count is not None else ""
+    name = Content.styled(one_line(value, 200), "bold" if ticked else "")
+    name = name.truncate(max(4, width - 2 - len(number)), ellipsis=True, pad=True)  # cells, not characters
+    return Content.assemble(marker, name, Content.styled(number, "dim"))
 
 
 class Sidebar(OptionList):
@@ -111,7 +108,8 @@ class Sidebar(OptionList):
                 option_id = f"{kind}:{number}"
                 self._entries[option_id] = (kind, value)
                 label = self._labels.get(value, value)
-                options.append(Option(_entry(label, count, value.casefold() in active_keys), id=option_id))
+                ticked = value.casefold() in active_keys
+                options.append(Option(_entry(label, count, ticked, self._row_width()), id=option_id))
         self.set_options(options)
         if previous is not None:
             for option_id, entry in self._entries.items():
@@ -134,6 +132,15 @@ class Sidebar(OptionList):
             if f"{kind}:0" in self._entries:
                 self.highlighted = self.get_option_index(f"{kind}:0")
                 return
+
+    def _row_width(self) -> int:
+        """Cells for one entry: the content width, less the scrollbar's gutter."""
+        width = self.scrollable_content_region.width or self.size.width or 28
+        return max(12, width - 1)
+
+    def on_resize(self) -> None:
+        if self._facets:
+            self._rebuild()
 
     @property
     def highlighted_filter(self) -> Filter | None:
