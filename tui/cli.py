@@ -153,6 +153,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _error("interrupted")
         return 130
+    except BrokenPipeError:  # `spyglass search … | head`: the reader left; not an error worth a word
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's final flush does not complain
+        return EXIT_OK
     except Exception as error:  # the last resort: one clear line, never a traceback
         _error(f"{type(error).__name__}: {error}")
         return EXIT_PROBLEMS

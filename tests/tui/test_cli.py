@@ -115,3 +115,24 @@ def test_extract_hand_off(posts: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert cli.main(["extract", str(posts / "2018-07-11-a.md"), "--json"]) == 0
     assert cli.main(["extract", "-"]) == 3
     assert cli.main(["extract", str(posts / "missing.md")]) == 1
+
+
+def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+    """`spyglass search … | head` must not print a traceback or an error when head exits."""
+    import subprocess
+    import sys
+
+    posts = tmp_path / "posts"
+    posts.mkdir()
+    for number in range(40):
+        (posts / f"2020-01-{number % 28 + 1:02d}-post-{number}.md").write_text(
+            f"---\ntitle: Post {number}\ntags: [China]\n---\nbody {number}\n", encoding="utf-8"
+        )
+    command = [sys.executable, "-c", "import sys; from tui.cli import main; sys.exit(main(sys.argv[1:]))",
+               "search", str(posts), "tag:china", "--json"]
+    producer = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert producer.stdout is not None
+    producer.stdout.close()  # the reader is gone before the first line, as when `head` has had enough
+    _, errors = producer.communicate(timeout=60)
+    assert producer.returncode == 0
+    assert b"Traceback" not in errors and b"BrokenPipe" not in errors
