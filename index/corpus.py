@@ -263,8 +263,8 @@ class Corpus:
             return failed(parsed.error)
         order: Sort = "relevance" if (parsed.sort or sort) == "relevance" else "date"
         wanted_flags = any(wanted for _, wanted in parsed.flags)
-        if not complete and limit and order == "date" and not wanted_flags:
-            return self._first_screen(query, parsed, limit, state, started, failed, snippets)
+        if not complete and limit and not wanted_flags:
+            return self._first_screen(query, parsed, order, limit, state, started, failed, snippets)
         snapshot = self._snap()
         top: list[str] = []
         scores: dict[str, float] = {}
@@ -318,13 +318,14 @@ class Corpus:
         self,
         query: str,
         parsed: ParsedQuery,
+        order: Sort,
         limit: int,
         state: FlagSource | None,
         started: float,
         failed: Callable[[str], SearchResult],
         snippets: bool,
     ) -> SearchResult:
-        """The newest ``limit`` hits of a text query, without counting the rest."""
+        """The newest (or best-scored) ``limit`` hits, without collecting or counting the rest."""
         hidden: set[str] = set()
         if state is not None:
             hidden = {post_id for flag, wanted in parsed.flags if not wanted for post_id in state.ids_with(flag)}
@@ -337,16 +338,16 @@ class Corpus:
                 ids = list(itertools.islice((i for i in self._snapshot.by_date if i not in hidden), limit))
             return SearchResult(query, ids, len(ids), {}, {}, [], elapsed=time.monotonic() - started, complete=False)
         snapshot = self._snap()
+        wanted = min(limit + len(hidden), MAX_FIRST_SCREEN)
         try:
-            hits = newest(
-                self._searchers,
-                self._blocks,
-                parsed.text,
-                rank=snapshot.rank,
-                limit=min(limit + len(hidden), MAX_FIRST_SCREEN),
-                expand=expand_term,
-                time_limit=FIRST_SCREEN_TIME_LIMIT,
-            )
+            if order == "relevance":  # score the best page only; the complete answer collects the rest
+                hits = run(self._searchers, parsed.text, expand=expand_term, top=wanted, every=False,
+                           time_limit=FIRST_SCREEN_TIME_LIMIT)
+                found = [post_id for post_id in hits.top if post_id in snapshot.rank]
+            else:
+                hits = newest(self._searchers, self._blocks, parsed.text, rank=snapshot.rank, limit=wanted,
+                              expand=expand_term, time_limit=FIRST_SCREEN_TIME_LIMIT)
+                found = hits.ids
         except QuerySyntaxError as error:
             return failed(str(error))
         except EngineUnavailable:
@@ -355,7 +356,7 @@ class Corpus:
             return failed(str(error))
         except Exception as error:  # a damaged segment can surface only now
             return failed(f"search failed ({type(error).__name__}); the next update repairs the index")
-        ids = [post_id for post_id in hits.ids if post_id not in hidden][:limit]
+        ids = [post_id for post_id in found if post_id not in hidden][:limit]
         return SearchResult(
             query=query,
             ids=ids,
@@ -366,6 +367,7 @@ class Corpus:
             elapsed=time.monotonic() - started,
             partial=hits.partial,
             notes=hits.notes,
+            scores=hits.scores,
             complete=False,
         )
 

@@ -202,9 +202,11 @@ def run(
     *,
     expand: Expander = _identity,
     top: int = 0,
+    every: bool = True,
     time_limit: float = 1.0,
 ) -> EngineHits:
-    """Every match of ``text`` (unscored), plus the ``top`` best-scored ids, within ``time_limit``."""
+    """Every match of ``text`` (unscored; skipped when not ``every``), plus the ``top`` best-scored ids,
+    within ``time_limit``."""
     deadline = time.monotonic() + time_limit
     searcher, id_table = searchers.get()
     node, rewriter = compile_query(searchers.engine, searcher, text, expand)
@@ -223,7 +225,7 @@ def run(
             best.append(post_id)
             scores[post_id] = float(results.score(i) or 0.0)
     docnums: list[int] = []
-    if node is not wq.NullQuery:
+    if every and node is not wq.NullQuery:
         for count, docnum in enumerate(searcher.docs_for_query(node), 1):
             docnums.append(docnum)
             if not count % CHECK_EVERY and time.monotonic() > deadline:

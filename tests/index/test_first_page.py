@@ -92,14 +92,28 @@ def test_first_screen_hides_archived_posts_like_the_complete_search(tmp_path: Pa
     assert first.ids == full.ids[:5]
 
 
-def test_relevance_and_flag_queries_come_back_complete(tmp_path: Path) -> None:
+def test_flag_queries_come_back_complete(tmp_path: Path) -> None:
     posts = tmp_path / "posts"
     posts.mkdir()
     _write(posts, 1, random.Random(1))
     corpus = Corpus.open(posts, tmp_path / "index")
     corpus.update()
-    assert corpus.search("phishing", limit=5, complete=False, sort="relevance").complete
     assert corpus.search("is:starred", limit=5, complete=False).complete
+
+
+def test_first_screen_by_relevance_is_the_best_scored_page(tmp_path: Path) -> None:
+    rng = random.Random(13)
+    posts = tmp_path / "posts"
+    posts.mkdir()
+    for number in range(40):
+        _write(posts, number, rng)
+    corpus = Corpus.open(posts, tmp_path / "index")
+    corpus.update()
+    for query in ("phishing", '"watering hole"', "ransomware AND bank"):
+        first = corpus.search(query, limit=5, complete=False, sort="relevance")
+        full = corpus.search(query, sort="relevance")
+        assert not first.complete
+        assert first.ids == full.ids[:5], query
 
 
 def test_first_screen_of_everything_is_the_catalog_order(tmp_path: Path) -> None:
