@@ -96,6 +96,7 @@ class MainScreen(Screen[None]):
     """Browse, search and triage one corpus."""
 
     CSS_PATH = "main.tcss"
+    AUTO_FOCUS = "#posts"  # the list, always: triage keys live there, and the search box must not win a race
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "focus_search", "Search", id="main.search"),
