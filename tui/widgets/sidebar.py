@@ -134,9 +134,10 @@ class Sidebar(OptionList):
                 return
 
     def _row_width(self) -> int:
-        """Cells for one entry: the content width, less the scrollbar's gutter."""
-        width = self.scrollable_content_region.width or self.size.width or 28
-        return max(12, width - 1)
+        """Cells for one entry: the content width less a scrollbar, whether or not one shows yet
+        (with 50 tags it appears only after the entries are in, and must not push the counts out)."""
+        width = self.content_region.width or 28
+        return max(12, width - self.styles.scrollbar_size_vertical - 2)
 
     def on_resize(self) -> None:
         if self._facets:
