@@ -89,6 +89,9 @@ def newest(
     seen: set[str] = set()
     if node is not wq.NullQuery and limit > 0:
         leaves = searcher.leaf_searchers()
+        # Matchers are costly to make (a date range expands into many terms), so one per leaf is reused
+        # while blocks come in ascending document order, which is the usual case; else a fresh one.
+        cursors: dict[int, tuple[Any, int]] = {}
         for block in tables.get(searcher, id_table, rank):
             if len(found) >= limit and block.best_rank > -found[0][0]:
                 break
@@ -96,7 +99,12 @@ def newest(
                 partial = True
                 break
             leaf, offset = leaves[block.leaf]
-            _collect(node, leaf, offset, block, id_table, rank, limit, found, seen)
+            matcher, done_to = cursors.get(block.leaf, (None, 0))
+            if matcher is None or block.start < done_to:
+                matcher = _matcher(node, leaf)
+            if matcher is not None:
+                _collect(matcher, leaf, offset, block, id_table, rank, limit, found, seen)
+                cursors[block.leaf] = (matcher, block.end)
     ordered = sorted(found, key=lambda item: -item[0])
     return EngineHits(
         ids=[post_id for _, post_id in ordered],
@@ -106,8 +114,15 @@ def newest(
     )
 
 
+def _matcher(node: Any, leaf: Any) -> Any:
+    try:
+        return node.matcher(leaf, leaf.boolean_context())
+    except Exception:  # whoosh raises TermNotFound and friends for terms absent from a segment
+        return None
+
+
 def _collect(
-    node: Any,
+    matcher: Any,
     leaf: Any,
     offset: int,
     block: _Block,
@@ -117,12 +132,9 @@ def _collect(
     found: list[tuple[int, str]],
     seen: set[str],
 ) -> None:
-    """Add the block's matches to ``found``, keeping only the ``limit`` newest."""
-    try:
-        matcher = node.matcher(leaf, leaf.boolean_context())
-    except Exception:  # whoosh raises TermNotFound and friends for terms absent from a segment
-        return
-    if block.start and matcher.is_active():
+    """Add the block's matches to ``found``, keeping only the ``limit`` newest; ``matcher`` stands at or
+    before the block's first match and is left at or after its end."""
+    if matcher.is_active() and matcher.id() < block.start:
         matcher.skip_to(block.start)
     reader = leaf.reader()
     has_deletions = reader.has_deletions()
