@@ -27,7 +27,6 @@ from index.engine import (
     EngineUnavailable,
     EngineWriter,
     IndexDoc,
-    QuerySyntaxError,
     Searchers,
     highlight,
     newest,
@@ -162,6 +161,15 @@ def _prepared(root: Path, files: Sequence[PostFile], parallel: bool) -> Iterator
             pool.shutdown(wait=True, cancel_futures=True)
 
 
+def _search_failure(error: Exception) -> str:
+    """What the user is told when the engine could not answer; searching never raises."""
+    if isinstance(error, EngineUnavailable):
+        return "the search index is not ready; it is rebuilt by the next update"
+    if isinstance(error, EngineError):  # query syntax, a locked or damaged index: its own words
+        return str(error)
+    return f"search failed ({type(error).__name__}); the next update repairs the index"  # e.g. a garbled segment
+
+
 def _never() -> bool:
     return False
 
@@ -275,14 +283,8 @@ class Corpus:
             page = min(limit or RELEVANCE_PAGE, 1000) if order == "relevance" else 0
             try:
                 hits = run(self._searchers, parsed.text, expand=expand_term, top=page, time_limit=self.time_limit)
-            except QuerySyntaxError as error:
-                return failed(str(error))
-            except EngineUnavailable:
-                return failed("the search index is not ready; it is rebuilt by the next update")
-            except EngineError as error:
-                return failed(str(error))
-            except Exception as error:  # a damaged segment can surface only now
-                return failed(f"search failed ({type(error).__name__}); the next update repairs the index")
+            except Exception as error:
+                return failed(_search_failure(error))
             matched: set[str] = set(hits.ids) | set(hits.top)
             top, terms, partial_result, notes = hits.top, hits.terms, hits.partial, hits.notes
             scores = hits.scores
@@ -348,14 +350,8 @@ class Corpus:
                 hits = newest(self._searchers, self._blocks, parsed.text, rank=snapshot.rank, limit=wanted,
                               expand=expand_term, time_limit=FIRST_SCREEN_TIME_LIMIT)
                 found = hits.ids
-        except QuerySyntaxError as error:
-            return failed(str(error))
-        except EngineUnavailable:
-            return failed("the search index is not ready; it is rebuilt by the next update")
-        except EngineError as error:
-            return failed(str(error))
-        except Exception as error:  # a damaged segment can surface only now
-            return failed(f"search failed ({type(error).__name__}); the next update repairs the index")
+        except Exception as error:
+            return failed(_search_failure(error))
         ids = [post_id for post_id in found if post_id not in hidden][:limit]
         return SearchResult(
             query=query,

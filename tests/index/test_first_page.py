@@ -25,6 +25,18 @@ def _write(folder: Path, number: int, rng: random.Random) -> None:
     )
 
 
+def _indexed(tmp_path: Path, count: int, seed: int) -> tuple[Corpus, Path, random.Random]:
+    """A folder of ``count`` posts with shuffled dates, indexed; its corpus, folder and generator."""
+    rng = random.Random(seed)
+    posts = tmp_path / "posts"
+    posts.mkdir()
+    for number in range(count):
+        _write(posts, number, rng)
+    corpus = Corpus.open(posts, tmp_path / "index")
+    corpus.update()
+    return corpus, posts, rng
+
+
 @pytest.fixture
 def small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(first_page, "BLOCK", 7)
@@ -41,25 +53,13 @@ def _assert_heads_agree(corpus: Corpus, limit: int) -> None:
 
 
 def test_first_screen_is_the_head_of_the_date_sorted_result(tmp_path: Path, small_blocks: None) -> None:
-    rng = random.Random(7)
-    posts = tmp_path / "posts"
-    posts.mkdir()
-    for number in range(80):
-        _write(posts, number, rng)
-    corpus = Corpus.open(posts, tmp_path / "index")
-    corpus.update()
+    corpus, _posts, _rng = _indexed(tmp_path, 80, 7)
     for limit in (1, 5, 30):
         _assert_heads_agree(corpus, limit)
 
 
 def test_first_screen_stays_exact_after_incremental_changes(tmp_path: Path, small_blocks: None) -> None:
-    rng = random.Random(11)
-    posts = tmp_path / "posts"
-    posts.mkdir()
-    for number in range(40):
-        _write(posts, number, rng)
-    corpus = Corpus.open(posts, tmp_path / "index")
-    corpus.update()
+    corpus, posts, rng = _indexed(tmp_path, 40, 11)
     for number in range(40, 55):  # appended documents, possibly newer than everything indexed
         _write(posts, number, rng)
     for path in sorted(posts.iterdir())[:6]:  # deletions leave holes in document numbers
@@ -69,13 +69,7 @@ def test_first_screen_stays_exact_after_incremental_changes(tmp_path: Path, smal
 
 
 def test_first_screen_hides_archived_posts_like_the_complete_search(tmp_path: Path, small_blocks: None) -> None:
-    rng = random.Random(3)
-    posts = tmp_path / "posts"
-    posts.mkdir()
-    for number in range(30):
-        _write(posts, number, rng)
-    corpus = Corpus.open(posts, tmp_path / "index")
-    corpus.update()
+    corpus, _posts, _rng = _indexed(tmp_path, 30, 3)
 
     class Archived:
         def __init__(self, ids: set[str]) -> None:
@@ -102,13 +96,7 @@ def test_flag_queries_come_back_complete(tmp_path: Path) -> None:
 
 
 def test_first_screen_by_relevance_is_the_best_scored_page(tmp_path: Path) -> None:
-    rng = random.Random(13)
-    posts = tmp_path / "posts"
-    posts.mkdir()
-    for number in range(40):
-        _write(posts, number, rng)
-    corpus = Corpus.open(posts, tmp_path / "index")
-    corpus.update()
+    corpus, _posts, _rng = _indexed(tmp_path, 40, 13)
     for query in ("phishing", '"watering hole"', "ransomware AND bank"):
         first = corpus.search(query, limit=5, complete=False, sort="relevance")
         full = corpus.search(query, sort="relevance")
@@ -117,13 +105,7 @@ def test_first_screen_by_relevance_is_the_best_scored_page(tmp_path: Path) -> No
 
 
 def test_first_screen_of_everything_is_the_catalog_order(tmp_path: Path) -> None:
-    rng = random.Random(5)
-    posts = tmp_path / "posts"
-    posts.mkdir()
-    for number in range(12):
-        _write(posts, number, rng)
-    corpus = Corpus.open(posts, tmp_path / "index")
-    corpus.update()
+    corpus, _posts, _rng = _indexed(tmp_path, 12, 5)
     first = corpus.search("", limit=5, complete=False)
     assert not first.complete
     assert first.ids == corpus.search("").ids[:5]
