@@ -119,6 +119,9 @@ async def _wait(condition: Callable[[], bool], pilot: Any, what: str) -> None:
 
 
 def _indexing(app: Any) -> bool:
+    """The start-up update is pending or running (it starts only after the first screen is painted)."""
+    if getattr(app.screen, "indexing", ""):
+        return True
     return any(worker.group == "index" and not worker.is_finished for worker in app.workers)
 
 
