@@ -39,6 +39,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench_engine import code_version, summary  # noqa: E402  (beside this script; shares its statistics)
+
 RESULT_MARK = "BENCH-RESULT "
 SIZE = (120, 40)
 WAIT_LIMIT = 120.0
@@ -64,25 +66,6 @@ QUERIES: tuple[str, ...] = (
 )
 
 
-def percentile(values: Sequence[float], fraction: float) -> float:
-    if not values:
-        return math.nan
-    ordered = sorted(values)
-    return ordered[max(1, math.ceil(fraction * len(ordered))) - 1]
-
-
-def summary(values: Sequence[float]) -> dict[str, float]:
-    if not values:
-        return {"n": 0, "median": math.nan, "p95": math.nan, "min": math.nan, "max": math.nan}
-    return {
-        "n": len(values),
-        "median": statistics.median(values),
-        "p95": percentile(values, 0.95),
-        "min": min(values),
-        "max": max(values),
-    }
-
-
 def ms(seconds: float) -> str:
     return "n/a" if math.isnan(seconds) else f"{seconds * 1000:,.0f} ms"
 
@@ -95,16 +78,6 @@ def _maxrss_mib() -> float:
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def code_version() -> dict[str, str]:
-    """The commit measured and any files changed on top of it (the code moves while we measure)."""
-
-    def git(*words: str) -> str:
-        done = subprocess.run(["git", *words], capture_output=True, text=True, cwd=ROOT, check=False)
-        return done.stdout.strip()
-
-    return {"head": git("rev-parse", "--short", "HEAD"), "dirty": git("status", "--short", "index", "tui")}
 
 
 # --------------------------------------------------------------------------- children
