@@ -6,7 +6,6 @@ The helpers at the top (a six-post corpus, ``start``/``settle``) are shared by t
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -17,7 +16,7 @@ from textual.pilot import Pilot
 from textual.widgets import Static
 from textual.worker import WorkerCancelled
 
-from index.corpus import Corpus, UpdateProgress, UpdateReport
+from index.corpus import Corpus
 from index.state import StateError, TriageState
 from tui.app import SpyglassApp
 from tui.screens.main import MainScreen, compose_query, filter_term
@@ -326,41 +325,6 @@ async def test_state_error_means_read_only(posts_dir: Path) -> None:
         assert any("read-only" in m for m in messages), messages
     with reopen_state() as state:
         assert not state.ids_with("starred")
-
-
-async def test_quit_mid_index_leaves_no_lock(tmp_path: Path) -> None:
-    root = write_corpus(tmp_path / "posts")
-    app = SpyglassApp.for_folder(root)
-    real_update = app.corpus.update
-    started: list[bool] = []
-
-    def slow_update(**kwargs: Any) -> UpdateReport:
-        cancelled: Callable[[], bool] = kwargs["cancelled"]
-        progress: Callable[[UpdateProgress], None] = kwargs["progress"]
-
-        def slow_progress(update: UpdateProgress) -> None:
-            started.append(True)
-            progress(update)
-            time.sleep(0.2)
-
-        try:
-            return real_update(progress=slow_progress, cancelled=cancelled)
-        finally:
-            finished.set()
-
-    finished = threading.Event()
-    app.corpus.update = slow_update  # type: ignore[method-assign]
-    async with app.run_test(size=(160, 45)) as pilot:
-        while not started:
-            await pilot.pause(0.05)
-        await pilot.press("q")
-    # The process would wait for the indexing thread at exit; the test waits for it the same way.
-    assert finished.wait(10)
-    # A later run can write the index at once: nothing was left locked.
-    again = Corpus.open(root)
-    report = again.update()
-    assert len(again) == 6
-    assert report.problems == []
 
 
 async def test_problems_are_counted_and_listed(tmp_path: Path) -> None:
