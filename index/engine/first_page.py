@@ -20,7 +20,7 @@ from typing import Any
 
 from whoosh import query as wq
 
-from index.engine.search import EngineHits, Expander, Searchers, analysed_terms, compile_query
+from index.engine.search import EngineHits, Expander, Searchers, analysed_terms, compile_query, postings_budget
 
 #: Documents per block: small enough that one block of a phrase query is a few milliseconds.
 BLOCK = 1024
@@ -83,7 +83,8 @@ def newest(
     """
     deadline = time.monotonic() + time_limit
     searcher, id_table = searchers.get()
-    node, rewriter = compile_query(searchers.engine, searcher, text, expand)
+    node, rewriter = compile_query(searchers.engine, searcher, text, expand, deadline=deadline,
+                                   postings=postings_budget(time_limit))
     partial = rewriter.truncated
     found: list[tuple[int, str]] = []  # a max-heap of (-rank, id): the worst kept hit on top
     seen: set[str] = set()

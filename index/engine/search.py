@@ -28,6 +28,16 @@ from index.engine.store import Engine, EngineError
 #: Terms a prefix or wildcard may expand to, and lexicon entries a wildcard may scan.
 MAX_EXPANSION = 200
 MAX_SCAN = 50_000
+#: Terms that all the patterns of one query may expand to together: ``a* b* … z*`` shares this budget.
+MAX_QUERY_EXPANSION = 400
+#: whoosh reads every posting (document of a term) of an expanded pattern when it builds a matcher, at
+#: about 200k a second on an idle core, and scores them at about a quarter of that; the patterns of a
+#: query share as many postings as half those rates allow in its time limit (a margin for a loaded
+#: machine), which keeps ``a* b* … z*`` inside the limit.
+POSTINGS_PER_SECOND = 100_000
+SCORED_POSTINGS_PER_SECOND = 25_000
+#: Lexicon entries read between two looks at the clock while expanding.
+EXPAND_CHECK_EVERY = 256
 #: Matches collected between two looks at the clock.
 CHECK_EVERY = 1024
 FIELD_ALIASES = {"tags": ["tag"], "vuln": ["cve"]}
@@ -36,6 +46,11 @@ EXPANDABLE = frozenset({"source", *ENTITY_FIELDS})
 
 #: ``(field, value) -> index terms``; supplied by index.query so knowledge stays out of here.
 Expander = Callable[[str, str], Sequence[str]]
+
+
+def postings_budget(seconds: float, *, scored: bool = False) -> int:
+    """The postings the patterns of one query may expand to when matching may take ``seconds``."""
+    return max(1, int((SCORED_POSTINGS_PER_SECOND if scored else POSTINGS_PER_SECOND) * seconds))
 
 
 class QuerySyntaxError(EngineError):
@@ -59,13 +74,27 @@ def _identity(_field: str, value: str) -> Sequence[str]:
 
 
 class _Rewriter:
-    """Replaces entity terms by their expansions and multi-term queries by capped term lists."""
+    """Replaces entity terms by their expansions and multi-term queries by capped term lists.
 
-    def __init__(self, reader: Any, expand: Expander) -> None:
+    The patterns of one query share :data:`MAX_QUERY_EXPANSION` terms: each gets an equal share of what
+    the patterns before it left (at most :data:`MAX_EXPANSION`), so a pattern with few words in a field
+    leaves more for the rest. Expansion also stops at ``deadline``. Either cut marks the result partial.
+    """
+
+    def __init__(self, reader: Any, expand: Expander, *, patterns: int, deadline: float, postings: int) -> None:
         self.reader = reader
         self.expand = expand
         self.notes: list[str] = []
         self.truncated = False
+        self.deadline = deadline
+        self.postings_budget = postings
+        self.patterns_left = max(1, patterns)
+        self.expanded = 0  # terms the patterns expanded to, in all
+        self.postings = 0  # their document frequencies, summed
+        self.timed_out = False
+
+    def _late(self) -> bool:
+        return time.monotonic() > self.deadline
 
     def _terms(self, fieldname: str, texts: Sequence[str], boost: float = 1.0) -> Any:
         unique = list(dict.fromkeys(text for text in texts if text))
@@ -76,23 +105,54 @@ class _Rewriter:
         return wq.Or([wq.Term(fieldname, text, boost=boost) for text in unique])
 
     def _lexicon(self, fieldname: str, prefix: str) -> Iterator[str]:
-        for term in self.reader.expand_prefix(fieldname, prefix):
+        """Lexicon terms from ``prefix`` on; ends early (and sets ``timed_out``) once the deadline passed."""
+        for count, term in enumerate(self.reader.expand_prefix(fieldname, prefix), 1):
+            if not count % EXPAND_CHECK_EVERY and self._late():
+                self.timed_out = True
+                return
             yield term.decode("utf-8", "replace") if isinstance(term, bytes) else str(term)
 
     def _expand_pattern(self, node: Any) -> Any:
         fieldname, text = node.fieldname, node.text
-        if isinstance(node, wq.Prefix):
-            matches = list(itertools.islice(self._lexicon(fieldname, text), MAX_EXPANSION + 1))
+        share = max(1, min(MAX_EXPANSION, (MAX_QUERY_EXPANSION - self.expanded) // self.patterns_left))
+        postings_share = max(1, (self.postings_budget - self.postings) // self.patterns_left)
+        self.patterns_left = max(1, self.patterns_left - 1)
+        self.timed_out = self._late()
+        if self.timed_out:
+            matches: list[str] = []
+        elif isinstance(node, wq.Prefix):
+            matches = list(itertools.islice(self._lexicon(fieldname, text), share + 1))
         else:
             literal = re.split(r"[*?]", text, maxsplit=1)[0]
             pattern = re.compile(fnmatch.translate(text))
             scanned = itertools.islice(self._lexicon(fieldname, literal), MAX_SCAN)
-            matches = list(itertools.islice((t for t in scanned if pattern.match(t)), MAX_EXPANSION + 1))
-        if len(matches) > MAX_EXPANSION:
-            matches = matches[:MAX_EXPANSION]
+            matches = list(itertools.islice((t for t in scanned if pattern.match(t)), share + 1))
+        if self.timed_out:
             self.truncated = True
-            self.notes.append(f"{text!r} matches too many words; used the first {MAX_EXPANSION}")
-        return self._terms(fieldname, matches, node.boost)
+            self.notes.append(f"{text!r} took too long to look up; used the {len(matches)} words found in time")
+        elif len(matches) > share:
+            matches = matches[:share]
+            self.truncated = True
+            self.notes.append(f"{text!r} matches too many words; used the first {share}")
+        kept = self._within_postings(fieldname, matches, postings_share)
+        if len(kept) < len(matches) and not self.timed_out:
+            self.truncated = True
+            self.notes.append(f"{text!r} matches too many documents; used the first {len(kept)} words")
+        self.expanded += len(kept)
+        return self._terms(fieldname, kept, node.boost)
+
+    def _within_postings(self, fieldname: str, matches: list[str], budget: int) -> list[str]:
+        """The leading ``matches`` whose postings fit in ``budget`` (always the first one)."""
+        kept: list[str] = []
+        used = 0
+        for term in matches:
+            frequency = int(self.reader.doc_frequency(fieldname, term))
+            if kept and used + frequency > budget:
+                break
+            kept.append(term)
+            used += frequency
+        self.postings += used
+        return kept
 
     def __call__(self, node: Any) -> Any:
         if isinstance(node, wq.Every):
@@ -184,11 +244,16 @@ class Searchers:
             self._local.searcher = None
 
 
-def compile_query(engine: Engine, searcher: Any, text: str, expand: Expander) -> tuple[Any, _Rewriter]:
-    """Parse ``text`` and rewrite it for ``searcher``: expansions applied, patterns capped."""
-    rewriter = _Rewriter(searcher.reader(), expand)
+def compile_query(
+    engine: Engine, searcher: Any, text: str, expand: Expander, *, deadline: float, postings: int
+) -> tuple[Any, _Rewriter]:
+    """Parse ``text`` and rewrite it for ``searcher``: expansions applied, patterns capped by count, by
+    ``postings`` (see :func:`postings_budget`) and by ``deadline`` (a ``time.monotonic()`` value)."""
+    parsed = parse(engine, text)
+    patterns = sum(1 for leaf in parsed.leaves() if isinstance(leaf, wq.Prefix | wq.Wildcard))
+    rewriter = _Rewriter(searcher.reader(), expand, patterns=patterns, deadline=deadline, postings=postings)
     try:
-        node = _simplify(parse(engine, text).accept(rewriter))
+        node = _simplify(parsed.accept(rewriter))
     except EngineError:
         raise
     except Exception as error:
@@ -209,14 +274,23 @@ def run(
     within ``time_limit``."""
     deadline = time.monotonic() + time_limit
     searcher, id_table = searchers.get()
-    node, rewriter = compile_query(searchers.engine, searcher, text, expand)
+    passes = 2 if top > 0 and every else 1  # scoring the top and collecting every match each build a matcher
+    node, rewriter = compile_query(searchers.engine, searcher, text, expand, deadline=deadline,
+                                   postings=postings_budget(time_limit / passes, scored=not every))
     partial = rewriter.truncated
+    notes = list(rewriter.notes)
     best: list[str] = []
     scores: dict[str, float] = {}
     if top > 0 and not isinstance(node, wq.Every | type(wq.NullQuery)):
+        scored, scored_rewriter = node, rewriter
+        if rewriter.postings > postings_budget(time_limit / passes, scored=True):  # scoring is slower: fewer
+            scored, scored_rewriter = compile_query(searchers.engine, searcher, text, expand, deadline=deadline,
+                                                    postings=postings_budget(time_limit / passes, scored=True))
+            partial = True
+            notes.extend(note for note in scored_rewriter.notes if note not in notes)
         collector = TimeLimitCollector(searcher.collector(limit=top), max(0.05, time_limit / 2), use_alarm=False)
         try:
-            searcher.search_with_collector(node, collector)
+            searcher.search_with_collector(scored, collector)
         except TimeLimit:
             partial = True
         results = collector.results()
@@ -225,19 +299,28 @@ def run(
             best.append(post_id)
             scores[post_id] = float(results.score(i) or 0.0)
     docnums: list[int] = []
-    if every and node is not wq.NullQuery:
+    # Scoring a wide query can use up its time before the first hit is scored; the first screen then
+    # shows unscored matches (partial) rather than nothing.
+    wanted = None if every else (top - len(best) if partial and top > len(best) else 0)
+    if wanted != 0 and node is not wq.NullQuery:
         for count, docnum in enumerate(searcher.docs_for_query(node), 1):
             docnums.append(docnum)
+            if count == wanted:
+                break
             if not count % CHECK_EVERY and time.monotonic() > deadline:
                 partial = True
                 break
+    if not every:
+        chosen = set(best)
+        best.extend(post_id for post_id in (id_table[docnum] for docnum in docnums) if post_id not in chosen)
+        best, docnums = best[:top], []
     return EngineHits(
         ids=[id_table[docnum] for docnum in docnums],
         top=best,
         scores=scores,
         partial=partial,
         terms=analysed_terms(node),
-        notes=tuple(rewriter.notes),
+        notes=tuple(notes),
     )
 
 
