@@ -230,7 +230,10 @@ class Searchers:
         return searcher, local.ids
 
     def _id_table(self, searcher: Any) -> list[str]:
-        key = (self.engine.epoch, int(searcher.reader().generation()))
+        reader = searcher.reader()
+        if reader.doc_count_all() == 0:  # an empty index has an EmptyReader: no generation, no columns
+            return []
+        key = (self.engine.epoch, int(reader.generation()))
         with self._ids_lock:
             if key != self._ids_key or key[1] < 0:
                 self._ids = [str(value) for value in searcher.reader().column_reader("id")]

@@ -13,7 +13,9 @@ import pytest
 import whoosh.writing
 from whoosh.filedb.filestore import FileStorage
 
-from index.corpus import Corpus
+from index.corpus import ENGINE_FOLDER, Corpus
+from index.engine import Engine
+from index.engine.store import LOCK_NAME
 from index.posts import Post, PostProblem
 from index.state import TriageState
 from tests.conftest import FolderSnapshot
@@ -165,3 +167,35 @@ def test_junk_query_never_raises_and_is_bounded(shared_corpus: Corpus, junk: str
         assert result.error == f"query too long ({len(junk):,} characters; the limit is 1,000)"
     limited = corpus.search(junk, limit=3)
     assert len(limited.ids) <= 3
+
+
+@pytest.mark.parametrize("case", ["empty folder", "every post unreadable", "another Spyglass mid-first-build"])
+def test_an_empty_index_means_no_hits(case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An index without documents answers every query with no hits (exit 1), never "search failed"."""
+    from tui.cli import main
+
+    posts = tmp_path / "posts"
+    posts.mkdir()
+    index_dir = tmp_path / "index"
+    lock = None
+    if case == "every post unreadable":
+        (posts / "junk.md").write_bytes(b"\x00\x01\x02\x03" * 100)
+    elif case == "another Spyglass mid-first-build":
+        write_posts(posts, 3)
+        engine = Engine(index_dir / ENGINE_FOLDER)
+        engine.recreate()  # what a first build does before it adds anything, holding the lock
+        lock = FileStorage(str(engine.folder)).lock(LOCK_NAME)
+        assert lock.acquire(blocking=False)
+    try:
+        for query in ("uniq1", "uniq*", '"common marker"', "actor:APT28"):
+            for sort in ("date", "relevance"):
+                code = main(["search", str(posts), query, "--sort", sort, "--index-dir", str(index_dir), "--json"])
+                captured = capsys.readouterr()
+                assert code == 1, captured.err
+                assert "search failed" not in captured.err and '"total": 0' in captured.out
+            corpus = Corpus.open(posts, index_dir)
+            first = corpus.search(query, limit=50, complete=False)
+            assert first.error is None and first.ids == []
+    finally:
+        if lock is not None:
+            lock.release()
