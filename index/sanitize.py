@@ -10,6 +10,7 @@ offsets computed on the original text stay valid on the sanitised text.
 
 from __future__ import annotations
 
+import json
 import re
 
 #: U+FFFD stands in for invisible controls that have no dedicated picture.
@@ -27,6 +28,9 @@ _BIDI_AND_INVISIBLE = (
     "\ud800-\udfff"  # lone surrogates (undecodable file-name bytes): unencodable, they would crash the terminal
 )
 _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f\x80-\x9f" + _BIDI_AND_INVISIBLE + "]")
+#: What ``json.dumps(ensure_ascii=False)`` leaves raw but a terminal must not get: DEL, C1, bidi,
+#: zero-width and lone surrogates (it escapes only U+0000–U+001F itself).
+_JSON_UNSAFE = re.compile("[\x7f-\x9f" + _BIDI_AND_INVISIBLE + "]")
 
 
 def _picture(match: re.Match[str]) -> str:
@@ -53,3 +57,16 @@ def one_line(text: str, limit: int = 300) -> str:
     """Sanitise ``text`` for a single-line display field, folding whitespace and capping length."""
     folded = " ".join(display_safe(text).split())
     return folded if len(folded) <= limit else folded[: limit - 1] + "…"
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
+
+def safe_json(value: object, *, indent: int | None = 2) -> str:
+    """``value`` as JSON that is safe to print: readable non-ASCII text, but every control, bidi,
+    zero-width or lone-surrogate character escaped as ``\\uXXXX``, so it round-trips exactly through
+    ``json.loads`` and never drives or disguises the terminal. Every JSON the CLI prints goes through here.
+    """
+    text = json.dumps(value, ensure_ascii=False, indent=indent)
+    return _JSON_UNSAFE.sub(_json_escape, text)  # such characters only occur inside JSON strings

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import os
 import sys
 import time
@@ -274,7 +273,9 @@ def _cmd_search(args: argparse.Namespace) -> int:
             "query": result.query, "total": result.total, "shown": len(rows), "partial": result.partial,
             "error": result.error, "elapsed": round(result.elapsed, 4), "hits": [_hit(row, result) for row in rows],
         }
-        print(json.dumps(payload, ensure_ascii=False, indent=2))
+        from index.sanitize import safe_json
+
+        print(safe_json(payload))
     elif result.error is None:
         _print_table(rows, result)
     if result.error is not None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import unicodedata
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from index.sanitize import REPLACEMENT, display_safe, one_line
+from index.sanitize import REPLACEMENT, display_safe, one_line, safe_json
 
 C0_BUT_NEWLINE_AND_TAB = {chr(code) for code in range(0x20)} - {"\n", "\t"}
 C1 = {chr(code) for code in range(0x80, 0xA0)}
@@ -85,3 +86,23 @@ def test_one_line_has_no_line_breaks_and_respects_limit(text: str, limit: int) -
     assert "\n" not in shown
     assert not FORBIDDEN.intersection(shown)
     assert all(unicodedata.category(char) != "Cc" for char in shown if char != "\t")
+
+
+HIDDEN = "\x1b\x85\x9b\x7f\u202e\u2066\u200b\u200f\ufeff\u2028\udcff"
+
+
+def test_safe_json_escapes_what_json_leaves_raw() -> None:
+    value = {"title": f"a{HIDDEN}b é 日本", HIDDEN: [HIDDEN, 1, None]}
+    text = safe_json(value)
+    assert not any(char in text for char in HIDDEN)
+    assert "é 日本" in text  # readable text stays readable
+    assert json.loads(text) == value
+    assert "\\u202e" in text and "\\udcff" in text
+
+
+@given(st.text())
+def test_safe_json_round_trips_and_prints_nothing_unsafe(text: str) -> None:
+    dumped = safe_json({"t": text}, indent=None)
+    assert json.loads(dumped) == {"t": text}
+    assert display_safe(dumped) == dumped  # nothing a terminal would act on or hide
+    dumped.encode("utf-8")  # lone surrogates are escaped, so printing never fails

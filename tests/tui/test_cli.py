@@ -136,3 +136,32 @@ def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
     _, errors = producer.communicate(timeout=60)
     assert producer.returncode == 0
     assert b"Traceback" not in errors and b"BrokenPipe" not in errors
+
+
+#: C1 controls (NEL, CSI), bidi override and isolate, zero-width space and DEL: JSON leaves them raw.
+HIDDEN = ("\x85", "\x9b", "\u202e", "\u2066", "\u200b", "\x7f")
+
+
+def test_json_output_escapes_controls_bidi_and_zero_width(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "hostile"
+    folder.mkdir()
+    post = folder / "2020-01-01-h.md"
+    post.write_text(
+        # YAML escapes for what a YAML file may not hold raw (CSI, DEL)
+        "---\ntitle: \"Evil \u202eexe.txt \\x9b31m \u2066x\u200by\\x7f\"\ndate: 2020-01-01\ntags: [\"a\u2066b\"]\n---\n"
+        "Lazarus\x85Group and Cozy\u200bBear used spear\x85phishing; Fancy\u202eBear too.\n",
+        encoding="utf-8",
+    )
+    assert cli.main(["search", str(folder), "evil", "--json"]) == 0
+    out = capsys.readouterr().out
+    assert not any(char in out for char in HIDDEN)
+    hit = json.loads(out)["hits"][0]
+    assert hit["title"] == "Evil \u202eexe.txt \x9b31m \u2066x\u200by\x7f" and hit["tags"] == ["a\u2066b"]
+
+    assert cli.main(["extract", str(post), "--json"]) == 0
+    out = capsys.readouterr().out
+    assert not any(char in out for char in HIDDEN)
+    texts = {mention["text"] for mention in json.loads(out)}
+    assert {"Lazarus\x85Group", "Cozy\u200bBear"} <= texts
