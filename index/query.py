@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from index.knowledge import get_knowledge
+from index.knowledge.iocs import refang
 
 MAX_QUERY_CHARS = 1000
 #: ``is:`` word → (state flag, wanted value).
@@ -41,7 +42,8 @@ _TOKEN = re.compile(
     (?P<space>\s+)
     | (?P<paren>[()])
     | (?P<phrase>"[^"]*"?)
-    | (?P<field>[A-Za-z]+):(?P<value>"[^"]*"?|'[^']*'?|[\[{][^\]}]*[\]}]?|[^\s()]*)
+    | (?P<field>[A-Za-z]+):(?P<value>"[^"]*"?|'[^']*'?|[\[{][^\]}]*[\]}]?
+        | (?:[^\s()] | (?<=[^\s(:])\((?:\.|(?i:dot|at))\))*)  # a defang "(dot)" inside a value is no group
     | (?P<word>[^\s()"]+|")
     """,
     re.VERBOSE,
@@ -60,16 +62,6 @@ class ParsedQuery:
     terms: tuple[str, ...] = ()  # words and phrases to highlight
     error: str | None = None
     notes: tuple[str, ...] = field(default=())
-
-
-def refang(value: str) -> str:
-    """``hxxp://evil[.]example`` → ``http://evil.example``: users paste IoCs the way reports print them."""
-    text = value.strip().strip("'\"")
-    text = re.sub(r"^hxxp", "http", text, flags=re.IGNORECASE)
-    text = re.sub(r"^fxp", "ftp", text, flags=re.IGNORECASE)
-    for defanged, plain in (("[.]", "."), ("(.)", "."), ("{.}", "."), ("[dot]", "."), ("[:]", ":"), ("[@]", "@")):
-        text = text.replace(defanged, plain).replace(defanged.upper(), plain)
-    return text.lower()
 
 
 def _valid_date(text: str) -> bool:
@@ -169,7 +161,7 @@ def parse_query(query: str, *, plain: bool = False) -> ParsedQuery:
             out.append(f"date:{checked}")
             continue
         if target == "ioc" and value and value[0] not in "(":
-            value = _single_quoted(refang(value))
+            value = _single_quoted(refang(_unquote(value)).lower())
         elif value.startswith("'") and target != "title" and target != "body":
             value = _single_quoted(_unquote(value))
         out.append(f"{target}:{value}")
