@@ -13,8 +13,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from index.extract.iocs import refang
 from index.knowledge import get_knowledge
-from index.knowledge.iocs import refang
 
 MAX_QUERY_CHARS = 1000
 #: ``is:`` word → (state flag, wanted value).

@@ -13,7 +13,7 @@ import index.corpus as corpus_module
 import index.query as query_module
 from index.corpus import Corpus
 from index.extract import Mention
-from index.knowledge.iocs import refang
+from index.extract.iocs import refang
 from index.query import MAX_QUERY_CHARS, expand_term, parse_query
 
 POSTS = {

@@ -1,4 +1,4 @@
-"""Entity extraction: text → mentions (actors, victims, techniques, malware, CVEs, IoCs) with offsets.
+"""The extractor: text → mentions (actors, victims, techniques, malware, CVEs, IoCs) with offsets.
 
 One Aho-Corasick pass over a normalised copy of the text (lower case, punctuation as spaces, same
 length, so offsets carry over) finds every dictionary name, cue word and head noun on word
@@ -14,13 +14,13 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from index.extract.iocs import find_iocs
+from index.extract.prose import Prose
+from index.extract.spans import PRIORITY, Hit, select
+from index.extract.techniques import action_hits, exploitation_hits, refined
+from index.extract.victims import victim_hits
 from index.knowledge import Knowledge, get_knowledge
-from index.knowledge.iocs import find_iocs
 from index.knowledge.model import CASE_ANY, CASE_EXACT, Entry, normalise
-from index.knowledge.prose import Prose
-from index.knowledge.spans import PRIORITY, Hit, select
-from index.knowledge.techniques import action_hits, exploitation_hits, refined
-from index.knowledge.victims import victim_hits
 
 Kind = Literal["ACTOR", "VICTIM", "TECHNIQUE", "MALWARE", "VULN", "IOC"]
 INDEX_FIELDS = ("actor", "victim", "technique", "malware", "vuln", "ioc")
