@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from index.extract.iocs import refang
 from index.knowledge import get_knowledge
+from index.vocabulary import ENTITY_FIELDS, KINDS, is_technique_id
 
 MAX_QUERY_CHARS = 1000
 #: ``is:`` word → (state flag, wanted value).
@@ -30,11 +31,10 @@ OPERATORS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"})
 #: Field names users may type (case-insensitive) → the name the engine knows.
 FIELDS = {
     "title": "title", "body": "body", "tag": "tags", "tags": "tags", "source": "source", "date": "date",
-    "actor": "actor", "victim": "victim", "technique": "technique", "malware": "malware",
-    "vuln": "vuln", "cve": "vuln", "ioc": "ioc",
+    **{name: info.field for info in KINDS for name in (info.field, info.query_field)},
 }  # fmt: skip
-_HIGHLIGHTED_FIELDS = frozenset({"title", "body", "tags", "actor", "victim", "malware", "vuln", "ioc"})
-_TECHNIQUE_ID = re.compile(r"t\d{4}(?:\.\d{3})?", re.IGNORECASE)
+#: Fields whose values are highlighted in the text; a technique is searched by ID or name, rarely as written.
+_HIGHLIGHTED_FIELDS = frozenset({"title", "body", "tags", *ENTITY_FIELDS}) - {"technique"}
 _DATE = re.compile(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?")
 _RANGE = re.compile(r"[\[{]\s*(?:(\S+?)\s+)?to(?:\s+(\S+?))?\s*[\]}]", re.IGNORECASE)
 _TOKEN = re.compile(
@@ -188,7 +188,7 @@ def expand_term(fieldname: str, value: str) -> Sequence[str]:
             found.append(knowledge.canonical_victim(value))
         elif fieldname == "malware":
             found.append(knowledge.canonical_malware(value))
-        elif fieldname == "technique" and not _TECHNIQUE_ID.fullmatch(value):
+        elif fieldname == "technique" and not is_technique_id(value):
             found.extend(knowledge.technique_ids(value))
         elif fieldname == "ioc":
             found.append(refang(value))

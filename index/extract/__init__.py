@@ -6,6 +6,6 @@ resolves overlapping candidates, ``techniques`` and ``victims`` hold the rules f
 ``iocs`` finds and refangs indicators.
 """
 
-from index.extract.extractor import INDEX_FIELDS, Kind, Mention, extract, index_terms
+from index.extract.extractor import Mention, extract, index_terms
 
-__all__ = ["INDEX_FIELDS", "Kind", "Mention", "extract", "index_terms"]
+__all__ = ["Mention", "extract", "index_terms"]

@@ -20,8 +20,9 @@ import index.extract.iocs
 import index.extract.prose
 import index.extract.techniques
 import index.extract.victims
-from index.extract import INDEX_FIELDS, Mention, extract, index_terms
+from index.extract import Mention, extract, index_terms
 from index.knowledge import get_knowledge
+from index.vocabulary import ENTITY_FIELDS
 
 TraceFunction = Callable[[FrameType, str, Any], Any]
 
@@ -261,7 +262,7 @@ def test_empty_and_blank_input() -> None:
 
 def test_index_terms() -> None:
     terms = index_terms(extract(CAMBODIA + " C2 at hxxp://evil[.]example/x and CVE-2017-11882."))
-    assert tuple(terms) == INDEX_FIELDS
+    assert tuple(terms) == ENTITY_FIELDS
     assert terms["actor"] == ["apt40"]
     assert "t1566.001" in terms["technique"] and "t1566" in terms["technique"]
     assert "cambodia" in terms["victim"] and "national election commission" in terms["victim"]
