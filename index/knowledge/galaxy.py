@@ -78,11 +78,6 @@ def countries() -> dict[str, tuple[str, str]]:
     return table
 
 
-def sectors() -> list[str]:
-    """MISP sector names."""
-    return [str(value["value"]) for value in _values("sector")]
-
-
 def techniques() -> list[Technique]:
     """Current enterprise ATT&CK techniques; deprecated ones and pure mobile/PRE entries skipped."""
     found: list[Technique] = []
