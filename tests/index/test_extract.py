@@ -252,7 +252,7 @@ def test_longest_match_wins_and_is_deterministic() -> None:
     assert first == extract(text)
     assert find(first, "Lazarus Group", "ACTOR") is not None
     assert find(first, "spear-phishing emails", "TECHNIQUE") is not None
-    _assert_well_formed(text, first)
+    assert_well_formed(text, first)
 
 
 def test_empty_and_blank_input() -> None:
@@ -272,7 +272,8 @@ def test_index_terms() -> None:
         assert all(value == value.lower() for value in values)
 
 
-def _assert_well_formed(text: str, mentions: list[Mention]) -> None:
+def assert_well_formed(text: str, mentions: list[Mention]) -> None:
+    """Sorted by (start, end, kind), offsets inside the text and matching it, no overlaps within a kind."""
     assert mentions == sorted(mentions, key=lambda m: (m.start, m.end, m.kind))
     last_end: dict[str, int] = {}
     for mention in mentions:
@@ -295,7 +296,7 @@ WORDS = [
 @given(st.lists(st.sampled_from(WORDS) | st.text(max_size=6), max_size=40), st.sampled_from([" ", "", "\n", "  "]))
 def test_property_mentions_are_well_formed(words: list[str], separator: str) -> None:
     text = separator.join(words)
-    _assert_well_formed(text, extract(text))
+    assert_well_formed(text, extract(text))
 
 
 # --- linear time ---------------------------------------------------------------------------------------
@@ -385,7 +386,7 @@ def test_operation_count_grows_linearly(name: str) -> None:
     "text", ["a" * 10**6, "APT" * 10**5, "[.]" * 10**5, "1." * 10**5, "x" * 500_000 + "\n" + "y." * 100_000]
 )
 def test_megabyte_inputs_complete(text: str) -> None:
-    _assert_well_formed(text, extract(text))
+    assert_well_formed(text, extract(text))
 
 
 # --- the command-line view --------------------------------------------------------------------------------
