@@ -4,7 +4,7 @@ python-frontmatter's default handler uses PyYAML's safe loader, which still turn
 ``NO`` into ``False``, ``0123`` into ``83`` and ``10:00`` into ``600``, silently drops
 list or scalar front matter, and expands alias bombs. This handler keeps every scalar
 as the string the author wrote (we normalise dates, tags and titles ourselves),
-refuses aliases, custom tags and deep nesting, and reports duplicate keys.
+refuses aliases, custom tags, deep nesting and oversized front matter, and reports duplicate keys.
 """
 
 from __future__ import annotations
@@ -21,6 +21,13 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import BaseLoader as _Loader  # type: ignore[assignment]
 
 MAX_DEPTH = 32
+#: Front matter is a few lines of metadata; these bounds keep a hostile one from costing seconds and
+#: hundreds of megabytes to parse (a 2-million-item list took 15 s and 885 MB before they existed).
+MAX_FRONT_MATTER_CHARS = 256 * 1024
+MAX_NODES = 10_000
+_NODE_EVENTS = (yaml.ScalarEvent, yaml.AliasEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent)
+_OPEN_EVENTS = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
+_CLOSE_EVENTS = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
 
 #: Tags an author may legitimately write; their values are still kept as strings.
 _PLAIN_TAGS = {
@@ -48,13 +55,17 @@ class StrictYAMLHandler(YAMLHandler):
     #: ``fm`` starts, so 0 when the file starts with ``---``); used to report file line numbers.
     line_offset: int = 0
 
-    def _where(self, mark: yaml.Mark | None) -> tuple[int | None, int | None]:
-        """A YAML mark (0-based, within ``fm``) as a 1-based (line, column) in the file."""
+    def _where(self, mark: Any) -> tuple[int | None, int | None]:
+        """A YAML mark (0-based, within ``fm``; PyYAML's or libyaml's) as a 1-based (line, column) in the file."""
         if mark is None:
             return None, None
         return mark.line + 1 + self.line_offset, mark.column + 1
 
     def load(self, fm: str, **kwargs: object) -> dict[str, Any]:
+        if len(fm) > MAX_FRONT_MATTER_CHARS:
+            reason = f"front matter too large ({len(fm):,} characters; the limit is {MAX_FRONT_MATTER_CHARS:,})"
+            raise FrontMatterError(reason, self.line_offset + 1)
+        self._check_shape(fm)
         loader = _Loader(fm)
         try:
             try:
@@ -81,18 +92,43 @@ class StrictYAMLHandler(YAMLHandler):
             loader.dispose()
         return data if isinstance(data, dict) else {}
 
+    def _check_shape(self, fm: str) -> None:
+        """Refuse too many values or too deep nesting from the event stream, before a node is built.
+
+        A YAML error here is left for the composing pass, which reports it with its location.
+        """
+        loader = _Loader(fm)
+        nodes = depth = 0
+        try:
+            while loader.check_event():
+                event = loader.get_event()
+                if isinstance(event, _NODE_EVENTS):
+                    nodes += 1
+                    if nodes > MAX_NODES:
+                        reason = f"front matter has more than {MAX_NODES:,} values"
+                        raise FrontMatterError(reason, *self._where(event.start_mark))
+                    if depth + 1 > MAX_DEPTH:
+                        reason = f"front matter nested deeper than {MAX_DEPTH} levels"
+                        raise FrontMatterError(reason, *self._where(event.start_mark))
+                if isinstance(event, _OPEN_EVENTS):
+                    depth += 1
+                elif isinstance(event, _CLOSE_EVENTS):
+                    depth -= 1
+        except yaml.YAMLError:
+            return
+        finally:
+            loader.dispose()
+
     def _check(self, root: yaml.Node) -> None:
-        """Refuse aliases, custom tags and deep nesting before anything is constructed."""
+        """Refuse aliases and custom tags before anything is constructed."""
         seen: set[int] = set()
-        stack: list[tuple[yaml.Node, int]] = [(root, 1)]
+        stack: list[tuple[yaml.Node, bool]] = [(root, True)]  # (node, at the top level)
         while stack:
-            node, depth = stack.pop()
+            node, top = stack.pop()
             where = self._where(node.start_mark)
             if id(node) in seen:
                 raise FrontMatterError("YAML aliases are not allowed in front matter", *where)
             seen.add(id(node))
-            if depth > MAX_DEPTH:
-                raise FrontMatterError(f"front matter nested deeper than {MAX_DEPTH} levels", *where)
             if node.tag not in _PLAIN_TAGS:
                 raise FrontMatterError(f"YAML tag {node.tag!r} is not allowed", *where)
             if isinstance(node, yaml.MappingNode):
@@ -101,13 +137,13 @@ class StrictYAMLHandler(YAMLHandler):
                     if not isinstance(key, yaml.ScalarNode):  # `? [a, b]: c` cannot be a dict key
                         reason = "a front-matter key is a list or mapping, not text"
                         raise FrontMatterError(reason, *self._where(key.start_mark))
-                    if depth == 1 and key.value in keys:
+                    if top and key.value in keys:
                         self.warnings.append(
                             f"duplicate key {key.value!r} on line {self._where(key.start_mark)[0]};"
                             " the last value is used"
                         )
                     keys.add(key.value)
-                    stack.append((key, depth + 1))
-                    stack.append((value, depth + 1))
+                    stack.append((key, False))
+                    stack.append((value, False))
             elif isinstance(node, yaml.SequenceNode):
-                stack.extend((child, depth + 1) for child in node.value)
+                stack.extend((child, False) for child in node.value)

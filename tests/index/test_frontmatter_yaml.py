@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from index.frontmatter_yaml import MAX_DEPTH, FrontMatterError, StrictYAMLHandler
+from index.frontmatter_yaml import MAX_DEPTH, MAX_FRONT_MATTER_CHARS, MAX_NODES, FrontMatterError, StrictYAMLHandler
 
 #: The ``fm`` string as python-frontmatter passes it: the rest of the ``---`` line, then the YAML lines.
 #: So line 1 of the file is the ``---`` line and the first YAML line is file line 2.
@@ -160,3 +160,35 @@ def test_nesting_within_the_limit_is_fine() -> None:
     depth = MAX_DEPTH - 2
     data, _ = load("x: " + "[" * depth + "1" + "]" * depth + "\n")
     assert "x" in data
+
+
+def _peak_memory_of_refusal(yaml_lines: str) -> tuple[FrontMatterError, int]:
+    tracemalloc.start()
+    try:
+        error = refused(yaml_lines)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return error, peak
+
+
+@pytest.mark.parametrize(
+    ("yaml_lines", "reason"),
+    [
+        ("tags: [" + ",".join(["1"] * 2_100_000) + "]\n", "too large"),  # 2.1M items: 15 s and 885 MB before
+        ("".join(f"k{number}: v\n" for number in range(400_000)), "too large"),  # 400k keys: 7.9 s before
+        ("tags: [" + ",".join(["1"] * (MAX_NODES + 1)) + "]\n", f"more than {MAX_NODES:,} values"),
+        ("tags:\n" + "- a\n" * (MAX_NODES + 1), f"more than {MAX_NODES:,} values"),
+    ],
+    ids=["2.1M-item list", "400k keys", "too many list items", "too many block items"],
+)
+def test_huge_front_matter_is_refused_before_it_is_built(yaml_lines: str, reason: str) -> None:
+    error, peak = _peak_memory_of_refusal(yaml_lines)
+    assert reason in error.reason and error.line is not None
+    assert peak < len(yaml_lines) + 2 * 1024 * 1024  # a copy of the text, no node tree (885 MB before)
+
+
+def test_front_matter_just_within_the_limits_loads() -> None:
+    data, _ = load("tags: [" + ",".join(["1"] * (MAX_NODES - 10)) + "]\n")
+    assert len(data["tags"]) == MAX_NODES - 10  # type: ignore[arg-type]
+    assert len("tags: [" + ",".join(["1"] * (MAX_NODES - 10))) < MAX_FRONT_MATTER_CHARS
