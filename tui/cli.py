@@ -95,7 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="list posts that cannot be read, and warnings",
                                 description="Report unreadable posts (file:line:col: reason) and warnings.",
-                                epilog="Exit codes: 0 no problems, 1 problems found (or warnings with --strict).")
+                                epilog="Exit codes: 0 no problems, 1 problems found (or warnings with --strict) "
+                                "or the folder could not be checked (the reason is on stderr).")
     check.add_argument("posts_dir", type=Path, metavar="DIR", help="the posts folder")
     check.add_argument("--strict", action="store_true", help="warnings count as problems too")
 
@@ -317,6 +318,9 @@ def _print_table(rows: Sequence[Any], result: Any) -> None:
 def _cmd_check(args: argparse.Namespace) -> int:
     corpus = _open(args)
     report = corpus.update()
+    if report.read_only:  # the folder was not looked at as it is now: saying "all clear" would be a lie
+        _error(f"could not check {args.posts_dir}: {report.message or 'the index could not be updated'}")
+        return EXIT_PROBLEMS
     if report.message:
         _error(report.message)
     skipped = [problem for problem in report.problems if problem.skipped]

@@ -199,3 +199,16 @@ def test_an_empty_index_means_no_hits(case: str, tmp_path: Path, capsys: pytest.
     finally:
         if lock is not None:
             lock.release()
+
+
+def test_check_that_could_not_look_says_so(posts: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An index folder that cannot be written: `check` used to print "0 posts, 0 problems" and exit 0."""
+    from tui.cli import main
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x", encoding="utf-8")
+    assert main(["check", str(posts), "--index-dir", str(blocker / "index")]) == 1
+    captured = capsys.readouterr()
+    assert f"could not check {posts}: cannot write the index in {blocker / 'index'}" in captured.err
+    assert "0 posts" not in captured.err + captured.out
+    assert main(["check", str(posts), "--index-dir", str(tmp_path / "index")]) == 0  # a writable one: all clear
