@@ -216,8 +216,12 @@ def _cmd_index(args: argparse.Namespace) -> int:
         _error(report.message)
     skipped = sum(1 for problem in report.problems if problem.skipped)
     warned = len(report.problems) - skipped
-    what = "rebuilt" if report.rebuilt else ("nothing changed" if not (report.added or report.changed
-                                                                      or report.removed) else "updated")
+    if report.read_only:  # nothing was written: "nothing changed" would hide that the folder was not looked at
+        what = "not updated (read-only)"
+    elif report.rebuilt:
+        what = "rebuilt"
+    else:
+        what = "updated" if report.added or report.changed or report.removed else "nothing changed"
     print(
         f"{what}: {len(corpus)} posts indexed (added {report.added}, changed {report.changed}, "
         f"unchanged {report.unchanged}, removed {report.removed}); {skipped} problems, {warned} warnings; "

@@ -212,3 +212,21 @@ def test_check_that_could_not_look_says_so(posts: Path, tmp_path: Path, capsys: 
     assert f"could not check {posts}: cannot write the index in {blocker / 'index'}" in captured.err
     assert "0 posts" not in captured.err + captured.out
     assert main(["check", str(posts), "--index-dir", str(tmp_path / "index")]) == 0  # a writable one: all clear
+
+
+@pytest.mark.parametrize("fault", ["unwritable folder", "disk full"])
+def test_index_that_could_not_write_never_says_nothing_changed(
+    posts: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], fault: str
+) -> None:
+    from tui.cli import main
+
+    index_dir = tmp_path / "index"
+    if fault == "unwritable folder":
+        index_dir = tmp_path / "not-a-folder" / "index"
+        index_dir.parent.write_text("x", encoding="utf-8")
+    else:
+        monkeypatch.setattr(FileStorage, "create_file", no_space)
+    assert main(["index", str(posts), "--index-dir", str(index_dir)]) == 1
+    captured = capsys.readouterr()
+    assert "cannot write the index" in captured.err
+    assert "nothing changed" not in captured.out and captured.out.startswith("not updated (read-only)")
