@@ -13,7 +13,9 @@ Faults are raised as :class:`StateError` subclasses with a title and a message f
 * corrupt file -> :class:`StateCorruptError`. At open, a file that is not a database or fails
   ``PRAGMA quick_check`` is *renamed* to ``state.sqlite3.corrupt-<UTC timestamp>`` (with its
   ``-wal``/``-shm``), never deleted or replaced, and the error names the new path. Opening again then
-  starts an empty state: the empty start only ever follows that explicit, reported move.
+  starts an empty state: the empty start only ever follows that explicit, reported move. The move also
+  leaves ``state.sqlite3.damaged`` (the message), so that when a command found the damage the app
+  still tells the user at its next start (:func:`take_damage_notice`).
   Corruption discovered mid-session is reported without moving anything (other instances may have
   the file open); the next start moves it aside.
 * locked by another process beyond ``busy_timeout`` -> :class:`StateLockedError`. Several instances
@@ -56,11 +58,13 @@ __all__ = [
     "StateVersionError",
     "TriageState",
     "default_state_path",
+    "take_damage_notice",
 ]
 
 Flag = Literal["read", "starred", "flagged", "archived"]
 FLAGS: Final[tuple[Flag, ...]] = ("read", "starred", "flagged", "archived")
 STATE_FILE_NAME: Final = "state.sqlite3"
+DAMAGE_NOTICE_SUFFIX: Final = ".damaged"
 DEFAULT_BUSY_TIMEOUT: Final = 5.0
 MAX_TAG_LENGTH: Final = 100
 
@@ -167,6 +171,22 @@ class PostState:
 def default_state_path() -> Path:
     """``data_dir()/state.sqlite3`` (honours ``SPYGLASS_DATA_DIR``)."""
     return data_dir() / STATE_FILE_NAME
+
+
+def _notice_path(path: Path) -> Path:
+    return path.with_name(path.name + DAMAGE_NOTICE_SUFFIX)
+
+
+def take_damage_notice(path: Path | None = None) -> StateCorruptError | None:
+    """The report of a damaged state file moved aside since the last call (by any Spyglass command),
+    or None; reading it removes it, so it is shown once."""
+    notice = _notice_path(Path(path) if path is not None else default_state_path())
+    try:
+        message = notice.read_text(encoding="utf-8").strip()
+        notice.unlink()
+    except (OSError, UnicodeError):
+        return None
+    return StateCorruptError("Triage state was damaged", message) if message else None
 
 
 def _now() -> str:
@@ -427,13 +447,18 @@ class TriageState:
                 # The main file is safe aside; a stray -wal/-shm cannot hurt a fresh database.
                 with suppress(OSError):
                     os.rename(companion, target.with_name(target.name + suffix))
-        return StateCorruptError(
+        error = StateCorruptError(
             "Triage state was damaged",
             f"{self.path} is damaged ({reason}). It was moved to {target} (nothing was deleted). "
             "Starting again begins with an empty triage state; the damaged copy may be recoverable "
             "with `sqlite3 <file> .recover`.",
             moved_to=target,
         )
+        notice = _notice_path(self.path)
+        with suppress(OSError):  # best effort: the error itself still reaches whoever opened the state
+            notice.with_name(notice.name + ".tmp").write_text(error.message, encoding="utf-8")
+            os.replace(notice.with_name(notice.name + ".tmp"), notice)
+        return error
 
     def _unwritable(self, reason: str) -> StateUnwritableError:
         return StateUnwritableError(

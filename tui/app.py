@@ -15,7 +15,7 @@ from textual.content import Content
 
 from index.corpus import Corpus
 from index.sanitize import one_line
-from index.state import StateError, TriageState
+from index.state import StateCorruptError, StateError, TriageState, take_damage_notice
 from tui.commands import SpyglassCommands
 from tui.keymap import load_keymap
 from tui.screens.help import HelpScreen
@@ -28,6 +28,8 @@ def open_triage(path: Path | None = None) -> tuple[TriageState | None, StateErro
     try:
         return TriageState(path), None
     except StateError as error:
+        if isinstance(error, StateCorruptError):
+            take_damage_notice(path)  # reported right now: not again at the next start
         try:
             return TriageState(path, readonly=True), error
         except StateError:
@@ -71,6 +73,8 @@ class SpyglassApp(App[int]):
             self.notify(one_line(warning, 400), title="Key map", severity="warning", timeout=10, markup=False)
         read_only = self.triage is None or self.state_error is not None
         self.push_screen(MainScreen(self.corpus, self.triage, read_only=read_only))
+        if (notice := take_damage_notice()) is not None:  # found by a command since the last start
+            self.notify(one_line(notice.message, 600), title=notice.title, severity="error", timeout=30, markup=False)
         if self.state_error is not None:
             self.notify(
                 one_line(self.state_error.message, 600) + "  Spyglass is read-only: triage changes are not saved.",

@@ -233,11 +233,17 @@ def _cmd_index(args: argparse.Namespace) -> int:
 
 
 def _open_state(query: str) -> Any:
-    """The triage state for is: filters and hiding archived posts; searching works without it."""
-    try:
-        from index.state import TriageState
+    """The triage state for is: filters and hiding archived posts; searching works without it.
 
+    A damaged state moved aside is always reported (the app repeats it at its next start).
+    """
+    from index.state import StateCorruptError, TriageState
+
+    try:
         return TriageState()
+    except StateCorruptError as error:
+        _error(error.message)
+        return None
     except Exception as error:
         if "is:" in query:
             _error(f"triage state unavailable, is: filters match nothing ({error})")

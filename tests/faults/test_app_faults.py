@@ -383,6 +383,31 @@ async def test_corrupt_state_is_moved_aside_and_reported(tmp_path: Path, isolate
     assert moved.read_bytes() == garbage
 
 
+async def test_corrupt_state_found_by_search_is_reported_there_and_at_the_next_app_start(
+    tmp_path: Path, isolated_dirs: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`spyglass search` used to move a damaged state aside without a word; the app then started empty."""
+    from tui.cli import main
+
+    posts = indexed(tmp_path)
+    data = isolated_dirs["SPYGLASS_DATA_DIR"]
+    (data / "state.sqlite3").write_bytes(b"this is not a database" * 100)
+    assert main(["search", str(posts), "common"]) == 0
+    (moved,) = list(data.glob("state.sqlite3.corrupt-*"))
+    err = capsys.readouterr().err
+    assert "damaged" in err and str(moved) in err
+    app = SpyglassApp.for_folder(posts)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(app, pilot)
+        shown = [message for severity, _t, message in notes(app) if severity == "error"]
+        assert any(str(moved) in message for message in shown), notes(app)
+        assert not main_screen(app).read_only  # the fresh state works; the notice only tells what happened
+    app = SpyglassApp.for_folder(posts)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(app, pilot)
+        assert not any(str(moved) in message for _s, _t, message in notes(app))  # told once
+
+
 async def test_unwritable_data_folder_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     posts = indexed(tmp_path)
     blocker = tmp_path / "data-file"

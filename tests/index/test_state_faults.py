@@ -22,6 +22,7 @@ from index.state import (
     StateUnwritableError,
     StateVersionError,
     TriageState,
+    take_damage_notice,
 )
 
 REPO = Path(__file__).resolve().parents[2]
@@ -116,6 +117,21 @@ def test_kill_9_during_writes_loses_nothing_acknowledged(db: Path) -> None:
 
 
 # --------------------------------------------------------------------------------------- corruption
+
+
+def test_a_move_aside_leaves_a_notice_read_once(db: Path) -> None:
+    """Whoever found the damage, the app can tell the user at its next start (and only once)."""
+    db.parent.mkdir(parents=True)
+    db.write_bytes(b"not a database" * 500)
+    with pytest.raises(StateCorruptError) as caught:
+        TriageState(db, readonly=True)
+    assert take_damage_notice(db) is None  # read-only: nothing was moved, so nothing to tell later
+    with pytest.raises(StateCorruptError) as caught:
+        TriageState(db)
+    notice = take_damage_notice(db)
+    assert notice is not None and notice.message == caught.value.message and notice.title
+    assert take_damage_notice(db) is None
+    assert not list(db.parent.glob("*.damaged*"))
 
 
 def test_garbage_file_is_moved_aside_and_reported_never_replaced(db: Path) -> None:
