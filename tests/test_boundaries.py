@@ -1,4 +1,5 @@
-"""Import boundaries: index/ never imports the UI, and only index/engine/ imports whoosh."""
+"""Import boundaries: index/ never imports the UI, only index/engine/ imports whoosh, and no test module
+imports another (shared helpers live in helpers.py modules)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from tests.helpers import REPO
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -56,3 +57,20 @@ def test_importing_the_engine_side_loads_no_ui() -> None:
         env={**os.environ, "PYTHONPATH": str(REPO)},
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_no_test_module_imports_another() -> None:
+    offenders: dict[str, list[str]] = {}
+    for path in (REPO / "tests").rglob("test_*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        names: list[str] = []
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names += [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                module = "." * node.level + (node.module or "")
+                names += [module] + [module.rstrip(".") + "." + alias.name for alias in node.names]
+        bad = sorted(name for name in names if name.rsplit(".", 1)[-1].startswith(("test_", "conftest")))
+        if bad:
+            offenders[str(path.relative_to(REPO))] = bad
+    assert offenders == {}

@@ -16,8 +16,8 @@ from whoosh.filedb.filestore import FileStorage
 from index.corpus import Corpus
 from index.posts import Post, PostProblem
 from index.state import TriageState
-from tests.conftest import FolderSnapshot
-from tests.faults._corpus import write_posts
+from tests.faults.helpers import write_posts
+from tests.helpers import FolderSnapshot
 
 Snapshot = Callable[[Path], FolderSnapshot]
 COUNT = 20

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -17,8 +14,7 @@ import index.engine.store as store_module
 from index.corpus import ENGINE_FOLDER, Corpus
 from index.engine import Engine, EngineLocked, EngineUnavailable, IndexDoc, Searchers, highlight, run
 from index.engine.schema import STAMP_NAME
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.index.helpers import hold_writer
 
 
 @pytest.fixture(autouse=True)
@@ -89,30 +85,6 @@ def test_damaged_index_is_rebuilt(posts: Path, tmp_path: Path, damage: str) -> N
     report = corpus.update()
     assert report.rebuilt and report.added == 12
     assert corpus.search("phishing").total == 12
-
-
-HOLD_WRITER = textwrap.dedent(
-    """
-    import sys, time
-    from pathlib import Path
-    from index.engine import Engine
-    writer = Engine(Path(sys.argv[1])).writer()
-    print("locked", flush=True)
-    time.sleep(60)
-    """
-)
-
-
-def hold_writer(folder: Path) -> subprocess.Popen[str]:
-    process = subprocess.Popen(
-        [sys.executable, "-c", HOLD_WRITER, str(folder)],
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=REPO,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-    )
-    assert process.stdout is not None and process.stdout.readline().strip() == "locked"
-    return process
 
 
 def test_stale_lock_from_killed_writer(posts: Path, tmp_path: Path) -> None:

@@ -6,7 +6,6 @@ Asserts on what is rendered (the screen as exported), not only on the model.
 from __future__ import annotations
 
 import fcntl
-import html
 import os
 import pty
 import re
@@ -17,7 +16,7 @@ import termios
 import time
 from pathlib import Path
 
-from tests.tui.test_app import POSTS, index_corpus, post_list, settle, write_corpus
+from tests.tui.helpers import POSTS, index_corpus, post_list, screen_lines, settle, write_corpus
 from tui.app import SpyglassApp
 from tui.widgets.sidebar import Sidebar
 
@@ -33,16 +32,6 @@ HOSTILE_POST = (
     "Body with [bold red]markup[/] and [@click=app.quit]click[/] and [link=https://e.com]x[/link]\n"
     "and an escape \x1b[31mred\x1b[0m and an OSC \x1b]52;c;SGVsbG8=\x07 end.\n"
 )
-
-
-def screen_lines(app: SpyglassApp) -> list[str]:
-    """The screen's text, line by line, from the SVG export."""
-    svg = app.export_screenshot()
-    rows: dict[str, list[tuple[float, str]]] = {}
-    for match in re.finditer(r'<text[^>]*\bx="([\d.]+)"[^>]*\by="([\d.]+)"[^>]*>(.*?)</text>', svg, re.S):
-        x, y, body = match.groups()
-        rows.setdefault(y, []).append((float(x), html.unescape(body).replace("\xa0", " ")))
-    return ["".join(text for _, text in sorted(parts)) for _, parts in sorted(rows.items(), key=lambda r: float(r[0]))]
 
 
 async def test_hostile_post_renders_literally_everywhere(tmp_path: Path) -> None:
