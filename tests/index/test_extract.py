@@ -12,7 +12,7 @@ from types import FrameType
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import index.extract
@@ -292,6 +292,10 @@ WORDS = [
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.sampled_from(WORDS) | st.text(max_size=6), max_size=40), st.sampled_from([" ", "", "\n", "  "]))
+@example(["hxxp://evil[.]example", "[.]", "203.0.113[.]7"], "")
+@example(["Lazarus", "Group"], "\n")
+@example(["e\u0301", "İ", "APT40", "\u200b"], " ")
+@example([], " ")
 def test_property_mentions_are_well_formed(words: list[str], separator: str) -> None:
     text = separator.join(words)
     _assert_well_formed(text, extract(text))
