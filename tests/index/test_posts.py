@@ -1,4 +1,4 @@
-"""Reading posts: encodings, front matter and value types (RELIABILITY.md), through files on disk."""
+"""Reading posts: encodings, front matter and value types (docs/reliability.md), through files on disk."""
 
 from __future__ import annotations
 
