@@ -13,7 +13,7 @@ from tests.helpers import SnapshotFolder, WritePost, snapshot_folder, write_post
 
 settings.register_profile("ci", derandomize=True, database=None, max_examples=100, deadline=None, print_blob=True)
 settings.register_profile("dev", max_examples=100, deadline=None)
-settings.load_profile("ci" if os.environ.get("CI") else "dev")
+settings.load_profile("dev" if os.environ.get("CI", "").lower() in ("", "0", "false") else "ci")
 
 _ISOLATED_DIRS: dict[str, str] = {
     "HOME": "home",

@@ -33,7 +33,8 @@ from tui.widgets.search_bar import SearchBar
 COUNT = 20
 
 
-pytestmark = pytest.mark.usefixtures("no_read_timer")
+#: Each test drives the whole app through many steps, some on a corpus being indexed.
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("no_read_timer")]
 
 
 @pytest.fixture(autouse=True)

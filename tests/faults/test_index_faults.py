@@ -48,6 +48,7 @@ def no_space(*_args: Any, **_kwargs: Any) -> Any:
     raise OSError(errno.ENOSPC, "No space left on device")
 
 
+@pytest.mark.slow
 def test_search_update_search_in_one_thread(corpus: Corpus, posts: Path) -> None:
     """A searcher refreshed after a commit keeps working (it used to fail with ReaderClosed)."""
     for round_number in range(3):

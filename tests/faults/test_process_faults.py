@@ -25,6 +25,8 @@ from index.engine.store import LOCK_NAME
 from tests.faults.helpers import write_posts
 from tests.helpers import REPO, source_env
 
+pytestmark = pytest.mark.slow  # real processes, killed mid-build
+
 INDEXER = textwrap.dedent(
     """
     import json, sys

@@ -15,6 +15,8 @@ from index.extract import extract, index_terms
 from index.query import parse_query
 from tests.faults.helpers import write_posts
 
+pytestmark = pytest.mark.slow  # hundreds of examples against a real index
+
 COUNT = 12
 
 QUERY_PIECES = [

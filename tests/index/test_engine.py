@@ -47,6 +47,7 @@ def touch(path: Path) -> None:
     os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns + 5_000_000_000))
 
 
+@pytest.mark.slow
 def test_bulk_build_on_two_processes_leaves_one_segment(
     posts: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -87,6 +88,7 @@ def test_damaged_index_is_rebuilt(posts: Path, tmp_path: Path, damage: str) -> N
     assert corpus.search("phishing").total == 12
 
 
+@pytest.mark.slow
 def test_stale_lock_from_killed_writer(posts: Path, tmp_path: Path) -> None:
     corpus, folder = build(posts, tmp_path)
     process = hold_writer(folder)
@@ -98,6 +100,7 @@ def test_stale_lock_from_killed_writer(posts: Path, tmp_path: Path) -> None:
     assert report.changed == 1 and not report.read_only
 
 
+@pytest.mark.slow
 def test_another_writer_means_read_only(posts: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(store_module, "WRITER_TIMEOUT", 0.1)
     corpus, folder = build(posts, tmp_path)

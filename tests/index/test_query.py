@@ -167,6 +167,7 @@ def test_refang_and_expand() -> None:
     assert expand_term("technique", "t1566")[0] == "t1566"
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.text(max_size=200) | st.lists(st.sampled_from(
     ['(', ')', '"', "'", "[", "]", "{", "}", "AND", "OR", "NOT", "*", "?", "tag:", "date:", "actor:", "is:",

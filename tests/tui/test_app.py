@@ -46,6 +46,7 @@ async def test_indexes_a_fresh_folder_with_progress(tmp_path: Path) -> None:
     assert len(app.corpus) == 6
 
 
+@pytest.mark.slow
 async def test_search_as_you_type_narrows_the_list(posts_dir: Path) -> None:
     app = SpyglassApp.for_folder(posts_dir)
     async with app.run_test(size=(160, 45)) as pilot:
@@ -73,6 +74,7 @@ async def test_bad_query_shows_the_error_under_the_box(posts_dir: Path) -> None:
         assert len(post_list(app).ids) == 6  # the last good list stays while the query is broken
 
 
+@pytest.mark.slow
 async def test_sidebar_filter_narrows_and_clears(posts_dir: Path) -> None:
     app = SpyglassApp.for_folder(posts_dir)
     async with app.run_test(size=(160, 45)) as pilot:
@@ -109,6 +111,7 @@ async def test_sidebar_jumps_to_the_actors_section(posts_dir: Path) -> None:
         assert highlighted is not None and highlighted[0] == "tag"
 
 
+@pytest.mark.slow
 async def test_sidebar_hides_and_shows(posts_dir: Path) -> None:
     app = SpyglassApp.for_folder(posts_dir)
     async with app.run_test(size=(160, 45)) as pilot:
@@ -135,6 +138,7 @@ async def test_pivot_on_an_entity_sets_the_query(posts_dir: Path) -> None:
         assert set(titles(app)) <= {"North Korean hackers target banks"}
 
 
+@pytest.mark.slow
 async def test_sort_toggle(posts_dir: Path) -> None:
     app = SpyglassApp.for_folder(posts_dir)
     async with app.run_test(size=(160, 45)) as pilot:
@@ -146,6 +150,7 @@ async def test_sort_toggle(posts_dir: Path) -> None:
         assert main_screen(app).sort == "date"
 
 
+@pytest.mark.slow
 async def test_tab_cycles_panes(posts_dir: Path) -> None:
     app = SpyglassApp.for_folder(posts_dir)
     async with app.run_test(size=(160, 45)) as pilot:
@@ -176,6 +181,7 @@ async def test_failed_worker_becomes_a_notification(posts_dir: Path, monkeypatch
         assert any("[bold red]engine exploded[/]" in m for m in messages), messages
 
 
+@pytest.mark.slow
 async def test_state_error_means_read_only(posts_dir: Path) -> None:
     corpus = Corpus.open(posts_dir)
     error = StateError("Triage state is locked", "Another Spyglass (pid 42) holds it.")
@@ -205,6 +211,7 @@ async def test_problems_are_counted_and_listed(tmp_path: Path) -> None:
         assert type(app.screen).__name__ == "ProblemsScreen"
 
 
+@pytest.mark.slow
 async def test_help_lists_the_bindings(posts_dir: Path) -> None:
     app = SpyglassApp.for_folder(posts_dir)
     async with app.run_test(size=(160, 45)) as pilot:
@@ -214,6 +221,7 @@ async def test_help_lists_the_bindings(posts_dir: Path) -> None:
         assert type(app.screen).__name__ == "HelpScreen"
 
 
+@pytest.mark.slow
 async def test_relaunch_keeps_state(posts_dir: Path) -> None:
     app = SpyglassApp.for_folder(posts_dir)
     async with app.run_test(size=(160, 45)) as pilot:

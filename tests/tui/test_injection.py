@@ -16,6 +16,8 @@ import termios
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.tui.helpers import POSTS, index_corpus, post_list, screen_lines, settle, write_corpus
 from tui.app import SpyglassApp
 from tui.widgets.sidebar import Sidebar
@@ -34,6 +36,7 @@ HOSTILE_POST = (
 )
 
 
+@pytest.mark.slow
 async def test_hostile_post_renders_literally_everywhere(tmp_path: Path) -> None:
     root = write_corpus(tmp_path / "posts", {**POSTS, "_posts/2030-01-01-hostile.md": HOSTILE_POST})
     index_corpus(root)
@@ -81,6 +84,7 @@ async def test_hostile_post_renders_literally_everywhere(tmp_path: Path) -> None
         assert app.is_running
 
 
+@pytest.mark.slow
 def test_control_sequences_never_reach_the_terminal(tmp_path: Path) -> None:
     """Smoke test in a real pty: the app's output carries none of the post's own escape sequences."""
     root = write_corpus(tmp_path / "posts", {**POSTS, "_posts/2030-01-01-hostile.md": HOSTILE_POST})

@@ -18,7 +18,7 @@ from index.corpus import SearchResult
 from tests.tui.helpers import indexed_posts, settle
 from tui.app import SpyglassApp
 
-pytestmark = pytest.mark.usefixtures("no_read_timer")
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("no_read_timer")]
 
 
 class SnapCompare(Protocol):

@@ -12,7 +12,8 @@ from tests.tui.helpers import post_list, reopen_state, settle, titles
 from tui.app import SpyglassApp
 from tui.widgets.search_bar import SearchBar
 
-pytestmark = pytest.mark.usefixtures("no_read_timer")
+#: Every test drives the whole app through a sequence of keys and reopens the database.
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("no_read_timer")]
 
 
 async def test_flags_are_saved_at_once(posts_dir: Path) -> None:
