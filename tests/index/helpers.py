@@ -1,4 +1,4 @@
-"""Helpers shared by the engine tests and the fault tests."""
+"""Helpers shared by the index tests and the fault tests."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+from index.extract import Mention
 from tests.helpers import REPO, source_env
 
 _HOLD_WRITER = textwrap.dedent(
@@ -32,3 +33,14 @@ def hold_writer(folder: Path) -> subprocess.Popen[str]:
     )
     assert process.stdout is not None and process.stdout.readline().strip() == "locked"
     return process
+
+
+def assert_well_formed(text: str, mentions: list[Mention]) -> None:
+    """Sorted by (start, end, kind), offsets inside the text and matching it, no overlaps within a kind."""
+    assert mentions == sorted(mentions, key=lambda m: (m.start, m.end, m.kind))
+    last_end: dict[str, int] = {}
+    for mention in mentions:
+        assert 0 <= mention.start < mention.end <= len(text)
+        assert text[mention.start : mention.end] == mention.text
+        assert mention.start >= last_end.get(mention.kind, 0), mention
+        last_end[mention.kind] = mention.end
