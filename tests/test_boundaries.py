@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -86,3 +87,17 @@ def test_no_test_module_imports_another() -> None:
         if bad:
             offenders[str(path.relative_to(REPO))] = bad
     assert offenders == {}
+
+
+def test_cited_documents_are_in_the_repository() -> None:
+    """Code, tests and docs cite only documents this repository has: a docs/ page or a top-level one."""
+    cited = re.compile(r"\b(?:docs/[\w.-]+\.md|[A-Z][A-Z_]+\.md)\b")
+    sources = [REPO / "README.md", *(path for folder in ("index", "tui", "tests", "bench", "docs")
+                                     for path in (REPO / folder).rglob("*") if path.suffix in (".py", ".md"))]
+    missing = {
+        f"{path.relative_to(REPO)}: {name}"
+        for path in sources
+        for name in cited.findall(path.read_text(encoding="utf-8"))
+        if not (REPO / name).is_file()
+    }
+    assert sorted(missing) == []
