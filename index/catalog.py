@@ -1,6 +1,6 @@
 """The compact per-corpus table beside the index: one row of metadata per post.
 
-whoosh is slow at listing everything by date and at counting facets (PERF_ANCHORS.md), so
+whoosh is slow at listing everything by date and at counting facets (docs/benchmarks.md), so
 those come from here: the table is loaded once into memory, and an update writes it in the
 same run as the index, recording the index generation it matches. It is a cache too: if
 it is unreadable or disagrees with the index, the corpus is rebuilt.

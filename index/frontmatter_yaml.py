@@ -22,7 +22,7 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
 
 MAX_DEPTH = 32
 #: Front matter is a few lines of metadata; these bounds keep a hostile one from costing seconds and
-#: hundreds of megabytes to parse (a 2-million-item list took 15 s and 885 MB before they existed).
+#: hundreds of megabytes to parse (unbounded, a 2-million-item list would take 15 s and 885 MB).
 MAX_FRONT_MATTER_CHARS = 256 * 1024
 MAX_NODES = 10_000
 _NODE_EVENTS = (yaml.ScalarEvent, yaml.AliasEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent)

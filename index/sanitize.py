@@ -16,21 +16,31 @@ import re
 #: U+FFFD stands in for invisible controls that have no dedicated picture.
 REPLACEMENT = "\ufffd"
 
-_BIDI_AND_INVISIBLE = (
-    "\u061c"  # Arabic letter mark
-    "\u200b-\u200f"  # zero-width space/joiners, LRM, RLM
-    "\u2028\u2029"  # line and paragraph separators
-    "\u202a-\u202e"  # bidi embeddings and overrides
-    "\u2060-\u2064"  # word joiner, invisible operators
-    "\u2066-\u2069"  # bidi isolates
-    "\ufeff"  # zero-width no-break space / stray BOM
-    "\ufff9-\ufffb"  # interlinear annotation controls
-    "\ud800-\udfff"  # lone surrogates (undecodable file-name bytes): unencodable, they would crash the terminal
+
+def _span(first: str, last: str) -> str:
+    return "".join(map(chr, range(ord(first), ord(last) + 1)))
+
+
+#: Every character :func:`display_safe` replaces: the one list both the sanitiser and its tests use.
+REPLACED: frozenset[str] = frozenset(
+    _span("\x00", "\x08")  # C0 controls before tab
+    + _span("\x0b", "\x1f")  # C0 controls after newline (CR, ESC, …)
+    + "\x7f"  # DEL
+    + _span("\x80", "\x9f")  # C1 controls (8-bit CSI \x9b, NEL \x85, …)
+    + "\u061c"  # Arabic letter mark
+    + _span("\u200b", "\u200f")  # zero-width space/joiners, LRM, RLM
+    + "\u2028\u2029"  # line and paragraph separators
+    + _span("\u202a", "\u202e")  # bidi embeddings and overrides
+    + _span("\u2060", "\u2064")  # word joiner, invisible operators
+    + _span("\u2066", "\u2069")  # bidi isolates
+    + "\ufeff"  # zero-width no-break space / stray BOM
+    + _span("\ufff9", "\ufffb")  # interlinear annotation controls
+    + _span("\ud800", "\udfff")  # lone surrogates (undecodable file-name bytes): they would crash the terminal
 )
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f\x80-\x9f" + _BIDI_AND_INVISIBLE + "]")
+_UNSAFE = re.compile("[" + "".join(map(re.escape, sorted(REPLACED))) + "]")
 #: What ``json.dumps(ensure_ascii=False)`` leaves raw but a terminal must not get: DEL, C1, bidi,
 #: zero-width and lone surrogates (it escapes only U+0000–U+001F itself).
-_JSON_UNSAFE = re.compile("[\x7f-\x9f" + _BIDI_AND_INVISIBLE + "]")
+_JSON_UNSAFE = re.compile("[" + "".join(map(re.escape, sorted(char for char in REPLACED if char >= "\x7f"))) + "]")
 
 
 def _picture(match: re.Match[str]) -> str:

@@ -1,7 +1,7 @@
 """Searching the whoosh index with bounded cost.
 
 whoosh's tail at scale is prefix/wildcard expansion, phrase checks and full scoring
-(PERF_ANCHORS.md). So: expansions are capped, only the first page is scored, every other
+(docs/benchmarks.md, "Measured costs"). So: expansions are capped, only the first page is scored, every other
 hit is collected unscored through ``docs_for_query`` and mapped to ids through the
 sortable ``id`` column, and a deadline turns a slow query into partial results.
 """

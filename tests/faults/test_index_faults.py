@@ -18,8 +18,8 @@ from index.engine import Engine
 from index.engine.store import LOCK_NAME
 from index.posts import Post, PostProblem
 from index.state import TriageState
-from tests.conftest import FolderSnapshot
-from tests.faults._corpus import write_posts
+from tests.faults.helpers import write_posts
+from tests.helpers import FolderSnapshot
 
 Snapshot = Callable[[Path], FolderSnapshot]
 COUNT = 20
@@ -50,6 +50,7 @@ def no_space(*_args: Any, **_kwargs: Any) -> Any:
     raise OSError(errno.ENOSPC, "No space left on device")
 
 
+@pytest.mark.slow
 def test_search_update_search_in_one_thread(corpus: Corpus, posts: Path) -> None:
     """A searcher refreshed after a commit keeps working (it used to fail with ReaderClosed)."""
     for round_number in range(3):

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import index.corpus as corpus_module
@@ -169,10 +169,16 @@ def test_refang_and_expand() -> None:
     assert expand_term("technique", "t1566")[0] == "t1566"
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.text(max_size=200) | st.lists(st.sampled_from(
     ['(', ')', '"', "'", "[", "]", "{", "}", "AND", "OR", "NOT", "*", "?", "tag:", "date:", "actor:", "is:",
      "ioc:", "to", "TO", "x", "2018", "-", "^", "~", ":", " "]), max_size=30).map("".join))
+@example(text="")
+@example(text="(" * 999)
+@example(text='"unclosed')
+@example(text="date:[zzz to]")
+@example(text="\x00\u2028\u202e")
 def test_no_query_ever_raises(corpus: Corpus, text: str) -> None:
     for plain in (False, True):
         result = corpus.search(text, plain=plain)

@@ -117,6 +117,7 @@ def test_extract_hand_off(posts: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert cli.main(["extract", str(posts / "missing.md")]) == 1
 
 
+@pytest.mark.slow
 def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
     """`spyglass search … | head` must not print a traceback or an error when head exits."""
     import subprocess
