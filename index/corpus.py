@@ -12,7 +12,6 @@ import itertools
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path, PurePosixPath
@@ -38,6 +37,7 @@ from index.paths import index_dir_for
 from index.posts import MAX_POST_BYTES, Post, PostFile, PostProblem, load_post, scan_corpus
 from index.query import ParsedQuery, expand_term, parse_query
 from index.sanitize import one_line
+from index.workers import worker_pool
 
 __all__ = ["Corpus", "PostRow", "SearchResult", "UpdateProgress", "UpdateReport"]
 
@@ -154,7 +154,7 @@ def _prepared(root: Path, files: Sequence[PostFile], parallel: bool) -> Iterator
             yield prepare(root, found)
         return
     get_knowledge()  # loaded once here; forked workers share it
-    with ProcessPoolExecutor(max_workers=2) as pool:
+    with worker_pool(2) as pool:
         try:
             yield from pool.map(partial(prepare, root), files, chunksize=64)
         finally:

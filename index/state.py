@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Final, Literal
 
 from index.paths import data_dir
+from index.workers import keep_private
 
 if sys.platform != "win32":
     import fcntl
@@ -251,6 +252,7 @@ class _OwnerLock:
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
         self._fd = fd
+        keep_private(self, "_fd")  # a worker process forked while it is held must not keep it held
         return True
 
     def holder(self) -> int | None:

@@ -22,6 +22,7 @@ from whoosh.util.filelock import try_for
 
 from index.engine.schema import SCHEMA_VERSION, build_schema, read_stamp, write_stamp
 from index.vocabulary import ENTITY_FIELDS
+from index.workers import keep_private
 
 INDEX_NAME = "MAIN"
 LOCK_NAME = f"{INDEX_NAME}_WRITELOCK"
@@ -216,6 +217,7 @@ class Engine:
         lock = ix.lock("WRITELOCK")
         if not try_for(lock.acquire, timeout=timeout, delay=0.1):
             raise EngineLocked("another Spyglass is writing this index; working read-only")
+        keep_private(lock)  # a bulk build's worker processes must not hold it
         try:
             if bulk and BULK_PROCS > 1:
                 writer = ix.writer(procs=BULK_PROCS, multisegment=BULK_MULTISEGMENT, limitmb=96, _lk=False)

@@ -22,6 +22,7 @@ import pytest
 from index.corpus import ENGINE_FOLDER, Corpus
 from index.engine import Engine
 from index.engine.store import LOCK_NAME
+from index.state import TriageState
 from tests.faults.helpers import write_posts
 from tests.helpers import REPO, source_env
 
@@ -158,3 +159,83 @@ def test_two_processes_indexing_at_once(tmp_path: Path, processes: list[subproce
     assert corpus.search("common").total == 300
     assert corpus.search("*").total == 300
     assert Engine(index_dir / ENGINE_FOLDER).doc_count() == 300  # no post indexed twice
+
+
+#: An indexer that also holds the triage owner lock (as the app does) and slows down once its workers run.
+HOLDING_INDEXER = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from index.corpus import Corpus
+    from index.state import TriageState
+
+    state = TriageState()
+
+    def progress(update):
+        print(update.stage, update.done, update.total, flush=True)
+        if update.stage == "index":
+            time.sleep(0.2)
+
+    Corpus.open(Path(sys.argv[1]), Path(sys.argv[2])).update(progress=progress)
+    print("report", flush=True)
+    """
+)
+
+
+def _children(pid: int) -> set[int]:
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):
+            found |= {int(child) for child in (task / "children").read_text().split()}
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _open_files(pid: int) -> set[str]:
+    names: set[str] = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            names.add(os.readlink(fd))
+    return names
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM], ids=["kill -9", "kill"])
+def test_killing_only_the_indexer_takes_its_workers_and_locks_with_it(
+    tmp_path: Path, processes: list[subprocess.Popen[str]], isolated_dirs: dict[str, Path], how: signal.Signals
+) -> None:
+    """The parent alone is killed (not its group): its bulk workers used to live on holding both locks."""
+    posts = write_posts(tmp_path / "posts", 600)
+    index_dir = tmp_path / "index"
+    process = subprocess.Popen(
+        [sys.executable, "-c", HOLDING_INDEXER, str(posts), str(index_dir)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)}, start_new_session=True,  # a group only for the cleanup
+    )
+    processes.append(process)
+    read_until(process, "index", 1)
+    workers = _children(process.pid)
+    assert len(workers) == 2
+    state_lock = isolated_dirs["SPYGLASS_DATA_DIR"] / "state.sqlite3.lock"
+    lock_files = {str(index_dir / ENGINE_FOLDER / LOCK_NAME), str(state_lock)}
+    assert lock_files <= _open_files(process.pid)
+    for worker in workers:
+        assert not lock_files & _open_files(worker)  # no worker holds a copy of either lock
+
+    os.kill(process.pid, how)
+    process.wait(timeout=30)
+    deadline = time.monotonic() + 10
+    while any(_alive(worker) for worker in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(_alive(worker) for worker in workers)
+
+    report = Corpus.open(posts, index_dir).update()
+    assert not report.read_only and report.message is None
+    with TriageState() as state:
+        assert state.other_instance() is None and state._owner.held  # the owner lock is free again
