@@ -3,12 +3,21 @@
 from index.engine.first_page import BlockTables, newest
 from index.engine.schema import SCHEMA_VERSION
 from index.engine.search import EngineHits, Expander, QuerySyntaxError, Searchers, highlight, run
-from index.engine.store import Engine, EngineError, EngineLocked, EngineUnavailable, EngineWriter, IndexDoc
+from index.engine.store import (
+    Engine,
+    EngineDamaged,
+    EngineError,
+    EngineLocked,
+    EngineUnavailable,
+    EngineWriter,
+    IndexDoc,
+)
 
 __all__ = [
     "SCHEMA_VERSION",
     "BlockTables",
     "Engine",
+    "EngineDamaged",
     "EngineError",
     "EngineHits",
     "EngineLocked",

@@ -19,8 +19,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from whoosh import query as wq
+from whoosh.reading import TermNotFound
 
-from index.engine.search import EngineHits, Expander, Searchers, analysed_terms, compile_query, postings_budget
+from index.engine.search import (
+    EngineHits,
+    Expander,
+    Searchers,
+    analysed_terms,
+    compile_query,
+    guarded,
+    postings_budget,
+)
 
 #: Documents per block: small enough that one block of a phrase query is a few milliseconds.
 BLOCK = 1024
@@ -67,6 +76,7 @@ def _label_blocks(searcher: Any, id_table: list[str], rank: Mapping[str, int]) -
     return blocks
 
 
+@guarded
 def newest(
     searchers: Searchers,
     tables: BlockTables,
@@ -118,7 +128,7 @@ def newest(
 def _matcher(node: Any, leaf: Any) -> Any:
     try:
         return node.matcher(leaf, leaf.boolean_context())
-    except Exception:  # whoosh raises TermNotFound and friends for terms absent from a segment
+    except TermNotFound:  # a term absent from this segment; anything else is damage (see ``guarded``)
         return None
 
 

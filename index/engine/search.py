@@ -9,13 +9,14 @@ sortable ``id`` column, and a deadline turns a slow query into partial results.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import itertools
 import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from whoosh import query as wq
 from whoosh.collectors import TimeLimit, TimeLimitCollector
@@ -51,6 +52,8 @@ EXPANDABLE = frozenset({"source", *ENTITY_FIELDS})
 
 #: ``(field, value) -> index terms``; supplied by index.query so knowledge stays out of here.
 Expander = Callable[[str, str], Sequence[str]]
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def postings_budget(seconds: float, *, scored: bool = False) -> int:
@@ -260,15 +263,31 @@ def compile_query(
     parsed = parse(engine, text)
     patterns = sum(1 for leaf in parsed.leaves() if isinstance(leaf, wq.Prefix | wq.Wildcard))
     rewriter = _Rewriter(searcher.reader(), expand, patterns=patterns, deadline=deadline, postings=postings)
+    rewritten = parsed.accept(rewriter)  # reads the lexicon: a failure here is damage, not the query's fault
     try:
-        node = _simplify(parsed.accept(rewriter))
-    except EngineError:
-        raise
+        node = _simplify(rewritten)
     except Exception as error:
         raise QuerySyntaxError(f"query not understood: {error}") from error
     return node, rewriter
 
 
+def guarded(search: Callable[Concatenate[Searchers, P], R]) -> Callable[Concatenate[Searchers, P], R]:
+    """Turn a failure while reading the index into :class:`EngineDamaged`, marking the index for repair
+    (a garbled segment fails only when a search reaches it: the TOC and the readers open fine)."""
+
+    @functools.wraps(search)
+    def run_guarded(searchers: Searchers, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return search(searchers, *args, **kwargs)
+        except EngineError:
+            raise
+        except Exception as error:
+            raise searchers.engine.damaged(error) from error
+
+    return run_guarded
+
+
+@guarded
 def run(
     searchers: Searchers,
     text: str,

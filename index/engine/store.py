@@ -12,6 +12,7 @@ import os
 import shutil
 import threading
 from collections.abc import Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,6 +33,8 @@ BULK_PROCS = 1
 #: Each process writes its own segment, merged once by the optimising commit.
 BULK_MULTISEGMENT = False
 WRITER_TIMEOUT = 2.0
+#: Left in the index folder when a search found damage that opening the index does not notice.
+DAMAGE_MARKER = "spyglass-needs-repair"
 
 
 class EngineError(Exception):
@@ -44,6 +47,10 @@ class EngineLocked(EngineError):
 
 class EngineUnavailable(EngineError):
     """The index is missing, damaged or from another schema version; an update rebuilds it."""
+
+
+class EngineDamaged(EngineError):
+    """Reading the index failed part-way (a garbled segment); it is marked, and the next update rebuilds it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,8 +170,18 @@ class Engine:
                 self._ix = self._open()
             return self._ix
 
+    def damaged(self, error: Exception) -> EngineDamaged:
+        """Record that reading the index failed with ``error``, so the next update rebuilds it."""
+        with suppress(OSError):  # an unwritable folder: the search still says what happened
+            (self.folder / DAMAGE_MARKER).write_text(f"{type(error).__name__}: {error}\n", encoding="utf-8")
+        return EngineDamaged(f"the search index is damaged ({type(error).__name__}); the next update rebuilds it")
+
     def healthy(self) -> bool:
-        """Open the index afresh (another process may have damaged or rebuilt it since)."""
+        """Open the index afresh (another process may have damaged or rebuilt it since); an index a search
+        found damaged is not healthy."""
+        if (self.folder / DAMAGE_MARKER).exists():
+            self.forget()
+            return False
         try:
             ix = self._open()
         except EngineUnavailable:

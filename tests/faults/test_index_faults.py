@@ -15,7 +15,7 @@ from whoosh.filedb.filestore import FileStorage
 
 from index.corpus import ENGINE_FOLDER, Corpus
 from index.engine import Engine
-from index.engine.store import LOCK_NAME
+from index.engine.store import DAMAGE_MARKER, LOCK_NAME
 from index.posts import Post, PostProblem
 from index.state import TriageState
 from tests.faults.helpers import write_posts
@@ -168,6 +168,9 @@ def test_junk_query_never_raises_and_is_bounded(shared_corpus: Corpus, junk: str
         assert result.error == f"query too long ({len(junk):,} characters; the limit is 1,000)"
     limited = corpus.search(junk, limit=3)
     assert len(limited.ids) <= 3
+    first = corpus.search(junk, limit=3, complete=False)
+    assert "damaged" not in (result.error or "") + (limited.error or "") + (first.error or "")
+    assert not (corpus.index_dir / ENGINE_FOLDER / DAMAGE_MARKER).exists()  # a bad query never costs a rebuild
 
 
 @pytest.mark.parametrize("case", ["empty folder", "every post unreadable", "another Spyglass mid-first-build"])
@@ -231,3 +234,35 @@ def test_index_that_could_not_write_never_says_nothing_changed(
     captured = capsys.readouterr()
     assert "cannot write the index" in captured.err
     assert "nothing changed" not in captured.out and captured.out.startswith("not updated (read-only)")
+
+
+@pytest.mark.parametrize("part", [".id.col", ".pst"], ids=["id column", "postings"])
+def test_damage_inside_a_segment_is_repaired_by_the_next_update(
+    corpus: Corpus, posts: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], part: str
+) -> None:
+    """Junk inside a segment passes every check at open; the search that meets it marks the index for repair
+    (the next update used to say "nothing changed" and every search kept failing)."""
+    from whoosh.filedb.compound import CompoundStorage
+
+    from tui.cli import main
+
+    folder = tmp_path / "index" / ENGINE_FOLDER
+    (segment,) = folder.glob("*.seg")
+    with open(segment, "rb") as handle:
+        directory = CompoundStorage(FileStorage(str(folder)).open_file(segment.name), use_mmap=False)._dir
+    (where,) = [info for name, info in directory.items() if name.endswith(part)]
+    with open(segment, "r+b") as handle:
+        handle.seek(where["offset"])
+        handle.write((b"\xff\xfe junk \x00" * where["length"])[: where["length"]])
+
+    damaged = Corpus.open(posts, tmp_path / "index")
+    for complete in (True, False):
+        result = damaged.search("common", limit=20, complete=complete)
+        assert result.error is not None and result.error.startswith("the search index is damaged ("), result.error
+        assert result.error.endswith("the next update rebuilds it")
+    assert main(["index", str(posts), "--index-dir", str(tmp_path / "index")]) == 0
+    assert capsys.readouterr().out.startswith("rebuilt: 20 posts")
+    repaired = Corpus.open(posts, tmp_path / "index")
+    result = repaired.search("common")
+    assert result.error is None and result.total == COUNT
+    assert repaired.update().rebuilt is False  # repaired once, not on every update
