@@ -184,10 +184,30 @@ def _stderr_console() -> Any:
     return Console(stderr=True, highlight=False)
 
 
-def _update(corpus: Any, *, rebuild: bool = False, show_progress: bool = False) -> Any:
-    """Update the index, drawing a progress bar on a terminal once it has taken a moment."""
+def _open_state() -> tuple[Any, str | None]:
+    """The triage state (for is: filters, hiding archived posts and carrying state over renamed posts),
+    or ``None`` with the reason: searching and indexing work without it."""
+    try:
+        from index.state import TriageState
+
+        return TriageState(), None
+    except Exception as error:
+        return None, str(error)
+
+
+def _update(corpus: Any, state: Any, *, rebuild: bool = False, show_progress: bool = False) -> Any:
+    """Update the index (and reconcile ``state``), drawing a progress bar on a terminal once it takes a moment."""
+    report = _run_update(corpus, state, rebuild, show_progress)
+    if report.message:
+        _error(report.message)
+    if report.state_error is not None:
+        _error(f"triage state not carried over to renamed posts: {report.state_error}")
+    return report
+
+
+def _run_update(corpus: Any, state: Any, rebuild: bool, show_progress: bool) -> Any:
     if not (show_progress and sys.stderr.isatty()):
-        return corpus.update(rebuild=rebuild)
+        return corpus.update(rebuild=rebuild, state=state)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     started = time.monotonic()
@@ -204,16 +224,39 @@ def _update(corpus: Any, *, rebuild: bool = False, show_progress: bool = False) 
         bar.update(task[0], description=step.stage, completed=step.done, total=step.total or None)
 
     try:
-        return corpus.update(rebuild=rebuild, progress=progress)
+        return corpus.update(rebuild=rebuild, progress=progress, state=state)
     finally:
         bar.stop()
 
 
-def _cmd_index(args: argparse.Namespace) -> int:
+def _updated(
+    args: argparse.Namespace, *, rebuild: bool = False, show_progress: bool = False
+) -> tuple[Any, Any, Any, str | None]:
+    """Open the corpus, bring it up to date and carry triage state over to renamed posts.
+
+    Returns (corpus, report, state, why the state is missing); the caller closes ``state``.
+    """
     corpus = _open(args)
-    report = _update(corpus, rebuild=args.rebuild, show_progress=True)
-    if report.message:
-        _error(report.message)
+    state, reason = _open_state()
+    try:
+        report = _update(corpus, state, rebuild=rebuild, show_progress=show_progress)
+    except BaseException:
+        if state is not None:
+            state.close()
+        raise
+    if state is None and (report.added or report.removed):
+        _error(f"triage state unavailable, not carried over to renamed posts ({reason})")
+    return corpus, report, state, reason
+
+
+def _closed(state: Any) -> None:
+    if state is not None:
+        state.close()
+
+
+def _cmd_index(args: argparse.Namespace) -> int:
+    corpus, report, state, _ = _updated(args, rebuild=args.rebuild, show_progress=True)
+    _closed(state)
     skipped = sum(1 for problem in report.problems if problem.skipped)
     warned = len(report.problems) - skipped
     what = "rebuilt" if report.rebuilt else ("nothing changed" if not (report.added or report.changed
@@ -226,18 +269,6 @@ def _cmd_index(args: argparse.Namespace) -> int:
     if skipped:
         print(f"run `{PROG} check {args.posts_dir}` to list the problems")
     return EXIT_PROBLEMS if report.read_only else EXIT_OK
-
-
-def _open_state(query: str) -> Any:
-    """The triage state for is: filters and hiding archived posts; searching works without it."""
-    try:
-        from index.state import TriageState
-
-        return TriageState()
-    except Exception as error:
-        if "is:" in query:
-            _error(f"triage state unavailable, is: filters match nothing ({error})")
-        return None
 
 
 def _hit(corpus_row: Any, result: Any) -> dict[str, Any]:
@@ -258,16 +289,13 @@ def _hit(corpus_row: Any, result: Any) -> dict[str, Any]:
 
 
 def _cmd_search(args: argparse.Namespace) -> int:
-    corpus = _open(args)
-    report = corpus.update()
-    if report.message:
-        _error(report.message)
-    state = _open_state(args.query)
+    corpus, _, state, reason = _updated(args)
+    if state is None and "is:" in args.query:
+        _error(f"triage state unavailable, is: filters match nothing ({reason})")
     try:
         result = corpus.search(args.query, sort=args.sort, limit=args.limit, plain=args.plain, state=state)
     finally:
-        if state is not None:
-            state.close()
+        _closed(state)
     rows = corpus.rows(result.ids)
     if args.json:
         payload = {
@@ -314,10 +342,8 @@ def _print_table(rows: Sequence[Any], result: Any) -> None:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    corpus = _open(args)
-    report = corpus.update()
-    if report.message:
-        _error(report.message)
+    corpus, report, state, _ = _updated(args)
+    _closed(state)
     skipped = [problem for problem in report.problems if problem.skipped]
     warnings = [problem for problem in report.problems if not problem.skipped]
     base = Path(args.posts_dir)

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-import index.corpus as corpus_module
 import index.engine.search as search_module
 import index.engine.store as store_module
+import index.indexing as indexing_module
 from index.corpus import ENGINE_FOLDER, Corpus
 from index.engine import Engine, EngineLocked, EngineUnavailable, IndexDoc, Searchers, highlight, run
 from index.engine.schema import STAMP_NAME
@@ -54,7 +54,7 @@ def touch(path: Path) -> None:
 def test_bulk_build_on_two_processes_leaves_one_segment(
     posts: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(corpus_module, "BULK_THRESHOLD", 5)
+    monkeypatch.setattr(indexing_module, "BULK_THRESHOLD", 5)
     corpus, folder = build(posts, tmp_path)
     assert len(list(folder.glob("*.seg"))) == 1
     assert corpus.search("phishing").total == 12

@@ -136,3 +136,31 @@ def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
     _, errors = producer.communicate(timeout=60)
     assert producer.returncode == 0
     assert b"Traceback" not in errors and b"BrokenPipe" not in errors
+
+
+@pytest.mark.parametrize("command", [["index"], ["search", "{posts}", "watering"], ["check"]])
+def test_a_renamed_post_keeps_its_triage_state_after_any_command(
+    posts: Path, command: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every command that updates the index carries triage state over to a renamed post (same content)."""
+    from index.corpus import Corpus
+    from index.state import TriageState
+
+    assert cli.main(["index", str(posts)]) == 0
+    corpus = Corpus.open(posts)
+    [row] = corpus.rows(["2018-07-11-a.md"])
+    corpus.close()
+    with TriageState() as state:
+        state.set_flag(row.post_id, "starred", True, row.content_hash)
+        state.set_note(row.post_id, "seen in the wild", row.content_hash)
+    (posts / "renamed").mkdir()
+    (posts / "2018-07-11-a.md").rename(posts / "renamed" / "2018-07-11-a.md")
+    argv = [command[0], *(part.format(posts=posts) for part in command[1:])]
+    if len(argv) == 1:
+        argv.append(str(posts))
+    assert cli.main(argv) == 0
+    capsys.readouterr()
+    with TriageState() as state:
+        moved = state.get("renamed/2018-07-11-a.md")
+        assert moved.starred and moved.note == "seen in the wild"
+        assert "2018-07-11-a.md" not in state.ids_with("starred")
