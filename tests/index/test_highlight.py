@@ -1,0 +1,48 @@
+"""The one highlighter: a word lights up exactly when it analyses to a term the search matched."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from index.corpus import Corpus
+from index.engine import highlight, highlight_spans
+from index.posts import Post
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_every_hit_for_a_stemmed_word_shows_where_it_matched(tmp_path: Path) -> None:
+    corpus = Corpus.open(REPO / "sample_posts", tmp_path / "index")
+    corpus.update()
+    result = corpus.search("hacked")
+    assert result.total >= 10 and result.stems == frozenset({"hack"})
+    with_body_spans = 0
+    for post_id in result.ids:
+        post = corpus.load(post_id)
+        assert isinstance(post, Post)
+        body = highlight_spans(post.body, result.stems)
+        assert body or highlight_spans(post.title, result.stems), post_id  # title and body are what matched
+        with_body_spans += bool(body)
+        for start, end in body:
+            assert post.body[start:end].lower().startswith("hack")
+    assert with_body_spans >= result.total - 2  # two sample posts say it in the title only
+
+
+def test_spans_follow_the_stemmer_not_the_spelling() -> None:
+    text = "Hacked, HACKING and hacks; not hackers. Happy studies of a happier study."
+    spans = highlight_spans(text, frozenset({"hack", "happi", "studi"}))
+    assert [text[start:end] for start, end in spans] == ["Hacked", "HACKING", "hacks", "Happy", "studies", "study"]
+    assert highlight_spans(text, frozenset()) == [] and highlight_spans("", frozenset({"hack"})) == []
+    assert len(highlight_spans("hack " * 50, frozenset({"hack"}), limit=7)) == 7
+
+
+def test_a_dotted_token_is_one_word_as_in_the_index() -> None:
+    text = "beacon to evil.com and evil"
+    assert [text[s:e] for s, e in highlight_spans(text, frozenset({"evil.com"}))] == ["evil.com"]
+
+
+def test_snippets_are_built_on_the_same_spans() -> None:
+    body = "Intro words here. " * 10 + "The group hacked a ministry. " + "Filler text. " * 20
+    fragment = highlight(body, frozenset({"hack"}))
+    assert "hacked a ministry" in fragment and len(fragment) < len(body)
+    assert highlight(body, frozenset({"zebra"})) == ""
