@@ -171,8 +171,9 @@ def child_empty_app() -> None:
 
 def child_search(posts: Path, index_dir: Path, repeat: int) -> None:
     """Search latency through the search box, after start-up has settled."""
+    from index.query import compose_query
     from tui.app import SpyglassApp
-    from tui.screens.main import MainScreen, compose_query
+    from tui.screens.main import MainScreen
 
     app = SpyglassApp.for_folder(posts, index_dir)
     records: list[dict[str, Any]] = []

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import calendar
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from index.knowledge import get_knowledge
+from index.vocabulary import BY_KIND, FACET_KINDS, KINDS, is_technique_id, technique_id
 
 MAX_QUERY_CHARS = 1000
 #: ``is:`` word → (state flag, wanted value).
@@ -33,7 +34,6 @@ FIELDS = {
     "vuln": "vuln", "cve": "vuln", "ioc": "ioc",
 }  # fmt: skip
 _HIGHLIGHTED_FIELDS = frozenset({"title", "body", "tags", "actor", "victim", "malware", "vuln", "ioc"})
-_TECHNIQUE_ID = re.compile(r"t\d{4}(?:\.\d{3})?", re.IGNORECASE)
 _DATE = re.compile(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?")
 _RANGE = re.compile(r"[\[{]\s*(?:(\S+?)\s+)?to(?:\s+(\S+?))?\s*[\]}]", re.IGNORECASE)
 _TOKEN = re.compile(
@@ -196,7 +196,7 @@ def expand_term(fieldname: str, value: str) -> Sequence[str]:
             found.append(knowledge.canonical_victim(value))
         elif fieldname == "malware":
             found.append(knowledge.canonical_malware(value))
-        elif fieldname == "technique" and not _TECHNIQUE_ID.fullmatch(value):
+        elif fieldname == "technique" and not is_technique_id(value):
             found.extend(knowledge.technique_ids(value))
         elif fieldname == "ioc":
             found.append(refang(value))
@@ -205,3 +205,34 @@ def expand_term(fieldname: str, value: str) -> Sequence[str]:
     except Exception:  # knowledge is best effort; the raw term still matches
         found = []
     return [value.lower(), *(term.lower() for term in found if term)]
+
+
+#: What a filter is keyed by → the field a user would type: catalog facets (``tag``, ``actor``, …) and entity
+#: kinds (``ACTOR``, ``VULN``, …). Indicators are left out on purpose: they are searched as a quoted phrase.
+FILTER_FIELDS: Mapping[str, str] = {
+    "tag": "tag",
+    **{BY_KIND[kind].field: BY_KIND[kind].query_field for kind in FACET_KINDS},
+    **{info.kind: info.query_field for info in KINDS if info.kind != "IOC"},
+}
+
+
+def filter_term(kind: str, value: str) -> str:
+    """One facet or entity as a query term: ``tag:"China"``, ``technique:T1566``; IoCs as a quoted phrase."""
+    field_name = FILTER_FIELDS.get(kind)
+    if field_name == "technique" and (found := technique_id(value)):
+        return f"technique:{found}"
+    cleaned = " ".join(value.replace('"', " ").split())
+    if field_name is None:
+        return f'"{cleaned}"'
+    return f'{field_name}:"{cleaned}"'
+
+
+def compose_query(text: str, filters: Sequence[tuple[str, str]]) -> str:
+    """The user's query AND every active filter (``(kind, value)`` pairs, as :func:`filter_term` takes them)."""
+    text = text.strip()
+    terms = [filter_term(kind, value) for kind, value in filters]
+    if not terms:
+        return text
+    if text:
+        terms.insert(0, f"({text})")
+    return " ".join(terms)

@@ -1,4 +1,4 @@
-"""The one highlighter: a word lights up exactly when it analyses to a term the search matched."""
+"""The one highlighter (a word lights up exactly when it analyses to a matched term) and facet labels."""
 
 from __future__ import annotations
 
@@ -46,3 +46,15 @@ def test_snippets_are_built_on_the_same_spans() -> None:
     fragment = highlight(body, frozenset({"hack"}))
     assert "hacked a ministry" in fragment and len(fragment) < len(body)
     assert highlight(body, frozenset({"zebra"})) == ""
+
+
+def test_facet_labels_name_techniques_when_asked(tmp_path: Path) -> None:
+    corpus = Corpus.open(REPO / "sample_posts", tmp_path / "index")
+    corpus.update()
+    result = corpus.search("", labels=True)
+    techniques = [value for value, _ in result.facets["technique"]]
+    assert result.labels["T1566.001"] == "T1566.001 Spearphishing Attachment"
+    assert set(result.labels) <= set(techniques) and len(result.labels) >= len(techniques) - 2
+    assert corpus.search("").labels == {}  # not asked: the entity knowledge is not loaded for it
+    first = corpus.search("phishing", limit=5, complete=False)
+    assert not first.complete and first.stems == frozenset({"phish"})

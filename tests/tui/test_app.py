@@ -19,7 +19,7 @@ from textual.worker import WorkerCancelled
 from index.corpus import Corpus
 from index.state import StateError, TriageState
 from tui.app import SpyglassApp
-from tui.screens.main import MainScreen, compose_query, filter_term
+from tui.screens.main import MainScreen
 from tui.widgets.article import ArticleView
 from tui.widgets.post_list import PostList
 from tui.widgets.search_bar import SearchBar
@@ -152,17 +152,6 @@ def reopen_state() -> TriageState:
 
 
 # --------------------------------------------------------------------------------------------- tests
-
-
-def test_compose_query_and_filter_terms() -> None:
-    assert compose_query("", []) == ""
-    assert compose_query(" lazarus ", []) == "lazarus"
-    assert compose_query("a OR b", [("tag", "China")]) == '(a OR b) tag:"China"'
-    assert compose_query("", [("tag", "China"), ("actor", "APT40")]) == 'tag:"China" actor:"APT40"'
-    assert filter_term("technique", "T1566.001 Spearphishing Attachment") == "technique:T1566.001"
-    assert filter_term("VULN", "CVE-2018-0802") == 'cve:"CVE-2018-0802"'
-    assert filter_term("tag", 'say "hi"') == 'tag:"say hi"'
-    assert filter_term("IOC", "evil[.]example") == '"evil[.]example"'
 
 
 async def test_starts_with_the_existing_index_and_titles(posts_dir: Path) -> None:
