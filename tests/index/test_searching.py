@@ -1,4 +1,4 @@
-"""The one highlighter (a word lights up exactly when it analyses to a matched term) and facet labels."""
+"""Searching: the one highlighter (a word lights up when it analyses to a matched term) and facet labels."""
 
 from __future__ import annotations
 
