@@ -245,7 +245,7 @@ def run_child(args: Sequence[str], scratch: Path) -> tuple[float, float, dict[st
         "PYTHONPATH": str(ROOT),
         "SPYGLASS_DATA_DIR": str(scratch / "data"),
         "SPYGLASS_CONFIG_DIR": str(scratch / "config"),
-        "SPYGLASS_INDEX_DIR": str(scratch / "unused-index-root"),
+        "SPYGLASS_CACHE_DIR": str(scratch / "unused-index-root"),
     }
     script = args[0] if args[0].endswith(".py") else str(Path(__file__).resolve())
     rest = args[1:] if args[0].endswith(".py") else args

@@ -60,7 +60,8 @@ def _index_dir_option(parser: argparse.ArgumentParser, default: Any) -> None:
         type=Path,
         default=default,
         metavar="DIR",
-        help="where the search index lives (default: $SPYGLASS_INDEX_DIR or the user cache folder)",
+        help="this posts folder's index (default: a folder of its own under $SPYGLASS_CACHE_DIR, "
+        "else under the user cache folder)",
     )
 
 

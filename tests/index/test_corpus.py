@@ -18,7 +18,7 @@ from index.posts import Post, PostProblem
 
 @pytest.fixture(autouse=True)
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("SPYGLASS_INDEX_DIR", "SPYGLASS_DATA_DIR", "SPYGLASS_CONFIG_DIR", "XDG_CACHE_HOME", "XDG_DATA_HOME"):
+    for name in ("SPYGLASS_CACHE_DIR", "SPYGLASS_DATA_DIR", "SPYGLASS_CONFIG_DIR", "XDG_CACHE_HOME", "XDG_DATA_HOME"):
         monkeypatch.setenv(name, str(tmp_path / "home" / name.lower()))
     monkeypatch.delenv("SPYGLASS_POSTS", raising=False)
 

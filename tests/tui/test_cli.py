@@ -14,7 +14,7 @@ from tui import cli
 
 @pytest.fixture(autouse=True)
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("SPYGLASS_INDEX_DIR", "SPYGLASS_DATA_DIR", "SPYGLASS_CONFIG_DIR", "XDG_CACHE_HOME", "XDG_DATA_HOME"):
+    for name in ("SPYGLASS_CACHE_DIR", "SPYGLASS_DATA_DIR", "SPYGLASS_CONFIG_DIR", "XDG_CACHE_HOME", "XDG_DATA_HOME"):
         monkeypatch.setenv(name, str(tmp_path / "home" / name.lower()))
     monkeypatch.delenv("SPYGLASS_POSTS", raising=False)
 
@@ -164,3 +164,20 @@ def test_a_renamed_post_keeps_its_triage_state_after_any_command(
         moved = state.get("renamed/2018-07-11-a.md")
         assert moved.starred and moved.note == "seen in the wild"
         assert "2018-07-11-a.md" not in state.ids_with("starred")
+
+
+def test_cache_dir_holds_one_index_per_folder_and_index_dir_is_one_index(
+    posts: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from index.paths import corpus_key
+
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("SPYGLASS_CACHE_DIR", str(cache))
+    assert cli.main(["index", str(posts)]) == 0
+    assert [path.name for path in cache.iterdir()] == [corpus_key(posts)]  # the parent of every index
+    own = tmp_path / "own-index"
+    assert cli.main(["index", str(posts), "--index-dir", str(own)]) == 0
+    assert "added 2" in capsys.readouterr().out.splitlines()[-1]  # a fresh index, right in that folder
+    assert (own / "catalog.sqlite3").exists() and [path.name for path in cache.iterdir()] == [corpus_key(posts)]
+    assert cli.main(["--help"]) == 0
+    assert "SPYGLASS_CACHE_DIR" in " ".join(capsys.readouterr().out.split())
