@@ -22,7 +22,11 @@ from index.paths import POSTS_DIR_ENV
 
 PROG = "spyglass"
 COMMANDS = ("index", "search", "check", "extract")
-EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+#: The exit codes of every ``spyglass`` command, defined here only (``spyglass extract`` included).
+EXIT_OK = 0  # done; for search: hits found
+EXIT_PROBLEMS = 1  # problems found, nothing found, or the command could not do its work
+EXIT_USAGE = 2  # a bad argument or a malformed query
+EXIT_INTERRUPTED = 130  # Ctrl+C, as shells report SIGINT
 PROGRESS_AFTER = 0.5  # seconds before a progress bar is worth drawing
 
 
@@ -153,7 +157,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         _error("interrupted")
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:  # `spyglass search … | head`: the reader left; not an error worth a word
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's final flush does not complain
