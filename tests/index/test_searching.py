@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from index.corpus import Corpus
 from index.engine import highlight, highlight_spans
 from index.posts import Post
@@ -58,3 +61,26 @@ def test_facet_labels_name_techniques_when_asked(tmp_path: Path) -> None:
     assert corpus.search("").labels == {}  # not asked: the entity knowledge is not loaded for it
     first = corpus.search("phishing", limit=5, complete=False)
     assert not first.complete and first.stems == frozenset({"phish"})
+
+
+_WORDS = ["hack", "hacked", "Hacking", "HACKERS", "happy", "Happiness", "study", "studies", "evil.com", "the",
+          "relational", "sensibility", "generalization", "hoped", "U.S", "a", "x1", "phishing", "spear-phishing"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(st.sampled_from(_WORDS), st.sampled_from([" ", ". ", ", ", "\n", "-", ".", "_", "("])),
+             max_size=30),
+    st.data(),
+)
+def test_spans_are_exactly_the_tokens_the_index_analyser_gives_the_terms(
+    pieces: list[tuple[str, str]], data: st.DataObject
+) -> None:
+    from whoosh.analysis import StemmingAnalyzer  # the body field's analyser (index/engine/schema.py)
+
+    text = "".join(word + separator for word, separator in pieces)
+    tokens = [(token.text, token.startchar, token.endchar) for token in StemmingAnalyzer()(text, chars=True)]
+    stems = sorted({stem for stem, _, _ in tokens})
+    terms = frozenset(data.draw(st.lists(st.sampled_from(stems), unique=True)) if stems else [])
+    expected = [(start, end) for stem, start, end in tokens if stem in terms]
+    assert highlight_spans(text, terms) == expected
