@@ -249,7 +249,7 @@ def _updated(
         if state is not None:
             state.close()
         raise
-    if state is None and (report.added or report.removed):
+    if state is None and report.removed:  # a rename removes the old id; state on it was not carried over
         _error(f"triage state unavailable, not carried over to renamed posts ({reason})")
     return corpus, report, state, reason
 

@@ -181,3 +181,18 @@ def test_cache_dir_holds_one_index_per_folder_and_index_dir_is_one_index(
     assert (own / "catalog.sqlite3").exists() and [path.name for path in cache.iterdir()] == [corpus_key(posts)]
     assert cli.main(["--help"]) == 0
     assert "SPYGLASS_CACHE_DIR" in " ".join(capsys.readouterr().out.split())
+
+
+def test_indexing_works_without_a_triage_state_and_says_what_was_not_carried_over(
+    posts: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the data folder should be", encoding="utf-8")
+    monkeypatch.setenv("SPYGLASS_DATA_DIR", str(blocker / "data"))
+    assert cli.main(["index", str(posts)]) == 0
+    assert capsys.readouterr().err == ""  # nothing was renamed, so nothing is missing
+    (posts / "2017-01-02-b.md").rename(posts / "b.md")
+    assert cli.main(["index", str(posts)]) == 0
+    captured = capsys.readouterr()
+    assert "added 1" in captured.out and "removed 1" in captured.out
+    assert "triage state unavailable, not carried over to renamed posts" in captured.err
