@@ -2,12 +2,11 @@
 
 from index.engine.first_page import BlockTables, newest
 from index.engine.highlight import highlight, highlight_spans
-from index.engine.schema import ENTITY_FIELDS, SCHEMA_VERSION
+from index.engine.schema import SCHEMA_VERSION
 from index.engine.search import EngineHits, Expander, QuerySyntaxError, Searchers, run
 from index.engine.store import Engine, EngineError, EngineLocked, EngineUnavailable, EngineWriter, IndexDoc
 
 __all__ = [
-    "ENTITY_FIELDS",
     "SCHEMA_VERSION",
     "BlockTables",
     "Engine",
