@@ -4,8 +4,9 @@ whoosh indexes title and body through ``StemmingAnalyzer`` (schema.py): words ar
 pattern, lower-cased and Porter-stemmed, and a query matches stems. A word here is highlighted exactly
 when it analyses to one of the query's matched terms, so ``hacked`` lights up "hacking" and "hacks"
 too. whoosh's own highlighter runs the full analyzer chain on every token; here a regex first finds
-the words that could analyse to a term (a Porter stem differs from its word in the last letter at
-most: "happy" → "happi"), and only those are stemmed, with a memo.
+the words that could analyse to a term, and only those are stemmed, with a memo. Porter rewrites at
+most the last two letters of what it keeps ("happy" → "happi", "capability" → "capable" inside a
+dotted token), so a stem minus two letters starts every word that analyses to it.
 """
 
 from __future__ import annotations
@@ -55,8 +56,8 @@ def highlight_spans(text: str, terms: Collection[str], *, limit: int = MAX_SPANS
 
 @lru_cache(maxsize=64)
 def _candidates(terms: frozenset[str]) -> re.Pattern[str]:
-    """Where a word that might analyse to one of ``terms`` starts: a stem minus its last letter, at a word start."""
-    prefixes = sorted({term[:-1] if len(term) > 1 else term for term in terms if term}, key=len, reverse=True)
+    """Where a word that might analyse to one of ``terms`` starts: a stem minus two letters, at a word start."""
+    prefixes = sorted({term[: max(1, len(term) - 2)] for term in terms if term}, key=len, reverse=True)
     return re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, prefixes)) + ")", re.IGNORECASE)
 
 

@@ -42,6 +42,8 @@ def test_spans_follow_the_stemmer_not_the_spelling() -> None:
 def test_a_dotted_token_is_one_word_as_in_the_index() -> None:
     text = "beacon to evil.com and evil"
     assert [text[s:e] for s, e in highlight_spans(text, frozenset({"evil.com"}))] == ["evil.com"]
+    # Inside a dotted token the stemmer may rewrite the last two letters it keeps: "…bility" → "…ble".
+    assert highlight_spans("see happy.sensibility here", frozenset({"happy.sensible"})) == [(4, 21)]
 
 
 def test_snippets_are_built_on_the_same_spans() -> None:
@@ -64,10 +66,11 @@ def test_facet_labels_name_techniques_when_asked(tmp_path: Path) -> None:
 
 
 _WORDS = ["hack", "hacked", "Hacking", "HACKERS", "happy", "Happiness", "study", "studies", "evil.com", "the",
-          "relational", "sensibility", "generalization", "hoped", "U.S", "a", "x1", "phishing", "spear-phishing"]
+          "relational", "sensibility", "generalization", "hoped", "U.S", "a", "x1", "phishing", "spear-phishing",
+          "capability", "instability", "activity", "national"]
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=500, deadline=None)
 @given(
     st.lists(st.tuples(st.sampled_from(_WORDS), st.sampled_from([" ", ". ", ", ", "\n", "-", ".", "_", "("])),
              max_size=30),
