@@ -20,7 +20,7 @@ _ISOLATED_DIRS: dict[str, str] = {
     "XDG_CACHE_HOME": "xdg-cache",
     "XDG_DATA_HOME": "xdg-data",
     "XDG_CONFIG_HOME": "xdg-config",
-    "SPYGLASS_INDEX_DIR": "spyglass-index",
+    "SPYGLASS_CACHE_DIR": "spyglass-cache",
     "SPYGLASS_DATA_DIR": "spyglass-data",
     "SPYGLASS_CONFIG_DIR": "spyglass-config",
 }

@@ -1,8 +1,9 @@
 """The full-text engine: the only package that imports whoosh (tests/test_boundaries.py checks)."""
 
 from index.engine.first_page import BlockTables, newest
+from index.engine.highlight import highlight, highlight_spans
 from index.engine.schema import SCHEMA_VERSION
-from index.engine.search import EngineHits, Expander, QuerySyntaxError, Searchers, highlight, run
+from index.engine.search import EngineHits, Expander, QuerySyntaxError, Searchers, run
 from index.engine.store import (
     Engine,
     EngineDamaged,
@@ -28,6 +29,7 @@ __all__ = [
     "QuerySyntaxError",
     "Searchers",
     "highlight",
+    "highlight_spans",
     "newest",
     "run",
 ]

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-import index.corpus as corpus_module
 import index.engine.search as search_module
 import index.engine.store as store_module
+import index.indexing as indexing_module
 from index.corpus import ENGINE_FOLDER, Corpus
 from index.engine import Engine, EngineLocked, EngineUnavailable, IndexDoc, Searchers, highlight, run
 from index.engine.schema import STAMP_NAME
@@ -19,7 +19,7 @@ from tests.index.helpers import hold_writer
 
 @pytest.fixture(autouse=True)
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("SPYGLASS_INDEX_DIR", "SPYGLASS_DATA_DIR", "SPYGLASS_CONFIG_DIR", "XDG_CACHE_HOME", "XDG_DATA_HOME"):
+    for name in ("SPYGLASS_CACHE_DIR", "SPYGLASS_DATA_DIR", "SPYGLASS_CONFIG_DIR", "XDG_CACHE_HOME", "XDG_DATA_HOME"):
         monkeypatch.setenv(name, str(tmp_path / "home" / name.lower()))
 
 
@@ -51,7 +51,7 @@ def touch(path: Path) -> None:
 def test_bulk_build_on_two_processes_leaves_one_segment(
     posts: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(corpus_module, "BULK_THRESHOLD", 5)
+    monkeypatch.setattr(indexing_module, "BULK_THRESHOLD", 5)
     corpus, folder = build(posts, tmp_path)
     assert len(list(folder.glob("*.seg"))) == 1
     assert corpus.search("phishing").total == 12

