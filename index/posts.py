@@ -28,6 +28,7 @@ from index.frontmatter_yaml import FrontMatterError, StrictYAMLHandler
 POST_SUFFIXES = (".md", ".markdown")
 MAX_POST_BYTES = 4 * 1024 * 1024
 MAX_TITLE_CHARS = 500
+LINK_LEAVES_ROOT = "link leads outside the folder; skipped"
 URL_KEYS = ("tourl", "url", "link", "source_url")
 _KNOWN_KEYS = {"title", "date", "tags", "layout", *URL_KEYS}
 _NULLS = {"", "~", "null", "none"}
@@ -247,11 +248,24 @@ def parse_post(text: str, post_id: str, path: Path, warnings: list[str] | None =
     )
 
 
+class _LeavesRoot(ValueError):
+    """The post's path (after its links) is outside the folder: a link the scan would have refused."""
+
+
+def _inside(root: Path, post_id: str) -> Path:
+    """The real path of ``root / post_id``, refused when a link leads it out of ``root``: a post swapped
+    for such a link after the scan must not be shown (it could be any file the user can read)."""
+    real = (root / post_id).resolve()
+    if not real.is_relative_to(root.resolve()):
+        raise _LeavesRoot(LINK_LEAVES_ROOT)
+    return real
+
+
 def load_post(root: Path, found: PostFile) -> Post | PostProblem:
     """Read one post, once; every failure becomes a :class:`PostProblem`, never an exception."""
     post_id = found.post_id
     try:
-        raw = _read_bytes(root / post_id)
+        raw = _read_bytes(_inside(root, post_id))
         digest = hashlib.sha1(raw, usedforsecurity=False).hexdigest()
         text, warnings = decode_post(raw)
         post = parse_post(text, post_id, found.path, warnings)
@@ -263,10 +277,10 @@ def load_post(root: Path, found: PostFile) -> Post | PostProblem:
         return PostProblem(post_id, "permission denied")
     except IsADirectoryError:
         return PostProblem(post_id, "not a regular file")
-    except (OSError, ValueError) as error:
-        return PostProblem(post_id, str(error) or type(error).__name__)
     except RecursionError:
         return PostProblem(post_id, "front matter nested too deeply")
+    except (OSError, ValueError, RuntimeError) as error:  # RuntimeError: a symlink loop met by resolve()
+        return PostProblem(post_id, str(error) or type(error).__name__)
     return replace(post, size=found.size, mtime_ns=found.mtime_ns, content_hash=digest)
 
 
@@ -320,7 +334,7 @@ def scan_corpus(root: Path) -> Iterator[PostFile | PostProblem]:
                     target = path.resolve()
                     if not target.is_relative_to(real_root):
                         if is_post_name or target.is_dir():
-                            yield PostProblem(_post_id(root, path), "link leads outside the folder; skipped")
+                            yield PostProblem(_post_id(root, path), LINK_LEAVES_ROOT)
                         continue
                 info = entry.stat()
             except (OSError, RuntimeError) as error:

@@ -32,7 +32,7 @@ def _read(source: str) -> tuple[str, str] | tuple[None, str]:
         except ValueError as error:
             return None, f"<stdin>: {error}"
         return text, "<stdin>"
-    path = Path(source)
+    path = Path(source).resolve()  # the file the user named, wherever its links lead
     try:
         info = os.stat(path)
     except OSError as error:

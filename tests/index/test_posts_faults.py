@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from index.posts import MAX_POST_BYTES, Post, PostFile, PostProblem, load_post, scan_corpus
+from index.posts import MAX_POST_BYTES, Post, PostFile, PostProblem, load_by_id, load_post, scan_corpus
 from index.sanitize import display_safe
 from tests.helpers import FolderSnapshot, WritePost
 
@@ -323,3 +323,25 @@ def test_huge_front_matter_under_the_size_cap_is_one_problem(tmp_path: Path, wri
     problem = loaded["2020-01-01-huge.md"]
     assert isinstance(problem, PostProblem) and "front matter too large" in problem.reason and problem.line == 1
     assert isinstance(loaded["2020-01-02-fine.md"], Post)
+
+
+def test_a_post_swapped_for_a_link_after_the_scan_is_refused_when_loaded(tmp_path: Path) -> None:
+    """The article used to follow such a link and show, say, /etc/passwd."""
+    root = tmp_path / "posts"
+    root.mkdir()
+    secret = tmp_path / "secret.txt"
+    secret.write_text("root:x:0:0:the secret\n", encoding="utf-8")
+    post = root / "2020-01-01-a.md"
+    post.write_text(GOOD, encoding="utf-8")
+    (found,) = found_files(root).values()
+    (root / "sub").mkdir()
+    (root / "sub" / "inside.md").write_text(GOOD, encoding="utf-8")
+    post.unlink()
+    post.symlink_to(secret)  # swapped after the scan
+    for loaded in (load_post(root, found), load_by_id(root, found.post_id)):
+        assert isinstance(loaded, PostProblem) and loaded.reason == "link leads outside the folder; skipped"
+    post.unlink()
+    post.symlink_to(root / "sub" / "inside.md")  # a link that stays inside is followed, as the scan does
+    assert isinstance(load_by_id(root, found.post_id), Post)
+    (root / "sub" / "loop.md").symlink_to(root / "sub" / "loop.md")
+    assert isinstance(load_by_id(root, "sub/loop.md"), PostProblem)
