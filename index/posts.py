@@ -93,9 +93,10 @@ def source_host(url: str) -> str:
 
 
 def title_from_file_name(name: str) -> str:
-    """``2018-07-11-chinese-group-breaches.md`` → ``Chinese group breaches``."""
-    stem = name.rsplit(".", 1)[0]
-    stem = re.sub(r"^\d{4}-\d{2}-\d{2}-", "", stem)
+    """``2018-07-11-chinese-group-breaches.md`` → ``Chinese group breaches`` (bytes that are not UTF-8
+    become placeholders: a title is text to show and store)."""
+    name = name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    stem = re.sub(r"^\d{4}-\d{2}-\d{2}-", "", name.rsplit(".", 1)[0])
     words = re.sub(r"[-_]+", " ", stem).strip()
     return words[:1].upper() + words[1:] if words else name
 
@@ -255,7 +256,7 @@ class _LeavesRoot(ValueError):
 def _inside(root: Path, post_id: str) -> Path:
     """The real path of ``root / post_id``, refused when a link leads it out of ``root``: a post swapped
     for such a link after the scan must not be shown (it could be any file the user can read)."""
-    real = (root / post_id).resolve()
+    real = (root / id_path(post_id)).resolve()
     if not real.is_relative_to(root.resolve()):
         raise _LeavesRoot(LINK_LEAVES_ROOT)
     return real
@@ -289,7 +290,7 @@ def load_by_id(root: Path, post_id: str) -> Post | PostProblem:
     relative = PurePosixPath(post_id)
     if relative.is_absolute() or ".." in relative.parts or not relative.parts:
         return PostProblem(post_id, "not a post in this folder")
-    path = root / relative
+    path = root / id_path(post_id)
     try:
         info = path.stat()
     except OSError:
@@ -297,8 +298,37 @@ def load_by_id(root: Path, post_id: str) -> Post | PostProblem:
     return load_post(root, PostFile(post_id, path, info.st_size, info.st_mtime_ns))
 
 
+#: A file name's bytes that are not UTF-8 come from ``os.fsdecode`` as lone surrogates (U+DC80–U+DCFF),
+#: which SQLite, whoosh and terminals refuse. In a post id each becomes this mark followed by the same byte
+#: moved to U+F780–U+F7FF (a mark in the name itself is doubled), so every id is plain text and still
+#: names exactly one file: :func:`id_path` gives the name back.
+_ID_MARK = "\uf8ff"
+_SURROGATE_BYTES = re.compile("[\udc80-\udcff\uf8ff]")
+_MARKED = re.compile("\uf8ff([\uf780-\uf7ff\uf8ff])")
+
+
+def _mark(match: re.Match[str]) -> str:
+    char = match.group()
+    return _ID_MARK + (char if char == _ID_MARK else chr(ord(char) - 0xDC00 + 0xF700))
+
+
+def _unmark(match: re.Match[str]) -> str:
+    char = match.group(1)
+    return char if char == _ID_MARK else chr(ord(char) - 0xF700 + 0xDC00)
+
+
+def id_path(post_id: str) -> str:
+    """The relative file name (``os.fsdecode`` form) a post id stands for."""
+    return _MARKED.sub(_unmark, post_id) if _ID_MARK in post_id else post_id
+
+
+def display_id(post_id: str) -> str:
+    """A post id to show: its file name with each byte that is not UTF-8 as one placeholder."""
+    return id_path(post_id).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def _post_id(root: Path, path: Path) -> str:
-    return path.relative_to(root).as_posix()
+    return _SURROGATE_BYTES.sub(_mark, path.relative_to(root).as_posix())
 
 
 def scan_corpus(root: Path) -> Iterator[PostFile | PostProblem]:

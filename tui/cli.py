@@ -374,9 +374,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _where(base: Path, problem: Any) -> str:
+    from index.posts import display_id
     from index.sanitize import one_line
 
-    where = one_line(str(base / problem.post_id), 400)
+    where = one_line(str(base / display_id(problem.post_id)), 400)
     if problem.line is not None:
         where += f":{problem.line}" + (f":{problem.column}" if problem.column is not None else "")
     return where

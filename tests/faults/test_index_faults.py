@@ -4,6 +4,7 @@ index's back, junk queries with the real extractor and knowledge, and searching 
 from __future__ import annotations
 
 import errno
+import json
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -266,3 +267,35 @@ def test_damage_inside_a_segment_is_repaired_by_the_next_update(
     result = repaired.search("common")
     assert result.error is None and result.total == COUNT
     assert repaired.update().rebuilt is False  # repaired once, not on every update
+
+
+def test_a_file_name_that_is_not_utf8_indexes_searches_and_checks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One `junk-\\xff.md` used to fail index, search and check for the whole folder (surrogates not allowed)."""
+    from tui.cli import main
+
+    posts = write_posts(tmp_path / "posts", 3)
+    try:
+        with open(os.path.join(os.fsencode(posts), b"junk-\xff.md"), "wb") as handle:
+            handle.write(b"---\ndate: 2020-01-01\n---\nA common post with a bad name: uniqjunk.\n")
+    except OSError as error:
+        pytest.skip(f"filesystem refuses non-UTF-8 names: {error}")
+    index_dir = str(tmp_path / "index")
+    assert main(["index", str(posts), "--index-dir", index_dir]) == 0
+    assert "added 4" in capsys.readouterr().out
+    assert main(["search", str(posts), "uniqjunk", "--index-dir", index_dir, "--json"]) == 0
+    out = capsys.readouterr().out
+    (hit,) = json.loads(out)["hits"]
+    assert hit["title"] == "Junk \ufffd"
+    assert main(["search", str(posts), "uniqjunk", "--index-dir", index_dir]) == 0
+    assert "Junk \ufffd" in capsys.readouterr().out
+    assert main(["check", str(posts), "--index-dir", index_dir]) == 0
+    assert f"{posts}/junk-\ufffd.md: warning: no title" in capsys.readouterr().out
+    corpus = Corpus.open(posts, Path(index_dir))
+    loaded = corpus.load(hit["id"])  # the id from the JSON names the file
+    assert isinstance(loaded, Post) and "uniqjunk" in loaded.body
+    with TriageState() as state:
+        state.set_flag(hit["id"], "starred", True)
+    with TriageState(readonly=True) as state:
+        assert corpus.search("is:starred", state=state).ids == [hit["id"]]

@@ -10,8 +10,21 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from index.posts import MAX_POST_BYTES, Post, PostFile, PostProblem, load_by_id, load_post, scan_corpus
+from index.posts import (
+    MAX_POST_BYTES,
+    Post,
+    PostFile,
+    PostProblem,
+    _post_id,
+    display_id,
+    id_path,
+    load_by_id,
+    load_post,
+    scan_corpus,
+)
 from index.sanitize import display_safe
 from tests.helpers import FolderSnapshot, WritePost
 
@@ -293,13 +306,24 @@ def test_non_utf8_file_names(tmp_path: Path, snapshot_folder: Snapshot) -> None:
     before = snapshot_folder(tmp_path)
     results = load_all(tmp_path)
     assert snapshot_folder(tmp_path) == before
-    assert sorted(os.fsencode(item.post_id) for item in results) == sorted(names)
+    assert sorted(os.fsencode(id_path(item.post_id)) for item in results) == sorted(names)
     for item in results:
         assert isinstance(item, Post)
-        assert item.path.is_file()  # the id round-trips to the file through surrogate escapes
-        shown = display_safe(item.title) + display_safe(item.post_id)
+        assert item.path.is_file()  # the id round-trips to the file
+        (item.post_id + item.title).encode("utf-8")  # plain text: SQLite and whoosh take it
+        shown = display_safe(item.title) + display_safe(display_id(item.post_id))
         shown.encode("utf-8")  # displayable without UnicodeEncodeError
         assert "\ufffd" in shown
+        assert isinstance(load_by_id(tmp_path, item.post_id), Post)
+
+
+@given(st.binary(min_size=1, max_size=12).filter(lambda name: b"/" not in name and b"\x00" not in name))
+def test_every_file_name_maps_to_one_plain_text_id_and_back(name: bytes) -> None:
+    fs_name = os.fsdecode(name)
+    post_id = _post_id(Path("/r"), Path("/r") / fs_name)
+    post_id.encode("utf-8")
+    assert id_path(post_id) == fs_name
+    display_id(post_id).encode("utf-8")
 
 
 def test_socket_named_md_is_a_problem(tmp_path: Path) -> None:
