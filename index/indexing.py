@@ -24,6 +24,8 @@ from index.workers import worker_pool
 
 #: Posts to change at once before the bulk path (two processes) pays for its start-up.
 BULK_THRESHOLD = 500
+#: The size recorded for a post that could not be read for a moment: no file has it, so it is read next run.
+UNREAD = -1
 
 
 @dataclass(frozen=True)
@@ -237,6 +239,10 @@ class Indexer:
             raise EngineLocked("another Spyglass updated this index at the same time; working read-only")
         try:
             upserts, problems, stopped = self._write(writer, snapshot, todo, removed, bulk, progress, cancelled)
+            if not self.posts_dir.is_dir():  # gone while it was read: its posts must not all become problems
+                writer.cancel()
+                message = f"the folder {self.posts_dir} disappeared during the update; the index was left as it is"
+                return self._read_only(message, started)
             progress(UpdateProgress("commit", len(todo), len(todo)))
             writer.commit()
         except BaseException:
@@ -280,10 +286,13 @@ class Indexer:
             if isinstance(result, Prepared):
                 writer.add(result.doc, replace=found.post_id in snapshot.rows)
                 upserts.append(result.entry)
+            elif result.retry and found.post_id in snapshot.rows:
+                pass  # unreadable for a moment: the indexed version stays; its stat differs, so it is read next run
             else:
                 if found.post_id in snapshot.rows:
                     writer.delete(found.post_id)
-                problems.append(ProblemEntry(result, found.size, found.mtime_ns))
+                size = UNREAD if result.retry else found.size
+                problems.append(ProblemEntry(result, size, found.mtime_ns))
             if not done % step or done == total:
                 progress(UpdateProgress("index", done, total))
                 if done < total and cancelled():

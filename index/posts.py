@@ -46,6 +46,9 @@ class PostProblem:
     line: int | None = None
     column: int | None = None
     skipped: bool = True
+    #: The file could not be read at that moment (gone, moved, permissions, I/O): worth reading again
+    #: next run even if its size and time have not changed (a chmod or a folder moved back changes neither).
+    retry: bool = field(default=False, compare=False)
 
     def __str__(self) -> str:
         where = self.post_id
@@ -273,14 +276,16 @@ def load_post(root: Path, found: PostFile) -> Post | PostProblem:
     except FrontMatterError as error:
         return PostProblem(post_id, error.reason, error.line, error.column)
     except FileNotFoundError:
-        return PostProblem(post_id, "file disappeared while being read")
+        return PostProblem(post_id, "file disappeared while being read", retry=True)
     except PermissionError:
-        return PostProblem(post_id, "permission denied")
+        return PostProblem(post_id, "permission denied", retry=True)
     except IsADirectoryError:
         return PostProblem(post_id, "not a regular file")
     except RecursionError:
         return PostProblem(post_id, "front matter nested too deeply")
-    except (OSError, ValueError, RuntimeError) as error:  # RuntimeError: a symlink loop met by resolve()
+    except OSError as error:
+        return PostProblem(post_id, error.strerror or str(error) or type(error).__name__, retry=True)
+    except (ValueError, RuntimeError) as error:  # RuntimeError: a symlink loop met by resolve()
         return PostProblem(post_id, str(error) or type(error).__name__)
     return replace(post, size=found.size, mtime_ns=found.mtime_ns, content_hash=digest)
 

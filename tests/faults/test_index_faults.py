@@ -14,7 +14,7 @@ import pytest
 import whoosh.writing
 from whoosh.filedb.filestore import FileStorage
 
-from index.corpus import ENGINE_FOLDER, Corpus
+from index.corpus import ENGINE_FOLDER, Corpus, UpdateProgress
 from index.engine import Engine
 from index.engine.store import DAMAGE_MARKER, LOCK_NAME
 from index.posts import Post, PostProblem
@@ -299,3 +299,31 @@ def test_a_file_name_that_is_not_utf8_indexes_searches_and_checks(
         state.set_flag(hit["id"], "starred", True)
     with TriageState(readonly=True) as state:
         assert corpus.search("is:starred", state=state).ids == [hit["id"]]
+
+
+@pytest.mark.parametrize("back", [True, False], ids=["moved away and back", "moved away for good"])
+def test_a_folder_moved_away_mid_build_is_never_a_lasting_problem(tmp_path: Path, back: bool) -> None:
+    """Posts read while their folder was away used to be recorded as "file disappeared while being read"
+    for good: their size and time had not changed, so no later run read them again."""
+    posts = write_posts(tmp_path / "posts", 30)
+    away = tmp_path / "away"
+
+    def progress(update: UpdateProgress) -> None:
+        if update.stage == "index" and update.done == 5:
+            posts.rename(away)
+        elif update.stage == "index" and update.done == 15 and back:
+            away.rename(posts)
+
+    corpus = Corpus.open(posts, tmp_path / "index")
+    first = corpus.update(progress=progress)
+    if back:
+        assert not first.read_only
+        gone = [problem for problem in first.problems if problem.reason == "file disappeared while being read"]
+        assert len(gone) == 10
+    else:
+        assert first.read_only and first.message is not None and "disappeared during the update" in first.message
+        assert len(corpus) == 0  # nothing committed: no post became a problem
+        away.rename(posts)
+    again = Corpus.open(posts, tmp_path / "index").update()
+    assert not again.read_only and again.problems == []
+    assert Corpus.open(posts, tmp_path / "index").search("common").total == 30
