@@ -16,7 +16,7 @@ from pathlib import Path
 
 from index.catalog import CatalogEntry, CatalogView, PostRow, ProblemEntry, Snapshot
 from index.engine import Engine, EngineLocked, EngineWriter, IndexDoc
-from index.extract import extract, index_terms
+from index.extract import CAPPED_NOTE, capped, extract, index_terms
 from index.knowledge import get_knowledge
 from index.posts import PostFile, PostProblem, load_post, scan_corpus
 from index.state import StateError, TriageState
@@ -72,6 +72,8 @@ def prepare(root: Path, found: PostFile) -> Prepared | PostProblem:
     try:
         mentions = extract(loaded.body)
         terms = index_terms(mentions)
+        if capped(mentions):
+            warnings.append(CAPPED_NOTE)
     except Exception as error:  # a bug in extraction must not lose the post from the index
         mentions, terms = [], {}
         warnings.append(f"entity extraction failed: {type(error).__name__}")

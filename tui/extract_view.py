@@ -15,7 +15,7 @@ from typing import TextIO
 from rich.console import Console
 from rich.text import Text
 
-from index.extract import Mention, extract
+from index.extract import CAPPED_NOTE, Mention, capped, extract
 from index.knowledge import get_knowledge
 from index.posts import Post, PostFile, decode_post, load_post
 from index.sanitize import display_safe, one_line, safe_json
@@ -115,6 +115,8 @@ def run_extract(source: str, as_json: bool, *, out: TextIO | None = None) -> int
         print(display_safe(one_line(label, 500)), file=sys.stderr)
         return EXIT_PROBLEMS
     mentions = extract(body)
+    if capped(mentions):
+        print(CAPPED_NOTE, file=sys.stderr)
     stream = out or sys.stdout
     if as_json:
         stream.write(mentions_json(mentions) + "\n")

@@ -6,6 +6,6 @@ resolves overlapping candidates, ``techniques`` and ``victims`` hold the rules f
 ``iocs`` finds and refangs indicators.
 """
 
-from index.extract.extractor import Mention, extract, index_terms
+from index.extract.extractor import CAPPED_NOTE, MAX_MENTIONS, Mention, capped, extract, index_terms
 
-__all__ = ["Mention", "extract", "index_terms"]
+__all__ = ["CAPPED_NOTE", "MAX_MENTIONS", "Mention", "capped", "extract", "index_terms"]

@@ -10,6 +10,7 @@ loaded, and linear in the length of the text (see tests/index/test_extract.py).
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -37,6 +38,11 @@ _SCHEME_STOP = frozenset({"The", "This", "That", "Its", "Their", "Teddy", "Giant
 _NAMES = frozenset({"ACTOR", "SOURCE", "MALWARE", "COUNTRY"})
 _ROLES = {"ORG": "organisation", "COUNTRY": "country", "SECTOR": "sector"}
 
+#: Mentions kept per text: a 4 MiB body of 330k IP addresses is a data dump, not prose, and listing every
+#: one cost 19 s and 364 MB to index. The pattern finders stop once they have this many, and the result
+#: keeps the first this many; :func:`capped` tells callers to say so.
+MAX_MENTIONS = 10_000
+
 # ``Hit(*fields)`` without the Python-level ``__new__`` of a named tuple: the hot path builds thousands.
 _new_hit = functools.partial(tuple.__new__, Hit)
 
@@ -54,8 +60,18 @@ class Mention:
     role: str = ""
 
 
+CAPPED_NOTE = f"more than {MAX_MENTIONS:,} entity mentions; only the first {MAX_MENTIONS:,} are listed"
+
+
+def capped(mentions: list[Mention]) -> bool:
+    """Whether :func:`extract` stopped at :data:`MAX_MENTIONS` (there may be more in the text); say
+    :data:`CAPPED_NOTE` when it did."""
+    return len(mentions) >= MAX_MENTIONS
+
+
 def extract(text: str) -> list[Mention]:
-    """All mentions in ``text``, sorted by (start, end, kind); no two of one kind overlap."""
+    """The mentions in ``text`` (at most :data:`MAX_MENTIONS`), sorted by (start, end, kind); no two of
+    one kind overlap."""
     if not text or not text.strip():
         return []
     knowledge = get_knowledge()
@@ -87,7 +103,7 @@ def extract(text: str) -> list[Mention]:
         entry = hit.entry
         surface = text[hit.start : hit.end]
         mentions.append(Mention("VICTIM", hit.start, hit.end, surface, entry.canonical, entry.ref, _ROLES[entry.kind]))
-    return sorted(mentions, key=lambda m: (m.start, m.end, m.kind))
+    return sorted(mentions, key=lambda m: (m.start, m.end, m.kind))[:MAX_MENTIONS]
 
 
 def _mention(kind: Kind, text: str, hit: Hit, role: str = "") -> Mention:
@@ -191,11 +207,14 @@ def _cves(text: str) -> list[Mention]:
         if _word_start(text, match.start()):
             value = re.sub(r"[‐–]", "-", match.group().upper())
             found.append(Mention("VULN", match.start(), match.end(), match.group(), value, value))
+            if len(found) == MAX_MENTIONS:
+                break
     return found
 
 
 def _iocs(text: str, knowledge: Knowledge) -> list[Mention]:
-    return [Mention("IOC", s, e, text[s:e], value, kind) for s, e, value, kind in find_iocs(text, knowledge.ioc)]
+    found = itertools.islice(find_iocs(text, knowledge.ioc), MAX_MENTIONS)
+    return [Mention("IOC", s, e, text[s:e], value, kind) for s, e, value, kind in found]
 
 
 def _technique_ids(text: str, knowledge: Knowledge) -> list[Hit]:
