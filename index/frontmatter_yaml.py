@@ -74,7 +74,7 @@ class StrictYAMLHandler(YAMLHandler):
                 where = self._where(error.problem_mark or error.context_mark)
                 raise FrontMatterError(f"malformed YAML: {error.problem}", *where) from error
             except yaml.YAMLError as error:
-                raise FrontMatterError(f"malformed YAML: {error}") from error
+                raise self._unmarked("malformed YAML", error, fm) from error
             if node is None:
                 return {}
             self._check(node)
@@ -87,10 +87,21 @@ class StrictYAMLHandler(YAMLHandler):
                 where = self._where(error.problem_mark or error.context_mark)
                 raise FrontMatterError(f"unusable YAML: {error.problem}", *where) from error
             except yaml.YAMLError as error:
-                raise FrontMatterError(f"unusable YAML: {error}") from error
+                raise self._unmarked("unusable YAML", error, fm) from error
         finally:
             loader.dispose()
         return data if isinstance(data, dict) else {}
+
+    def _unmarked(self, what: str, error: yaml.YAMLError, fm: str) -> FrontMatterError:
+        """An error without a mark as one line (PyYAML's text has a second, "in <unicode string>" line); a
+        character libyaml refuses is located from its position."""
+        reason = f"{what}: {(str(error).splitlines() or [type(error).__name__])[0]}"
+        position = getattr(error, "position", None)
+        if not isinstance(position, int):
+            return FrontMatterError(reason)
+        line = fm.count("\n", 0, position)
+        column = position - (fm.rfind("\n", 0, position) + 1)
+        return FrontMatterError(reason, line + 1 + self.line_offset, column + 1)
 
     def _check_shape(self, fm: str) -> None:
         """Refuse too many values or too deep nesting from the event stream, before a node is built.

@@ -192,3 +192,13 @@ def test_front_matter_just_within_the_limits_loads() -> None:
     data, _ = load("tags: [" + ",".join(["1"] * (MAX_NODES - 10)) + "]\n")
     assert len(data["tags"]) == MAX_NODES - 10  # type: ignore[arg-type]
     assert len("tags: [" + ",".join(["1"] * (MAX_NODES - 10))) < MAX_FRONT_MATTER_CHARS
+
+
+@pytest.mark.parametrize(
+    ("yaml_lines", "line", "column"), [("title: a\x07b\n", 2, 9), ("x: 1\ntitle: ab\ufffe\n", 3, 10)]
+)
+def test_a_character_yaml_refuses_is_one_line_with_its_place(yaml_lines: str, line: int, column: int) -> None:
+    """PyYAML words this error over two lines ("… in "<unicode string>", position 9"); `check` printed both."""
+    error = refused(yaml_lines)
+    assert "\n" not in error.reason and error.reason.startswith("malformed YAML: unacceptable character #x")
+    assert (error.line, error.column) == (line, column)

@@ -226,3 +226,11 @@ def test_indexing_works_without_a_triage_state_and_says_what_was_not_carried_ove
     captured = capsys.readouterr()
     assert "added 1" in captured.out and "removed 1" in captured.out
     assert "triage state unavailable, not carried over to renamed posts" in captured.err
+
+
+def test_check_prints_one_line_per_problem(posts: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (posts / "bell.md").write_text("---\ntitle: a\x07b\n---\nbody\n", encoding="utf-8")
+    assert cli.main(["check", str(posts)]) == 1
+    (line,) = [line for line in capsys.readouterr().out.splitlines() if "bell.md" in line]
+    reason = "malformed YAML: unacceptable character #x0007: control characters are not allowed"
+    assert line == f"{posts / 'bell.md'}:2:9: {reason}"
