@@ -119,7 +119,7 @@ def _as_text(value: object) -> str | None:
 
 def parse_tags(value: object) -> tuple[str, ...]:
     """Tags from a YAML list, a comma-separated string or a single scalar; blanks dropped."""
-    if value is None:
+    if value is None or isinstance(value, dict):  # a mapping is not a list of tags (see parse_post)
         return ()
     items: list[Any] = value if isinstance(value, list) else str(value).split(",")
     tags: list[str] = []
@@ -143,13 +143,18 @@ def _flatten(value: object) -> str:
 
 
 def decode_post(raw: bytes) -> tuple[str, list[str]]:
-    """Bytes → text. UTF-8 (with or without BOM), UTF-16 with BOM, else Latin-1 with a warning.
+    """Bytes → text. UTF-8 (with or without BOM), UTF-32 or UTF-16 with BOM, else Latin-1 with a warning.
 
     Raises ``ValueError`` for binary content.
     """
     warnings: list[str] = []
     # Drop a UTF-8 BOM up front, so a file that is not valid UTF-8 further on still has its front matter read.
     raw = raw.removeprefix(codecs.BOM_UTF8)
+    if raw.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):  # before UTF-16: FF FE starts both
+        try:
+            return raw.decode("utf-32"), ["file is UTF-32; read as such"]
+        except UnicodeDecodeError as error:
+            raise ValueError(f"not valid UTF-32: {error.reason}") from error
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
             return raw.decode("utf-16"), ["file is UTF-16; read as such"]
@@ -228,6 +233,10 @@ def parse_post(text: str, post_id: str, path: Path, warnings: list[str] | None =
         elif date is None:
             notes.append("no date")
 
+    raw_tags = metadata.get("tags")
+    if isinstance(raw_tags, dict):
+        notes.append("tags is a mapping, not a list; ignored")
+
     url = ""
     for key in URL_KEYS:
         if (value := _as_text(metadata.get(key))) is not None:
@@ -245,7 +254,7 @@ def parse_post(text: str, post_id: str, path: Path, warnings: list[str] | None =
         date=date,
         url=url,
         source=source_host(url),
-        tags=parse_tags(metadata.get("tags")),
+        tags=parse_tags(raw_tags),
         extra=extra,
         body=body,
         warnings=tuple(notes),

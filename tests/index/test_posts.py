@@ -119,6 +119,27 @@ def test_utf16_with_bom(tmp_path: Path, write_post: WritePost, codec: str) -> No
     assert any("UTF-16" in warning for warning in loaded.warnings)
 
 
+@pytest.mark.parametrize("codec", ["utf-32-le", "utf-32-be"])
+def test_utf32_with_bom(tmp_path: Path, write_post: WritePost, codec: str) -> None:
+    """Its BOM starts with UTF-16's: it used to be read as UTF-16, which gave garbage."""
+    loaded = post(tmp_path, write_post, "x.md", ("\ufeff" + SAMPLE).encode(codec))
+    assert loaded.title == "Chinese group breaches Cambodian election bodies"
+    assert loaded.date == datetime(2018, 7, 11, 0, 2, 8)
+    assert "\x00" not in loaded.body and any("UTF-32" in warning for warning in loaded.warnings)
+
+
+def test_broken_utf32_is_a_problem(tmp_path: Path, write_post: WritePost) -> None:
+    found = problem(tmp_path, write_post, "x.md", ("\ufeff" + SAMPLE).encode("utf-32-le") + b"\x00")
+    assert "UTF-32" in found.reason
+
+
+def test_tags_given_as_a_mapping_are_ignored_with_a_warning(tmp_path: Path, write_post: WritePost) -> None:
+    """They used to become tags like "{'a': '1'" and "'b': '2'}"."""
+    loaded = post(tmp_path, write_post, "x.md", "---\ntitle: T\ndate: 2020-01-01\ntags: {a: 1, b: 2}\n---\nbody")
+    assert loaded.tags == ()
+    assert "tags is a mapping, not a list; ignored" in loaded.warnings
+
+
 def test_odd_length_utf16_is_a_problem(tmp_path: Path, write_post: WritePost) -> None:
     found = problem(tmp_path, write_post, "x.md", ("\ufeff" + SAMPLE).encode("utf-16-le") + b"\x00")
     assert "UTF-16" in found.reason
