@@ -29,6 +29,7 @@ Faults are raised as :class:`StateError` subclasses with a title and a message f
 
 from __future__ import annotations
 
+import errno
 import os
 import sqlite3
 import sys
@@ -68,6 +69,7 @@ STATE_FILE_NAME: Final = "state.sqlite3"
 DAMAGE_NOTICE_SUFFIX: Final = ".damaged"
 DEFAULT_BUSY_TIMEOUT: Final = 5.0
 MAX_TAG_LENGTH: Final = 100
+DISK_FULL: Final = "the disk is full"
 
 # Schema migrations: entry N (1-based) takes user_version N-1 to N. Append, never edit.
 _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
@@ -463,10 +465,14 @@ class TriageState:
         return error
 
     def _unwritable(self, reason: str) -> StateUnwritableError:
+        if reason in (DISK_FULL, os.strerror(errno.ENOSPC)):  # no permission would help: space would
+            advice = "Free some space on that disk, or point SPYGLASS_DATA_DIR at a folder on another one"
+        else:
+            advice = "Fix the folder's permissions, point SPYGLASS_DATA_DIR at a writable folder"
         return StateUnwritableError(
             "Cannot save triage state",
-            f"Spyglass cannot write its triage state at {self.path}: {reason}. Fix the folder's permissions, "
-            "point SPYGLASS_DATA_DIR at a writable folder, or open the state read-only.",
+            f"Spyglass cannot write its triage state at {self.path}: {reason}. {advice}, "
+            "or open the state read-only.",
         )
 
     def _translate(self, exc: sqlite3.Error, *, opening: bool = False) -> StateError:
@@ -491,7 +497,7 @@ class TriageState:
                 "start Spyglass again to move the damaged file aside.",
             )
         if code == sqlite3.SQLITE_FULL:
-            return self._unwritable("the disk is full")
+            return self._unwritable(DISK_FULL)
         if code in _UNWRITABLE_CODES:
             return self._unwritable(str(exc))
         action = "open" if opening else "save"

@@ -376,3 +376,19 @@ def test_readonly_without_a_file_is_empty_and_creates_nothing(db: Path) -> None:
         with pytest.raises(StateReadOnlyError):
             state.add_tag("a", "x")
     assert not db.parent.exists()
+
+
+def test_a_full_disk_is_reported_as_such_not_as_permissions(db: Path) -> None:
+    """SQLite's own SQLITE_FULL, produced by capping the database's pages at its current size."""
+    with TriageState(db) as state:
+        state.set_note("a", "x")
+        conn = state._connection()
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+        conn.execute(f"PRAGMA max_page_count = {pages}")
+        with pytest.raises(StateUnwritableError) as caught:
+            for number in range(1000):
+                state.set_note(f"post-{number}", "a long note " * 200)
+        message = caught.value.message
+        assert "the disk is full" in message and "Free some space" in message
+        assert "permission" not in message
+        assert state.get("a").note == "x"  # what was saved stays
