@@ -191,14 +191,20 @@ def _stderr_console() -> Any:
 
 def _open_state() -> tuple[Any, str | None]:
     """The triage state (for is: filters, hiding archived posts and carrying state over renamed posts),
-    or ``None`` with the reason: searching and indexing work without it."""
-    from index.state import StateCorruptError, TriageState
+    or ``None`` with the reason: searching and indexing work without it. A state that cannot be written
+    (a read-only data folder) is opened read-only, with the reason: filters read it, renames cannot follow."""
+    from index.state import StateCorruptError, StateUnwritableError, TriageState
 
     try:
         return TriageState(), None
     except StateCorruptError as error:  # always said: a damaged file was moved aside (the app repeats it)
         _error(error.message)
         return None, error.message
+    except StateUnwritableError as error:
+        try:
+            return TriageState(readonly=True), error.message
+        except Exception:
+            return None, error.message
     except Exception as error:
         return None, str(error)
 
@@ -246,13 +252,14 @@ def _updated(
     """
     corpus = _open(args)
     state, reason = _open_state()
+    writable = None if state is None or state.readonly else state
     try:
-        report = _update(corpus, state, rebuild=rebuild, show_progress=show_progress)
+        report = _update(corpus, writable, rebuild=rebuild, show_progress=show_progress)
     except BaseException:
         if state is not None:
             state.close()
         raise
-    if state is None and report.removed:  # a rename removes the old id; state on it was not carried over
+    if writable is None and report.removed:  # a rename removes the old id; state on it was not carried over
         _error(f"triage state unavailable, not carried over to renamed posts ({reason})")
     return corpus, report, state, reason
 

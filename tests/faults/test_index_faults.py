@@ -352,3 +352,36 @@ def test_mentions_per_post_are_capped_with_a_note(tmp_path: Path, capsys: pytest
     assert main(["extract", str(post), "--json"]) == 0
     captured = capsys.readouterr()
     assert CAPPED_NOTE in captured.err and len(json.loads(captured.out)) == MAX_MENTIONS
+
+
+@pytest.mark.parametrize("how", ["chmod", "simulated"])
+def test_is_filters_read_a_read_only_data_folder(
+    posts: Path, tmp_path: Path, isolated_dirs: dict[str, Path], monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str], how: str,
+) -> None:
+    """`search 'is:starred'` used to match nothing when the data folder could not be written."""
+    from tui.cli import main
+
+    with TriageState() as state:
+        state.set_flag("post-00003.md", "starred", True)
+    data = isolated_dirs["SPYGLASS_DATA_DIR"]
+    if how == "chmod":
+        data.chmod(0o500)
+        if os.access(data, os.W_OK):
+            data.chmod(0o700)
+            pytest.skip("running as root: chmod does not stop writes")
+    else:
+        real_access = os.access
+
+        def access(path: Any, mode: int) -> bool:  # what a non-root user sees in a chmod 500 folder
+            return Path(path) != data and real_access(path, mode)
+
+        monkeypatch.setattr(os, "access", access)
+    try:
+        code = main(["search", str(posts), "is:starred", "--index-dir", str(tmp_path / "index"), "--json"])
+        captured = capsys.readouterr()
+        assert code == 0, captured.err
+        assert [hit["id"] for hit in json.loads(captured.out)["hits"]] == ["post-00003.md"]
+        assert "match nothing" not in captured.err
+    finally:
+        data.chmod(0o700)
