@@ -15,7 +15,7 @@ import re
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
@@ -29,6 +29,8 @@ POST_SUFFIXES = (".md", ".markdown")
 MAX_POST_BYTES = 4 * 1024 * 1024
 MAX_TITLE_CHARS = 500
 LINK_LEAVES_ROOT = "link leads outside the folder; skipped"
+#: How far ahead a post's date may be (time zones, a post scheduled for tomorrow) before it is not believed.
+FUTURE_SLACK = timedelta(days=1)
 URL_KEYS = ("tourl", "url", "link", "source_url")
 _KNOWN_KEYS = {"title", "date", "tags", "layout", *URL_KEYS}
 _NULLS = {"", "~", "null", "none"}
@@ -296,7 +298,22 @@ def load_post(root: Path, found: PostFile) -> Post | PostProblem:
         return PostProblem(post_id, error.strerror or str(error) or type(error).__name__, retry=True)
     except (ValueError, RuntimeError) as error:  # RuntimeError: a symlink loop met by resolve()
         return PostProblem(post_id, str(error) or type(error).__name__)
-    return replace(post, size=found.size, mtime_ns=found.mtime_ns, content_hash=digest)
+    post = replace(post, size=found.size, mtime_ns=found.mtime_ns, content_hash=digest)
+    return _not_in_the_future(post)
+
+
+def _not_in_the_future(post: Post) -> Post:
+    """A post dated more than :data:`FUTURE_SLACK` ahead (a typo, a placeholder) would sit at the top of the
+    newest-first list for years: it is dated by its file's modification time instead, with a warning."""
+    date = post.date
+    if date is None:
+        return post
+    naive = date.astimezone(UTC).replace(tzinfo=None) if date.tzinfo else date
+    if naive <= datetime.now(UTC).replace(tzinfo=None) + FUTURE_SLACK:
+        return post
+    file_time = datetime.fromtimestamp(post.mtime_ns / 1e9, UTC).replace(tzinfo=None, microsecond=0)
+    note = f"date {naive:%Y-%m-%d} is in the future; dated by the file's time ({file_time:%Y-%m-%d}) instead"
+    return replace(post, date=file_time, warnings=(*post.warnings, note))
 
 
 def load_by_id(root: Path, post_id: str) -> Post | PostProblem:

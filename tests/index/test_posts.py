@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -479,3 +479,22 @@ def test_load_post_never_raises(tmp_path: Path, data: bytes) -> None:
     path.write_bytes(data)
     result = load_post(tmp_path, PostFile("x.md", path, len(data), 0))
     assert isinstance(result, Post | PostProblem)
+
+
+def test_a_date_far_in_the_future_is_not_believed(tmp_path: Path, write_post: WritePost) -> None:
+    """A post dated 2099 used to sit at the top of the newest-first list; it is dated by its file instead."""
+    path = write_post(tmp_path, "2099-01-01-typo.md", "---\ntitle: Typo\ndate: 2099-01-01\n---\nbody")
+    os.utime(path, (1_600_000_000, 1_600_000_000))  # 2020-09-13
+    loaded = post_at(tmp_path, path)
+    assert loaded.date == datetime(2020, 9, 13, 12, 26, 40)
+    assert "date 2099-01-01 is in the future; dated by the file's time (2020-09-13) instead" in loaded.warnings
+    tomorrow = (datetime.now(UTC) + timedelta(hours=20)).strftime("%Y-%m-%d %H:%M:%S")
+    path = write_post(tmp_path, "soon.md", f"---\ntitle: Soon\ndate: {tomorrow}\n---\nbody")
+    assert post_at(tmp_path, path).date == datetime.strptime(tomorrow, "%Y-%m-%d %H:%M:%S")  # within a day: kept
+
+
+def post_at(root: Path, path: Path) -> Post:
+    info = path.stat()
+    loaded = load_post(root, PostFile(path.name, path, info.st_size, info.st_mtime_ns))
+    assert isinstance(loaded, Post)
+    return loaded
