@@ -20,6 +20,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from index.paths import make_way
 from index.posts import PostProblem
 from index.vocabulary import BY_KIND, FACET_KINDS
 
@@ -284,7 +285,11 @@ class Catalog:
         """Start again from nothing (a rebuild); an unreadable file is replaced, it is only a cache."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         for suffix in ("", "-wal", "-shm"):
-            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+            path = Path(f"{self.path}{suffix}")
+            if path.is_dir() and not path.is_symlink():
+                make_way(path)  # a folder took the catalog's place
+            else:
+                path.unlink(missing_ok=True)
         self.apply([], [], [], generation)
 
     def apply(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import time
 from pathlib import Path
 
 import platformdirs
@@ -53,3 +54,16 @@ def index_dir_for(posts_dir: Path, override: Path | None = None) -> Path:
     if override is not None:
         return Path(override)
     return cache_root() / corpus_key(posts_dir)
+
+
+def make_way(path: Path) -> Path:
+    """Move whatever sits where Spyglass keeps one of its own files or folders (a folder where the catalog
+    goes, a file where the index folder goes) aside, never deleting it, and return where it went."""
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    target = path.with_name(f"{path.name}.displaced-{stamp}")
+    counter = 1
+    while target.exists() or target.is_symlink():
+        target = path.with_name(f"{path.name}.displaced-{stamp}-{counter}")
+        counter += 1
+    os.rename(path, target)
+    return target

@@ -22,6 +22,7 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.util.filelock import try_for
 
 from index.engine.schema import SCHEMA_VERSION, build_schema, read_stamp, write_stamp
+from index.paths import make_way
 from index.vocabulary import ENTITY_FIELDS
 from index.workers import keep_private
 
@@ -202,6 +203,8 @@ class Engine:
     def recreate(self) -> None:
         """Empty the folder and create a fresh index, holding the write lock so no writer is disturbed."""
         self.forget()
+        if self.folder.is_symlink() or (self.folder.exists() and not self.folder.is_dir()):
+            make_way(self.folder)  # something else took the index folder's place
         self.folder.mkdir(parents=True, exist_ok=True)
         storage = _storage(self.folder)
         lock = storage.lock(LOCK_NAME)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ import pytest
 import whoosh.writing
 from whoosh.filedb.filestore import FileStorage
 
+from index.catalog import CATALOG_NAME
 from index.corpus import ENGINE_FOLDER, Corpus, UpdateProgress
 from index.engine import Engine
 from index.engine.store import DAMAGE_MARKER, LOCK_NAME
@@ -385,3 +387,21 @@ def test_is_filters_read_a_read_only_data_folder(
         assert "match nothing" not in captured.err
     finally:
         data.chmod(0o700)
+
+
+@pytest.mark.parametrize("what", ["a file where the index folder goes", "a folder where the catalog goes"])
+def test_an_index_path_taken_by_something_else_repairs_itself(corpus: Corpus, posts: Path, what: str) -> None:
+    """Every update used to say "cannot write the index …: File exists" (or "Is a directory") for good."""
+    if what.startswith("a file"):
+        taken = corpus.index_dir / ENGINE_FOLDER
+        shutil.rmtree(taken)
+        taken.write_text("not an index", encoding="utf-8")
+    else:
+        taken = corpus.index_dir / CATALOG_NAME
+        taken.unlink()
+        (taken / "inner").mkdir(parents=True)
+    report = Corpus.open(posts, corpus.index_dir).update()
+    assert not report.read_only and report.message is None and report.rebuilt
+    assert Corpus.open(posts, corpus.index_dir).search("common").total == COUNT
+    (displaced,) = corpus.index_dir.glob(f"{taken.name}.displaced-*")  # moved aside, never deleted
+    assert displaced.is_file() if what.startswith("a file") else (displaced / "inner").is_dir()
