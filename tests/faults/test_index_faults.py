@@ -331,6 +331,7 @@ def test_a_folder_moved_away_mid_build_is_never_a_lasting_problem(tmp_path: Path
     assert Corpus.open(posts, tmp_path / "index").search("common").total == 30
 
 
+@pytest.mark.slow  # extracts 30,000 addresses
 def test_mentions_per_post_are_capped_with_a_note(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A body that is a dump of IP addresses (330k in 4 MiB took 19 s and 364 MB to index, 62 s to print with
     `extract`): the finders stop at the cap and the post says so."""
