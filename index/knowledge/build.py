@@ -143,21 +143,40 @@ def _malware(knowledge: Knowledge, builder: _Builder, stop: set[str]) -> None:
                 builder.add("MALWARE", surface, name, uuid)
 
 
+class KnowledgeError(ValueError):
+    """Our tables name something the bundled data does not know: the build stops instead of dropping it."""
+
+
+def _current_ids(data: dict[str, Any], known: dict[str, str], revoked: dict[str, str]) -> dict[str, str]:
+    """Every ATT&CK ID our technique table uses → the ID to store: itself, or ATT&CK's replacement when it
+    was revoked. Raises :class:`KnowledgeError` naming every ID that is neither current nor revoked."""
+    used = [str(item.get("id", "")) for key in ("techniques", "actions") for item in data.get(key) or []]
+    used += [str(rule.get("id", "")) for item in data.get("techniques") or [] for rule in item.get("refine") or []]
+    current = {ident: ident if ident in known else revoked.get(ident, "") for ident in used}
+    unknown = sorted(ident for ident, now in current.items() if now not in known)
+    if unknown:
+        raise KnowledgeError(f"techniques.yaml names ATT&CK IDs the bundled galaxy does not know: {', '.join(unknown)}")
+    return current
+
+
 def _techniques(knowledge: Knowledge, builder: _Builder) -> None:
     data = curated.load("techniques")
     stop = {key_of(name) for name in curated.words(data, "name_stoplist")}
-    skip_tactics = {"reconnaissance", "resource-development"}
+    skip_tactics = {"reconnaissance", "resource-development"}  # enterprise IDs that sit in PRE tactics too
     for technique in galaxy.techniques():
         knowledge.techniques[technique.attack_id] = technique.name
+        if technique.domain != "enterprise":  # PRE and mobile: by ID only, their names shadow enterprise ones
+            continue
         key = key_of(technique.name)
         knowledge.technique_index[key] = (*knowledge.technique_index.get(key, ()), technique.attack_id)
         if " " in key and key not in stop and not technique.tactics <= skip_tactics:
             builder.add("TECHNIQUE", technique.name, technique.name, technique.attack_id, CASE_ANY)
+    current = _current_ids(data, knowledge.techniques, galaxy.revocations())
     rules_of: dict[str, list[str]] = {}  # verb -> indices of its rules, in file order
     for item in data.get("actions") or []:
-        attack_id = str(item.get("id", ""))
+        attack_id = current[str(item.get("id", ""))]
         objects = frozenset(key_of(str(o)) for o in item.get("objects") or [] if key_of(str(o)))
-        if attack_id not in knowledge.techniques or not objects:
+        if not objects:
             continue
         for verb in item.get("verbs") or []:
             rules_of.setdefault(str(verb), []).append(str(len(knowledge.actions)))
@@ -165,13 +184,10 @@ def _techniques(knowledge: Knowledge, builder: _Builder) -> None:
     for verb, indices in rules_of.items():  # one entry per verb: one hit per occurrence
         builder.add("ACTION", verb, ",".join(indices), "", CASE_ANY)
     for item in data.get("techniques") or []:
-        attack_id = str(item.get("id", ""))
-        if attack_id not in knowledge.techniques:
-            continue
+        attack_id = current[str(item.get("id", ""))]
         rules = tuple(
-            (frozenset(str(cue).lower() for cue in rule.get("cues") or []), str(rule.get("id")))
+            (frozenset(str(cue).lower() for cue in rule.get("cues") or []), current[str(rule.get("id", ""))])
             for rule in item.get("refine") or []
-            if str(rule.get("id")) in knowledge.techniques
         )
         if rules:
             knowledge.refine[attack_id] = rules
