@@ -36,31 +36,49 @@ def _edges(objects: frozenset[str]) -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(o.split(" ")[0] for o in objects), frozenset(o.split(" ")[-1] for o in objects)
 
 
+@functools.cache
+def _longest_first(objects: frozenset[str]) -> tuple[str, ...]:
+    """Object phrases longest first, ties alphabetical: the same phrase wins under any hash seed."""
+    return tuple(sorted(objects, key=lambda phrase: (-len(phrase), phrase)))
+
+
+#: A verb and its object never sit on both sides of one of these ("stolen credentials or stolen cookies").
+_CONJUNCTIONS = frozenset({"and", "or", "but", "nor"})
+#: What may stand between an object and the verb after it: "computers were wiped", not "implant that fetched".
+_PASSIVE_GAP = frozenset(
+    {"was", "were", "is", "are", "be", "been", "being", "has", "have", "had", "also", "then", "later", "all"}
+)
+
+
 def _object_after(prose: Prose, words: list[re.Match[str]], objects: frozenset[str]) -> int:
-    """End offset of the first object phrase starting at one of ``words``, or 0."""
+    """End offset of the longest object phrase starting at one of ``words`` before any conjunction, or 0."""
     norm = prose.norm
     firsts = _edges(objects)[0]
     for word in words[:_AHEAD]:
+        if word.group() in _CONJUNCTIONS:
+            return 0
         if word.group() not in firsts:
             continue
         tail = norm[word.start() : word.start() + 48]
-        for phrase in objects:
+        for phrase in _longest_first(objects):
             if tail.startswith(phrase) and (len(tail) == len(phrase) or tail[len(phrase)] == " "):
                 return word.start() + len(phrase)
     return 0
 
 
 def _object_before(prose: Prose, words: list[re.Match[str]], objects: frozenset[str]) -> int:
-    """Start offset of an object phrase ending at one of ``words`` (nearest first), or -1."""
+    """Start offset of the longest object phrase ending at one of ``words`` (nearest first) with only
+    auxiliaries between it and the verb, or -1."""
     norm = prose.norm
     lasts = _edges(objects)[1]
     for word in reversed(words[-_BEHIND:]):
-        if word.group() not in lasts:
-            continue
-        head = norm[max(0, word.end() - 48) : word.end()]
-        for phrase in objects:
-            if head.endswith(phrase) and (len(head) == len(phrase) or head[-len(phrase) - 1] == " "):
-                return word.end() - len(phrase)
+        if word.group() in lasts:
+            head = norm[max(0, word.end() - 48) : word.end()]
+            for phrase in _longest_first(objects):
+                if head.endswith(phrase) and (len(head) == len(phrase) or head[-len(phrase) - 1] == " "):
+                    return word.end() - len(phrase)
+        if word.group() not in _PASSIVE_GAP:
+            return -1
     return -1
 
 

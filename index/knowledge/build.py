@@ -8,12 +8,13 @@ from typing import Any
 import ahocorasick
 
 from index.knowledge import curated, galaxy
-from index.knowledge.model import CASE_ANY, CASE_CAP, CASE_EXACT, Entry, Knowledge, key_of
+from index.knowledge.model import CASE_ANY, CASE_CAP, CASE_EXACT, Entry, Knowledge, key_of, normalise
 
 _ACRONYM = re.compile(r"[A-Z0-9][A-Z0-9.&-]*")
 _MIN_KEY = 3
 _NAME_KINDS = frozenset({"ACTOR", "SOURCE", "MALWARE", "COUNTRY"})
 _GROUP_SUFFIX = re.compile(r" (?:Group|Team|Gang)$")
+_THE = re.compile(r"^The ")
 
 
 def _plural(phrase: str) -> list[str]:
@@ -55,7 +56,11 @@ class _Builder:
             forms = frozenset({surface, surface.rstrip(".")})
             if any(c.islower() for c in surface):  # a common-word name: as written, Capitalised or SHOUTED
                 forms |= {surface[:1].upper() + surface[1:].lower(), surface.upper()}
-        padded = f" {key}" if prefix else f" {key} "
+        for padded in dict.fromkeys(f" {k}" if prefix else f" {k} " for k in (key, normalise(surface).strip())):
+            self._add_key(padded, kind, canonical, ref, mode, forms)
+
+    def _add_key(self, padded: str, kind: str, canonical: str, ref: str, mode: int, forms: frozenset[str]) -> None:
+        """One padded key; the text is never space-folded, so "cmd /c" is also keyed as written ("cmd  c")."""
         ident = (kind, canonical, padded)
         if ident in self.seen:
             index = self.seen[ident]
@@ -91,7 +96,7 @@ def _countries(knowledge: Knowledge, builder: _Builder) -> None:
     for iso, (name, _tld) in galaxy.countries().items():
         canonical = str(overrides.get(iso, name))
         knowledge.country_codes[iso] = canonical
-        for surface in {name, canonical}:
+        for surface in dict.fromkeys((name, canonical)):  # ordered: the build is the same under any hash seed
             if key_of(surface) not in skip:
                 knowledge.countries.setdefault(key_of(surface), canonical)
                 builder.add("COUNTRY", surface, canonical, iso, CASE_CAP)
@@ -120,9 +125,9 @@ def _actors(knowledge: Knowledge, builder: _Builder, stop: set[str]) -> None:
     for actor in knowledge.actors.values():
         for alias in actor.aliases:
             knowledge.actor_index.setdefault(key_of(alias), actor.name)
-    for actor in knowledge.actors.values():  # "Lazarus" for "Lazarus Group", "Gamaredon" for "Gamaredon Group"
+    for actor in knowledge.actors.values():  # "Lazarus" for "Lazarus Group", "Dukes" for "The Dukes"
         for name in (actor.name, *actor.aliases):
-            stem = _GROUP_SUFFIX.sub("", name)
+            stem = _THE.sub("", _GROUP_SUFFIX.sub("", name))
             key = key_of(stem)
             usable = stem != name and len(stem) >= 4 and stem.lower() not in builder.common and key not in stop
             usable = usable and key not in knowledge.countries and key not in knowledge.sources  # not "Beijing"
@@ -234,17 +239,17 @@ def _sources(knowledge: Knowledge, builder: _Builder) -> None:
 def _tables(knowledge: Knowledge, builder: _Builder) -> None:
     context = curated.load("context")
     knowledge.cues = {key: frozenset(key_of(w) for w in curated.words(context, key)) for key in context}
-    for stem in knowledge.cues.get("targeting_stems", frozenset()):
+    for stem in sorted(knowledge.cues.get("targeting_stems", frozenset())):
         builder.add("CUE", stem, stem, "", CASE_ANY, prefix=True)
-    for verb in knowledge.cues.get("exploit_verbs", frozenset()):
+    for verb in sorted(knowledge.cues.get("exploit_verbs", frozenset())):
         builder.add("EXPLOIT", verb, verb, "", CASE_ANY)
-    for cue in knowledge.cues.get("object_cues", frozenset()):
+    for cue in sorted(knowledge.cues.get("object_cues", frozenset())):
         builder.add("OBJECT", cue, cue, "", CASE_ANY)
-    for cue in knowledge.cues.get("subject_cues", frozenset()):
+    for cue in sorted(knowledge.cues.get("subject_cues", frozenset())):
         builder.add("SUBJECT", cue, cue, "", CASE_ANY)
     orgs = curated.load("organisations")
     knowledge.org = {key: frozenset(curated.words(orgs, key)) for key in orgs}
-    for head in knowledge.org.get("heads", frozenset()):
+    for head in sorted(knowledge.org.get("heads", frozenset())):
         builder.add("HEAD", head, head, "", CASE_EXACT)
     iocs = curated.load("iocs")
     tlds = {tld for _, tld in galaxy.countries().values() if tld} | set(curated.words(iocs, "generic_tlds"))
