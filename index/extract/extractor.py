@@ -81,13 +81,16 @@ def extract(text: str) -> list[Mention]:
     techniques = hits.get("TECHNIQUE", []) + _technique_ids(text, knowledge)
     techniques += exploitation_hits(hits.get("EXPLOIT", []), prose, knowledge)
     techniques += action_hits(hits.get("ACTION", []), prose, knowledge)
+    technique_spans: list[tuple[int, int]] = []
     for hit in select(techniques, blocked + actors):
         attack_id = refined(hit.entry.ref, hit.start, prose, knowledge)
         name = knowledge.technique_name(attack_id)
         mentions.append(Mention("TECHNIQUE", hit.start, hit.end, text[hit.start : hit.end], name, attack_id))
+        technique_spans.append((hit.start, hit.end))
 
+    # A victim never sits inside a malware or actor name or a technique phrase ("Data from Local System").
     names_blocked = [(h.start, h.end) for h in names if h.entry.kind in ("ACTOR", "MALWARE")]
-    for hit in victim_hits(prose, hits, names, blocked + names_blocked):
+    for hit in victim_hits(prose, hits, names, blocked + names_blocked + technique_spans):
         entry = hit.entry
         surface = text[hit.start : hit.end]
         mentions.append(Mention("VICTIM", hit.start, hit.end, surface, entry.canonical, entry.ref, _ROLES[entry.kind]))

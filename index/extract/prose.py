@@ -86,6 +86,7 @@ class Prose:
         return any(f" {cue} " in fragment for cue in cues if " " in cue)
 
 
+_PRICE = re.compile(r" ?[$€£¥]| ?\d")
 _FILLER = frozenset({"the", "a", "an", "on", "to", "with", "s"})
 
 
@@ -99,6 +100,8 @@ def country_role(prose: Prose, start: int, end: int, canonical: str, actor_count
             return "origin"
         if suffix and suffix[0] == "based":
             return "origin" if set(prose.words_after(end, 3)[1:]) & cues["actor_nouns"] else "neutral"
+    if _PRICE.match(text, end):  # "sold for US $150", "US$2 million": a currency, not a place
+        return "neutral"
     direct = _after(prose, end)
     if direct in ("origin", "neutral"):
         return direct

@@ -30,6 +30,7 @@ def victim_hits(
     candidates += _sectors(prose, hits.get("SECTOR", []), hits.get("LISTHEAD", []))
     countries = {(h.start, h.end) for h in candidates if h.entry.kind == "COUNTRY"}
     named = {h.entry.canonical.lower() for h in names if h.entry.kind in ("ACTOR", "MALWARE")}
+    products = knowledge.org.get("products", frozenset())
     kept = [
         h
         for h in candidates
@@ -38,9 +39,29 @@ def victim_hits(
             (h.start, h.end) not in countries
             and h.entry.canonical.lower() not in named
             and key_of(h.entry.canonical) not in knowledge.countries
+            and h.entry.canonical not in products
+            and not _perpetrator(prose, h.start, h.end)
         )
     ]
     return select(kept, blocked)
+
+
+#: Words that may stand between an organisation and the verb that makes it the actor ("X has hacked").
+_SUBJECT_GAP = frozenset({"has", "have", "had", "reportedly", "allegedly", "also", "then", "later", "previously"})
+
+
+def _perpetrator(prose: Prose, start: int, end: int) -> bool:
+    """ "officers of the State Security Department", "the Bureau hacked": the attacker's side, not a victim."""
+    org = prose.knowledge.org
+    before = [word for word in prose.words_before(start, 3) if word not in ("the", "of", "a", "an", "by", "for")]
+    if before and before[-1] in org.get("perpetrator_before", frozenset()):
+        return True
+    for word in prose.words_after(end, 3):
+        if word in org.get("perpetrator_verbs", frozenset()):
+            return True
+        if word not in _SUBJECT_GAP:
+            return False
+    return False
 
 
 def _org(prose: Prose, start: int, end: int) -> Hit:
@@ -127,7 +148,11 @@ def _countries(prose: Prose, names: list[Hit]) -> list[Hit]:
 def _sectors(prose: Prose, phrases: list[Hit], list_heads: list[Hit]) -> list[Hit]:
     """Sector phrases ("energy companies"), and sector words listed before a sector noun ("the aviation,
     energy and government sectors"), in targeting context."""
-    found = [h for h in phrases if prose.cue_in_sentence(h.start, spread=1) and not _after_security(prose, h)]
+    found = [
+        h
+        for h in phrases
+        if prose.cue_in_sentence(h.start, spread=1) and not _after_security(prose, h) and not _modifier(prose, h)
+    ]
     for head in list_heads:
         if prose.cue_in_sentence(head.start, spread=1):
             found.extend(_listed(prose, head))
@@ -171,3 +196,14 @@ def _after_security(prose: Prose, hit: Hit) -> bool:
     """ "security companies" and "intelligence agencies" are not sectors under attack."""
     before = prose.norm[max(0, hit.start - 16) : hit.start].split()
     return bool(before) and before[-1] in _SECURITY
+
+
+def _modifier(prose: Prose, hit: Hit) -> bool:
+    """ "banking trojan", "bank fraud module", "financial gain": a sector word modifying something else."""
+    following = prose.words_after(hit.end, 1)
+    if not following:
+        return False
+    cues = prose.knowledge.cues
+    return following[0] in cues.get("sector_not_before", frozenset()) or following[0] in cues.get(
+        "malware_nouns", frozenset()
+    )

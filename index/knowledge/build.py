@@ -102,6 +102,11 @@ def _countries(knowledge: Knowledge, builder: _Builder) -> None:
                 builder.add("COUNTRY", surface, canonical, iso, CASE_CAP)
                 if not surface.endswith("s"):  # a possessive whose apostrophe was lost in scraping
                     builder.add("COUNTRY", surface + "s", canonical, iso, CASE_CAP)
+    regions: dict[str, Any] = data.get("regions") or {}
+    for region, names in regions.items():
+        for surface in names or []:
+            knowledge.countries.setdefault(key_of(str(surface)), str(region))
+            builder.add("COUNTRY", str(surface), str(region), "", CASE_EXACT if surface in exact else CASE_CAP)
     aliases: dict[str, Any] = data.get("aliases") or {}
     for iso, names in aliases.items():
         country = knowledge.country_codes.get(str(iso))
@@ -208,6 +213,7 @@ def _sectors(knowledge: Knowledge, builder: _Builder) -> None:
     data = curated.load("sectors")
     knowledge.cues["sector_heads"] = frozenset(key_of(w) for w in curated.words(data, "heads"))
     knowledge.cues["sector_list_heads"] = frozenset(key_of(w) for w in curated.words(data, "list_heads"))
+    knowledge.cues["sector_not_before"] = frozenset(key_of(w) for w in curated.words(data, "not_before"))
     modifiers: dict[str, Any] = data.get("modifiers") or {}
     heads = curated.words(data, "heads")
     for sector, words in modifiers.items():
