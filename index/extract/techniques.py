@@ -116,16 +116,23 @@ def action_hits(verbs: list[Hit], prose: Prose, knowledge: Knowledge) -> list[Hi
     return found
 
 
+def _ends_phrase(norm: str, end: int, phrases: frozenset[str]) -> bool:
+    """Whether a whole phrase ends at ``end`` ("zero day", not just "day" of "within days")."""
+    head = norm[max(0, end - 48) : end]
+    return any(head.endswith(p) and (len(head) == len(p) or head[-len(p) - 1] == " ") for p in phrases if p)
+
+
 def exploitation_hits(verbs: list[Hit], prose: Prose, knowledge: Knowledge) -> list[Hit]:
     """ "exploited a zero-day", "exploiting a flaw in Exchange": T1190 for servers, else T1203."""
     cues = knowledge.cues
-    vuln_words = _last_words(cues.get("vuln_nouns", frozenset()))
+    vuln_nouns = cues.get("vuln_nouns", frozenset())
+    vuln_words = _last_words(vuln_nouns)
     found: list[Hit] = []
     for verb in verbs:
         sentence = prose.sentence(verb.start)
         end = 0
         for word in _words(prose, verb.end, min(sentence[1], verb.end + 80))[:6]:
-            if word.group() in vuln_words:
+            if word.group() in vuln_words and _ends_phrase(prose.norm, word.end(), vuln_nouns):
                 end = verb.end if word.group() == "cve" else word.end()
                 break
         if not end:
