@@ -67,7 +67,7 @@ def extract(text: str) -> list[Mention]:
     blocked = [(m.start, m.end) for m in mentions]
 
     names = vendors_sharing_an_alias(prose, select(hits.get("NAME", []) + _scheme_actors(text, knowledge), blocked))
-    introduced = introduced_actors(prose, names)
+    introduced = introduced_actors(prose, names, hits["INTRO"]) if "INTRO" in hits else []
     if introduced:
         names = select(names + introduced, blocked)
     for hit in names:

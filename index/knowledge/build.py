@@ -249,6 +249,9 @@ def _tables(knowledge: Knowledge, builder: _Builder) -> None:
         builder.add("CUE", stem, stem, "", CASE_ANY, prefix=True)
     for verb in sorted(knowledge.cues.get("exploit_verbs", frozenset())):
         builder.add("EXPLOIT", verb, verb, "", CASE_ANY)
+    for kind in ("naming", "group"):
+        for cue in sorted(knowledge.cues.get(f"{kind}_cues", frozenset())):
+            builder.add("INTRO", cue, kind, "", CASE_ANY)
     for cue in sorted(knowledge.cues.get("object_cues", frozenset())):
         builder.add("OBJECT", cue, cue, "", CASE_ANY)
     for cue in sorted(knowledge.cues.get("subject_cues", frozenset())):
