@@ -26,6 +26,7 @@ def victim_hits(
     sources = [(h.start, h.end) for h in names if h.entry.kind == "SOURCE"]
     candidates = _head_organisations(prose, hits.get("HEAD", []), sources)
     candidates += _named_objects(prose, hits.get("OBJECT", []), hits.get("SUBJECT", []))
+    candidates += _named_around(prose, hits.get("POSSESSED", []), hits.get("DESCRIPTOR", []))
     candidates += _countries(prose, names)
     candidates += _sectors(prose, hits.get("SECTOR", []), hits.get("LISTHEAD", []))
     countries = {(h.start, h.end) for h in candidates if h.entry.kind == "COUNTRY"}
@@ -118,6 +119,45 @@ def _named_objects(prose: Prose, objects: list[Hit], subjects: list[Hit]) -> lis
         if span is not None:
             found.append(_org(prose, *span))
     return found
+
+
+def _named_around(prose: Prose, possessed: list[Hit], descriptors: list[Hit]) -> list[Hit]:
+    """Names in a targeting sentence that own what was hit ("Uber's internal systems") or that a descriptor
+    introduces ("shipping giant Maersk"); never a source, never before a reporting verb."""
+    text, knowledge = prose.text, prose.knowledge
+    reporters = knowledge.cues.get("reporter_verbs", frozenset())
+    found: list[Hit] = []
+    for cue in possessed:
+        apostrophe = cue.start - 1
+        if apostrophe < 1 or text[apostrophe] not in "'’" or not prose.cue_in_sentence(cue.start):
+            continue
+        span = _name_ending_at(prose, apostrophe)
+        if span is not None and not knowledge.is_source(text[span[0] : span[1]]):
+            found.append(_org(prose, *span))
+    for cue in descriptors:
+        if not text[cue.end + 1 : cue.end + 2].isupper() or not prose.cue_in_sentence(cue.start):
+            continue
+        span = capitalised_run(prose, cue.end, forward=True)
+        if span is None or knowledge.is_source(text[span[0] : span[1]]):
+            continue
+        following = prose.words_after(span[1], 1)
+        if not (following and following[0] in reporters):
+            found.append(_org(prose, *span))
+    return found
+
+
+def _name_ending_at(prose: Prose, end: int) -> tuple[int, int] | None:
+    """The run of up to five name-like words ending right at ``end`` ("Sky Mavis" before "'s")."""
+    stop = prose.knowledge.org.get("stop_left", frozenset())
+    words = prose.text[max(0, end - 60) : end].split(" ")
+    start = end
+    for word in reversed(words[-5:]):
+        if not word or word in stop or not (word[0].isupper() or word[0].isdigit()) or not word[-1].isalnum():
+            break
+        if not all(c.isalnum() or c in "-.&" for c in word):
+            break
+        start -= len(word) + 1
+    return (start + 1, end) if start < end else None
 
 
 def _countries(prose: Prose, names: list[Hit]) -> list[Hit]:

@@ -258,6 +258,10 @@ def _tables(knowledge: Knowledge, builder: _Builder) -> None:
         builder.add("SUBJECT", cue, cue, "", CASE_ANY)
     orgs = curated.load("organisations")
     knowledge.org = {key: frozenset(curated.words(orgs, key)) for key in orgs}
+    for noun in sorted(knowledge.org.get("possessed", frozenset())):
+        builder.add("POSSESSED", f"s {noun}", noun, "", CASE_ANY)
+    for noun in sorted(knowledge.org.get("descriptors", frozenset())):
+        builder.add("DESCRIPTOR", noun, noun, "", CASE_ANY)
     for head in sorted(knowledge.org.get("heads", frozenset())):
         builder.add("HEAD", head, head, "", CASE_EXACT)
     iocs = curated.load("iocs")

@@ -157,6 +157,17 @@ def test_a_technique_name_holds_no_victim() -> None:
     assert _surfaces(text, "VICTIM") == ["Peru"]
 
 
+def test_names_that_own_what_was_hit_or_follow_a_descriptor_are_victims() -> None:
+    assert _of("Intruders breached Vantorra's internal systems last week.", "VICTIM") == [("Vantorra", "Vantorra")]
+    victims = _surfaces("The worm crippled shipping giant Nordhavn and drugmaker Pellicor.", "VICTIM")
+    assert "Nordhavn" in victims and "Pellicor" in victims
+
+
+def test_descriptors_before_a_reporter_or_outside_targeting_are_not_victims() -> None:
+    assert _of("Security company Mandiant said the attackers were Chinese after the breach.", "VICTIM") == []
+    assert _of("Drugmaker Pellicor opened a new plant in Ohio.", "VICTIM") == []
+
+
 # --- techniques -----------------------------------------------------------------------------------
 
 
