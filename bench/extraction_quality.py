@@ -223,7 +223,8 @@ def _families(
         if g.kind == "TECHNIQUE":
             evaluation.count("technique span missed, by parent ID", parent_id(g.canonical) or "?")
         elif g.kind == "VICTIM":
-            evaluation.count("victim missed, by role", _victim_role(g.canonical, countries, sectors))
+            role = _victim_role(g.canonical, countries, sectors)
+            evaluation.count("victim missed, by role", role if role != "sector" else f"sector {g.canonical}")
         else:
             known = "galaxy name" if g.canonical in knowledge.actors else "name outside the galaxy"
             evaluation.count("actor missed, by kind of name", known)
@@ -233,7 +234,7 @@ def _families(
         if m.kind == "TECHNIQUE":
             evaluation.count("technique span spurious, by parent ID", parent_id(m.ref) or "?")
         elif m.kind == "VICTIM":
-            evaluation.count("victim spurious, by role", m.role or "?")
+            evaluation.count("victim spurious, by role", m.role if m.role != "sector" else f"sector {m.canonical}")
         else:
             if knowledge.canonical_malware(m.text):
                 source = "also a malware name"

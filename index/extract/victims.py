@@ -32,16 +32,21 @@ def victim_hits(
     countries = {(h.start, h.end) for h in candidates if h.entry.kind == "COUNTRY"}
     named = {h.entry.canonical.lower() for h in names if h.entry.kind in ("ACTOR", "MALWARE")}
     products = knowledge.org.get("products", frozenset())
+    sponsors = {h.start for h in candidates if h.entry.kind == "ORG" and _perpetrator(prose, h.start, h.end)}
     kept = [
         h
         for h in candidates
-        if h.entry.kind != "ORG"
+        if (
+            h.entry.kind == "COUNTRY" and h.start not in sponsors and h.end + 1 not in sponsors
+        )  # "Iranian Ministry of …"
+        or h.entry.kind == "SECTOR"
         or (
-            (h.start, h.end) not in countries
+            h.entry.kind == "ORG"
+            and h.start not in sponsors
+            and (h.start, h.end) not in countries
             and h.entry.canonical.lower() not in named
             and key_of(h.entry.canonical) not in knowledge.countries
             and h.entry.canonical not in products
-            and not _perpetrator(prose, h.start, h.end)
         )
     ]
     return select(kept, blocked)
@@ -52,8 +57,11 @@ _SUBJECT_GAP = frozenset({"has", "have", "had", "reportedly", "allegedly", "also
 
 
 def _perpetrator(prose: Prose, start: int, end: int) -> bool:
-    """ "officers of the State Security Department", "the Bureau hacked": the attacker's side, not a victim."""
+    """ "officers of the … Department", "the Bureau hacked", "Ministry of Intelligence": the attacker's side."""
     org = prose.knowledge.org
+    name = f" {prose.text[start:end]} "
+    if any(f" {word} " in name for word in org.get("sponsor_words", frozenset())):
+        return True
     before = [word for word in prose.words_before(start, 3) if word not in ("the", "of", "a", "an", "by", "for")]
     if before and before[-1] in org.get("perpetrator_before", frozenset()):
         return True

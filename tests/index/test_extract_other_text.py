@@ -147,6 +147,11 @@ def test_perpetrators_and_sponsors_are_not_victims() -> None:
     assert victims == ["universities", "Peru"]
 
 
+def test_intelligence_and_military_bodies_are_sponsors_not_victims() -> None:
+    text = "The Iranian Ministry of Intelligence tasked the crew that breached the Ministry of Energy."
+    assert _surfaces(text, "VICTIM") == ["Ministry of Energy"]
+
+
 def test_a_price_is_not_a_victim_country() -> None:
     assert _of("Access to the breached servers was sold for US $150, or US$2,000 in bulk.", "VICTIM") == []
 
