@@ -29,6 +29,7 @@ def victim_hits(
     candidates += _named_around(prose, hits.get("POSSESSED", []), hits.get("DESCRIPTOR", []))
     candidates += _countries(prose, names)
     candidates += _sectors(prose, hits.get("SECTOR", []), hits.get("LISTHEAD", []))
+    candidates += _headless_lists(prose, hits.get("SECTOR", []), hits.get("MODIFIER", []))
     countries = {(h.start, h.end) for h in candidates if h.entry.kind == "COUNTRY"}
     named = {h.entry.canonical.lower() for h in names if h.entry.kind in ("ACTOR", "MALWARE")}
     products = knowledge.org.get("products", frozenset())
@@ -204,6 +205,31 @@ def _sectors(prose: Prose, phrases: list[Hit], list_heads: list[Hit]) -> list[Hi
     for head in list_heads:
         if prose.cue_in_sentence(head.start, spread=1):
             found.extend(_listed(prose, head))
+    return found
+
+
+_CUE_BEFORE_LIST = 40  # characters before a list's first item searched for a targeting cue
+
+
+def _headless_lists(prose: Prose, phrases: list[Hit], modifiers: list[Hit]) -> list[Hit]:
+    """Bare sector words listed together right after a targeting cue, with no head noun: "targeting defense,
+    technology and energy". A lone modifier ("energy prices") or a list far from a cue stays out."""
+    items = sorted([*phrases, *modifiers], key=lambda h: (h.start, -h.end))
+    found: list[Hit] = []
+    group: list[Hit] = []
+    for hit in [*items, None]:
+        if hit is not None and group and hit.start < group[-1].end:
+            continue  # a shorter key inside the item already taken ("oil" of "oil and gas")
+        if hit is not None and group and _LIST_GAP.fullmatch(prose.text, group[-1].end, hit.start):
+            group.append(hit)
+            continue
+        if len(group) >= 2 and prose.has_cue(max(0, group[0].start - _CUE_BEFORE_LIST), group[0].start):
+            found.extend(
+                Hit(h.start, h.end, Entry("SECTOR", h.entry.canonical, "", CASE_ANY))
+                for h in group
+                if h.entry.kind == "MODIFIER" and not _modifier(prose, h)
+            )
+        group = [hit] if hit is not None else []
     return found
 
 

@@ -123,6 +123,12 @@ def test_bare_sector_nouns_in_targeting_context() -> None:
     assert _of("The report covers healthcare and manufacturing trends.", "VICTIM") == []
 
 
+def test_sector_lists_without_a_head_noun_right_after_a_targeting_cue() -> None:
+    victims = _of("The crew has been targeting defense, technology and energy in Peru.", "VICTIM")
+    assert victims == [("defense", "Defense"), ("technology", "Technology"), ("energy", "Energy"), ("Peru", "Peru")]
+    assert _of("Energy prices rose while the crew targeted banks.", "VICTIM") == [("banks", "Finance")]
+
+
 @pytest.mark.parametrize(
     "text",
     [
