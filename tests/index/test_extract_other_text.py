@@ -210,6 +210,9 @@ def test_revoked_curated_ids_follow_attack() -> None:
         ("The shellcode calls VirtualAlloc for a buffer.", "VirtualAlloc", "T1106"),
         ("They held a MitM position on the network.", "MitM", "T1557"),
         ("The ransomware encrypted the file servers.", "encrypted the file servers", "T1486"),
+        ("Its loader was signed with certificates taken from a vendor.", "signed with certificates", "T1553.002"),
+        ("Entry came from exploiting internet-facing gateways.", "exploiting internet-facing", "T1190"),
+        ("Traffic is routed through compromised office routers.", "routed through compromised", "T1090"),
     ],
 )
 def test_procedure_text(text: str, surface: str, attack_id: str) -> None:
