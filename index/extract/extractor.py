@@ -139,11 +139,11 @@ def _dictionary_hits(text: str, norm: str, knowledge: Knowledge) -> tuple[dict[s
             elif case and surface[0].isalpha() and not surface[0].isupper():
                 continue
             if entry.kind in _NAMES:
-                names.append(Hit(start, stop, entry))
+                names.append(_new_hit((start, stop, entry)))
             elif entry.kind in found:
-                found[entry.kind].append(Hit(start, stop, entry))
+                found[entry.kind].append(_new_hit((start, stop, entry)))
             else:
-                found[entry.kind] = [Hit(start, stop, entry)]
+                found[entry.kind] = [_new_hit((start, stop, entry))]
         if names:
             plain = len(names) == 1 and names[0].entry.kind not in ("ACTOR", "MALWARE")
             named.append(names[0] if plain else _meaning(names, norm, knowledge))

@@ -29,7 +29,7 @@ def victim_hits(
     candidates += _named_around(prose, hits.get("POSSESSED", []), hits.get("DESCRIPTOR", []))
     candidates += _countries(prose, names)
     candidates += _sectors(prose, hits.get("SECTOR", []), hits.get("LISTHEAD", []))
-    candidates += _headless_lists(prose, hits.get("SECTOR", []), hits.get("MODIFIER", []))
+    candidates += _headless_lists(prose)
     countries = {(h.start, h.end) for h in candidates if h.entry.kind == "COUNTRY"}
     named = {h.entry.canonical.lower() for h in names if h.entry.kind in ("ACTOR", "MALWARE")}
     products = knowledge.org.get("products", frozenset())
@@ -208,29 +208,65 @@ def _sectors(prose: Prose, phrases: list[Hit], list_heads: list[Hit]) -> list[Hi
     return found
 
 
-_CUE_BEFORE_LIST = 40  # characters before a list's first item searched for a targeting cue
+_NORM_WORD = re.compile(r"[^ \n]+")
 
 
-def _headless_lists(prose: Prose, phrases: list[Hit], modifiers: list[Hit]) -> list[Hit]:
-    """Bare sector words listed together right after a targeting cue, with no head noun: "targeting defense,
-    technology and energy". A lone modifier ("energy prices") or a list far from a cue stays out."""
-    items = sorted([*phrases, *modifiers], key=lambda h: (h.start, -h.end))
+def _headless_lists(prose: Prose) -> list[Hit]:
+    """Bare sector words listed together within a few words after a targeting cue, with no head noun:
+    "targeting defense, technology and energy". Read forward from each cue: a bounded window, linear."""
+    modifiers, sectors = prose.knowledge.sector_modifiers, prose.knowledge.sectors
+    norm = prose.norm
     found: list[Hit] = []
-    group: list[Hit] = []
-    for hit in [*items, None]:
-        if hit is not None and group and hit.start < group[-1].end:
-            continue  # a shorter key inside the item already taken ("oil" of "oil and gas")
-        if hit is not None and group and _LIST_GAP.fullmatch(prose.text, group[-1].end, hit.start):
-            group.append(hit)
+    last = -1
+    for cue in prose.cues:
+        if cue < last:
             continue
-        if len(group) >= 2 and prose.has_cue(max(0, group[0].start - _CUE_BEFORE_LIST), group[0].start):
-            found.extend(
-                Hit(h.start, h.end, Entry("SECTOR", h.entry.canonical, "", CASE_ANY))
-                for h in group
-                if h.entry.kind == "MODIFIER" and not _modifier(prose, h)
-            )
-        group = [hit] if hit is not None else []
+        following = norm[cue : cue + _LIST_WINDOW].split()[1 : _LIST_START + 1]
+        if all(word not in modifiers and word not in sectors for word in following):
+            continue  # the common case, decided without match objects
+        window = list(_NORM_WORD.finditer(norm, cue, min(len(norm), cue + _LIST_WINDOW)))[1 : _LIST_START + 1]
+        for first in window:
+            if first.group() in modifiers or first.group() in sectors:
+                items = _list_items(prose, first.start(), modifiers, sectors)
+                if len(items) >= 2:
+                    last = items[-1][1]
+                    found.extend(
+                        hit
+                        for start, end, sector in items
+                        if not _modifier(prose, hit := Hit(start, end, Entry("SECTOR", sector, "", CASE_ANY)))
+                    )
+                break
     return found
+
+
+_LIST_WINDOW = 64  # characters after a cue read for the start of a list
+_LIST_START = 5  # words after a cue within which a list may start
+
+
+def _list_items(
+    prose: Prose, position: int, modifiers: dict[str, str], sectors: dict[str, str]
+) -> list[tuple[int, int, str]]:
+    """Sector words joined by list gaps from ``position``: (start, end, sector) each, longest phrase first."""
+    norm = prose.norm
+    items: list[tuple[int, int, str]] = []
+    for _ in range(_MAX_LIST):
+        words = list(_NORM_WORD.finditer(norm, position, min(len(norm), position + 48)))[:3]
+        item = None
+        for size in (3, 2, 1):
+            if len(words) >= size:
+                phrase = " ".join(m.group() for m in words[:size])
+                sector = modifiers.get(phrase) or sectors.get(phrase)
+                if sector:
+                    item = (words[0].start(), words[size - 1].end(), sector)
+                    break
+        if item is None:
+            break
+        items.append(item)
+        gap = _LIST_GAP.match(prose.text, item[1])
+        if gap is None:
+            break
+        position = gap.end()
+    return items
 
 
 def _listed(prose: Prose, head: Hit) -> list[Hit]:

@@ -223,8 +223,6 @@ def _sectors(knowledge: Knowledge, builder: _Builder) -> None:
             for head in heads:  # "energy companies", "video game makers": matched whole by the automaton
                 builder.add("SECTOR", f"{word} {head}", str(sector), "", mode)
     knowledge.cues["sector_modifier_lasts"] = frozenset(key.split(" ")[-1] for key in knowledge.sector_modifiers)
-    for modifier, sector in knowledge.sector_modifiers.items():  # bare, for lists without a head noun
-        builder.add("MODIFIER", modifier, sector, "", CASE_EXACT if modifier in ("it",) else CASE_ANY)
     for head in curated.words(data, "list_heads"):
         builder.add("LISTHEAD", head, head, "", CASE_ANY)
     table: dict[str, Any] = data.get("sectors") or {}
