@@ -37,9 +37,22 @@ def _edges(objects: frozenset[str]) -> tuple[frozenset[str], frozenset[str]]:
 
 
 @functools.cache
-def _longest_first(objects: frozenset[str]) -> tuple[str, ...]:
-    """Object phrases longest first, ties alphabetical: the same phrase wins under any hash seed."""
-    return tuple(sorted(objects, key=lambda phrase: (-len(phrase), phrase)))
+def _by_first_word(objects: frozenset[str]) -> dict[str, tuple[str, ...]]:
+    """Object phrases grouped by their first word, longest first (ties alphabetical): the same phrase wins
+    under any hash seed, and a word is only compared with the phrases it can start."""
+    grouped: dict[str, list[str]] = {}
+    for phrase in sorted(objects, key=lambda phrase: (-len(phrase), phrase)):
+        grouped.setdefault(phrase.split(" ")[0], []).append(phrase)
+    return {word: tuple(phrases) for word, phrases in grouped.items()}
+
+
+@functools.cache
+def _by_last_word(objects: frozenset[str]) -> dict[str, tuple[str, ...]]:
+    """Like :func:`_by_first_word`, keyed by the last word."""
+    grouped: dict[str, list[str]] = {}
+    for phrase in sorted(objects, key=lambda phrase: (-len(phrase), phrase)):
+        grouped.setdefault(phrase.split(" ")[-1], []).append(phrase)
+    return {word: tuple(phrases) for word, phrases in grouped.items()}
 
 
 #: A verb and its object never sit on both sides of one of these ("stolen credentials or stolen cookies").
@@ -53,14 +66,14 @@ _PASSIVE_GAP = frozenset(
 def _object_after(prose: Prose, words: list[re.Match[str]], objects: frozenset[str]) -> int:
     """End offset of the longest object phrase starting at one of ``words`` before any conjunction, or 0."""
     norm = prose.norm
-    firsts = _edges(objects)[0]
+    starting = _by_first_word(objects)
     for word in words[:_AHEAD]:
         if word.group() in _CONJUNCTIONS:
             return 0
-        if word.group() not in firsts:
+        if word.group() not in starting:
             continue
         tail = norm[word.start() : word.start() + 48]
-        for phrase in _longest_first(objects):
+        for phrase in starting[word.group()]:
             if tail.startswith(phrase) and (len(tail) == len(phrase) or tail[len(phrase)] == " "):
                 return word.start() + len(phrase)
     return 0
@@ -70,11 +83,11 @@ def _object_before(prose: Prose, words: list[re.Match[str]], objects: frozenset[
     """Start offset of the longest object phrase ending at one of ``words`` (nearest first) with only
     auxiliaries between it and the verb, or -1."""
     norm = prose.norm
-    lasts = _edges(objects)[1]
+    ending = _by_last_word(objects)
     for word in reversed(words[-_BEHIND:]):
-        if word.group() in lasts:
+        if word.group() in ending:
             head = norm[max(0, word.end() - 48) : word.end()]
-            for phrase in _longest_first(objects):
+            for phrase in ending[word.group()]:
                 if head.endswith(phrase) and (len(head) == len(phrase) or head[-len(phrase) - 1] == " "):
                     return word.end() - len(phrase)
         if word.group() not in _PASSIVE_GAP:

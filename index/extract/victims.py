@@ -5,6 +5,7 @@ Each rule looks at a few words around a candidate, so the whole pass stays linea
 
 from __future__ import annotations
 
+import functools
 import re
 
 from index.extract.prose import Prose, capitalised_run, country_role, organisation_span
@@ -53,6 +54,13 @@ def victim_hits(
     return select(kept, blocked)
 
 
+@functools.lru_cache(maxsize=4096)
+def _sponsor_name(name: str, sponsors: frozenset[str]) -> bool:
+    """Whether an organisation name holds a sponsor word ("Ministry of Intelligence")."""
+    padded = f" {name} "
+    return any(f" {word} " in padded for word in sponsors)
+
+
 #: Words that may stand between an organisation and the verb that makes it the actor ("X has hacked").
 _SUBJECT_GAP = frozenset({"has", "have", "had", "reportedly", "allegedly", "also", "then", "later", "previously"})
 
@@ -60,8 +68,7 @@ _SUBJECT_GAP = frozenset({"has", "have", "had", "reportedly", "allegedly", "also
 def _perpetrator(prose: Prose, start: int, end: int) -> bool:
     """ "officers of the … Department", "the Bureau hacked", "Ministry of Intelligence": the attacker's side."""
     org = prose.knowledge.org
-    name = f" {prose.text[start:end]} "
-    if any(f" {word} " in name for word in org.get("sponsor_words", frozenset())):
+    if _sponsor_name(prose.text[start:end], org.get("sponsor_words", frozenset())):
         return True
     before = [word for word in prose.words_before(start, 3) if word not in ("the", "of", "a", "an", "by", "for")]
     if before and before[-1] in org.get("perpetrator_before", frozenset()):
@@ -215,15 +222,15 @@ def _headless_lists(prose: Prose) -> list[Hit]:
     """Bare sector words listed together within a few words after a targeting cue, with no head noun:
     "targeting defense, technology and energy". Read forward from each cue: a bounded window, linear."""
     modifiers, sectors = prose.knowledge.sector_modifiers, prose.knowledge.sectors
+    words = prose.knowledge.cues.get("sector_words", frozenset())
     norm = prose.norm
     found: list[Hit] = []
     last = -1
     for cue in prose.cues:
         if cue < last:
             continue
-        following = norm[cue : cue + _LIST_WINDOW].split()[1 : _LIST_START + 1]
-        if all(word not in modifiers and word not in sectors for word in following):
-            continue  # the common case, decided without match objects
+        if len(words.intersection(norm[cue : cue + _LIST_WINDOW].split()[1 : _LIST_START + 3])) < 2:
+            continue  # no two sector words here: the common case, decided in C without match objects
         window = list(_NORM_WORD.finditer(norm, cue, min(len(norm), cue + _LIST_WINDOW)))[1 : _LIST_START + 1]
         for first in window:
             if first.group() in modifiers or first.group() in sectors:

@@ -223,6 +223,7 @@ def _sectors(knowledge: Knowledge, builder: _Builder) -> None:
             for head in heads:  # "energy companies", "video game makers": matched whole by the automaton
                 builder.add("SECTOR", f"{word} {head}", str(sector), "", mode)
     knowledge.cues["sector_modifier_lasts"] = frozenset(key.split(" ")[-1] for key in knowledge.sector_modifiers)
+    knowledge.cues["sector_words"] = frozenset(key for key in knowledge.sector_modifiers if " " not in key)
     for head in curated.words(data, "list_heads"):
         builder.add("LISTHEAD", head, head, "", CASE_ANY)
     table: dict[str, Any] = data.get("sectors") or {}
@@ -230,6 +231,8 @@ def _sectors(knowledge: Knowledge, builder: _Builder) -> None:
         for phrase in phrases or []:
             for surface in _plural(str(phrase)):
                 knowledge.sectors.setdefault(key_of(surface), str(sector))
+                if " " not in key_of(surface):
+                    knowledge.cues["sector_words"] |= {key_of(surface)}
                 mode = CASE_EXACT if _ACRONYM.fullmatch(surface) else CASE_ANY
                 builder.add("SECTOR", surface, str(sector), "", mode)
 
