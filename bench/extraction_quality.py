@@ -38,8 +38,8 @@ DEV = ("dev", ROOT / "sample_posts" / "gold", ROOT / "sample_posts")
 BLIND = ("blind", ROOT / "tests" / "blind" / "gold", ROOT / "tests" / "blind" / "posts")
 #: Overlap-F1 floors (parent-ID F1 for PARENTS) that ``--check`` and the test suite enforce, per set.
 FLOORS = {
-    "dev": {"ACTOR": 0.9, "VICTIM": 0.7, "TECHNIQUE": 0.75, PARENTS: 0.6},
-    "blind": {"ACTOR": 0.0, "VICTIM": 0.0, "TECHNIQUE": 0.0, PARENTS: 0.0},
+    "dev": {"ACTOR": 0.94, "VICTIM": 0.75, "TECHNIQUE": 0.82, PARENTS: 0.78},
+    "blind": {"ACTOR": 0.85, "VICTIM": 0.69, "TECHNIQUE": 0.74, PARENTS: 0.69},
 }
 #: Where the work is heading on the blind set (a benchmark, not a test).
 TARGETS = {"ACTOR": 0.85, "VICTIM": 0.70, "TECHNIQUE": 0.70, PARENTS: 0.60}

@@ -165,7 +165,7 @@ def _current_ids(data: dict[str, Any], known: dict[str, str], revoked: dict[str,
     current = {ident: ident if ident in known else revoked.get(ident, "") for ident in used}
     unknown = sorted(ident for ident, now in current.items() if now not in known)
     if unknown:
-        raise KnowledgeError(f"techniques.yaml names ATT&CK IDs the bundled galaxy does not know: {', '.join(unknown)}")
+        raise KnowledgeError(f"technique tables name ATT&CK IDs the bundled galaxy does not know: {', '.join(unknown)}")
     return current
 
 
@@ -181,6 +181,8 @@ def _techniques(knowledge: Knowledge, builder: _Builder) -> None:
         knowledge.technique_index[key] = (*knowledge.technique_index.get(key, ()), technique.attack_id)
         if " " in key and key not in stop and not technique.tactics <= skip_tactics:
             builder.add("TECHNIQUE", technique.name, technique.name, technique.attack_id, CASE_ANY)
+    mined = curated.load("procedures")  # generated from ATT&CK procedure examples: after our own phrases
+    data = {**data, "techniques": [*(data.get("techniques") or []), *(mined.get("techniques") or [])]}
     current = _current_ids(data, knowledge.techniques, galaxy.revocations())
     rules_of: dict[str, list[str]] = {}  # verb -> indices of its rules, in file order
     for item in data.get("actions") or []:
