@@ -101,13 +101,16 @@ def action_hits(verbs: list[Hit], prose: Prose, knowledge: Knowledge) -> list[Hi
     norm = prose.norm
     for verb in verbs:
         start, end = verb.start, verb.end
-        ahead = set(norm[end : end + 80].split()[:_AHEAD])
-        behind = set(norm[max(0, start - 60) : start].split()[-_BEHIND:])
+        firsts, lasts = knowledge.action_edges[verb.entry.canonical]
+        ahead = norm[end : end + 80].split()[:_AHEAD]
+        behind = norm[max(0, start - 60) : start].split()[-_BEHIND:]
+        if firsts.isdisjoint(ahead) and lasts.isdisjoint(behind):
+            continue  # no object of any of the verb's rules nearby: most verbs, rejected in C
         candidates = []
         for rule in _rule_numbers(verb.entry.canonical):
             attack_id, objects = knowledge.actions[rule]
-            firsts, lasts = _edges(objects)
-            if not ahead.isdisjoint(firsts) or not behind.isdisjoint(lasts):
+            rule_firsts, rule_lasts = _edges(objects)
+            if not rule_firsts.isdisjoint(ahead) or not rule_lasts.isdisjoint(behind):
                 candidates.append((attack_id, objects))
         if not candidates:
             continue

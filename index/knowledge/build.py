@@ -194,7 +194,13 @@ def _techniques(knowledge: Knowledge, builder: _Builder) -> None:
             rules_of.setdefault(str(verb), []).append(str(len(knowledge.actions)))
         knowledge.actions.append((attack_id, objects))
     for verb, indices in rules_of.items():  # one entry per verb: one hit per occurrence
-        builder.add("ACTION", verb, ",".join(indices), "", CASE_ANY)
+        listed = ",".join(indices)
+        builder.add("ACTION", verb, listed, "", CASE_ANY)
+        phrases = [phrase for index in indices for phrase in knowledge.actions[int(index)][1]]
+        knowledge.action_edges[listed] = (
+            frozenset(phrase.split(" ")[0] for phrase in phrases),
+            frozenset(phrase.split(" ")[-1] for phrase in phrases),
+        )
     for item in data.get("techniques") or []:
         attack_id = current[str(item.get("id", ""))]
         rules = tuple(
