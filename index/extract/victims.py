@@ -255,6 +255,7 @@ def _list_items(
 ) -> list[tuple[int, int, str]]:
     """Sector words joined by list gaps from ``position``: (start, end, sector) each, longest phrase first."""
     norm = prose.norm
+    sector_words = prose.knowledge.cues.get("sector_words", frozenset())
     items: list[tuple[int, int, str]] = []
     for _ in range(_MAX_LIST):
         words = list(_NORM_WORD.finditer(norm, position, min(len(norm), position + 48)))[:3]
@@ -263,7 +264,7 @@ def _list_items(
             if len(words) >= size:
                 phrase = " ".join(m.group() for m in words[:size])
                 sector = modifiers.get(phrase) or sectors.get(phrase)
-                if sector:
+                if sector and (size > 1 or phrase in sector_words):  # not "it" for "IT"
                     item = (words[0].start(), words[size - 1].end(), sector)
                     break
         if item is None:
@@ -317,10 +318,10 @@ def _after_security(prose: Prose, hit: Hit) -> bool:
 
 def _modifier(prose: Prose, hit: Hit) -> bool:
     """ "banking trojan", "bank fraud module", "financial gain": a sector word modifying something else."""
-    following = prose.words_after(hit.end, 1)
-    if not following:
-        return False
+    if prose.text[hit.end : hit.end + 1] not in (" ", "-"):
+        return False  # end of sentence, a comma, a bracket: nothing to modify
+    following = prose.norm[hit.end : hit.end + 24].split(None, 1)[:1]
     cues = prose.knowledge.cues
-    return following[0] in cues.get("sector_not_before", frozenset()) or following[0] in cues.get(
-        "malware_nouns", frozenset()
+    return bool(following) and (
+        following[0] in cues.get("sector_not_before", frozenset()) or following[0] in cues.get("malware_nouns", ())
     )

@@ -231,7 +231,10 @@ def _sectors(knowledge: Knowledge, builder: _Builder) -> None:
             for head in heads:  # "energy companies", "video game makers": matched whole by the automaton
                 builder.add("SECTOR", f"{word} {head}", str(sector), "", mode)
     knowledge.cues["sector_modifier_lasts"] = frozenset(key.split(" ")[-1] for key in knowledge.sector_modifiers)
-    knowledge.cues["sector_words"] = frozenset(key for key in knowledge.sector_modifiers if " " not in key)
+    # Single sector words that may start or continue a bare list; acronyms ("IT") are left out: lower-cased
+    # they are common words ("it").
+    acronyms = {key_of(str(w)) for words in modifiers.values() for w in words or [] if _ACRONYM.fullmatch(str(w))}
+    knowledge.cues["sector_words"] = frozenset(k for k in knowledge.sector_modifiers if " " not in k) - acronyms
     for head in curated.words(data, "list_heads"):
         builder.add("LISTHEAD", head, head, "", CASE_ANY)
     table: dict[str, Any] = data.get("sectors") or {}
