@@ -260,6 +260,17 @@ def _actor_item(mention: Mention, count: int, used: set[str]) -> Text:
     return item
 
 
+def _malware_item(mention: Mention, count: int, used: set[str]) -> Text:
+    """Malware under the name the post uses, the canonical name after "aka" ("AIRBREAK aka Orz")."""
+    if not mention.text or mention.canonical.casefold() in used:
+        return _name(mention, count)
+    item = _name(mention, count, mention.text)
+    if mention.canonical.casefold() != mention.text.casefold():
+        item.append(" aka ", MARKER_STYLE)
+        item.append(one_line(mention.canonical, 120))
+    return item
+
+
 def _technique_item(mention: Mention, count: int) -> Text:
     technique_id = mention.ref
     name = mention.canonical
@@ -329,12 +340,12 @@ def render_header(post: Post, mentions: list[Mention]) -> Text:
     by_kind: dict[str, list[Mention]] = {}
     for mention in mentions:
         by_kind.setdefault(mention.kind, []).append(mention)
-    used = {mention.text.casefold() for mention in by_kind.get("ACTOR", [])}  # the names the post itself uses
+    used = {mention.text.casefold() for mention in mentions}  # the names the post itself uses
     sections: list[tuple[str, list[Text]]] = [
         (BY_KIND["ACTOR"].title, [_actor_item(m, n, used) for m, n in _grouped(by_kind.get("ACTOR", []))]),
         (BY_KIND["VICTIM"].title, _victim_items(by_kind.get("VICTIM", []))),
         (BY_KIND["TECHNIQUE"].title, [_technique_item(m, n) for m, n in _grouped(by_kind.get("TECHNIQUE", []))]),
-        (BY_KIND["MALWARE"].title, [_name(m, n) for m, n in _grouped(by_kind.get("MALWARE", []))]),
+        (BY_KIND["MALWARE"].title, [_malware_item(m, n, used) for m, n in _grouped(by_kind.get("MALWARE", []))]),
         (BY_KIND["VULN"].title, [_name(m, n) for m, n in _grouped(by_kind.get("VULN", []))]),
         (BY_KIND["IOC"].title, [_ioc_item(m, n) for m, n in _grouped(by_kind.get("IOC", []))]),
     ]

@@ -264,6 +264,7 @@ def _run_with_seed(seed: str, cache: Path) -> dict[str, object]:
     return result
 
 
+@pytest.mark.slow
 def test_output_is_identical_under_any_hash_seed(tmp_path: Path) -> None:
     # Each process builds its own knowledge (a separate cache folder), so the build is compared too.
     first = _run_with_seed("1", tmp_path / "one")

@@ -24,6 +24,7 @@ def _bench() -> ModuleType:
 BENCH = _bench()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name, gold, posts", [BENCH.DEV, BENCH.BLIND], ids=["dev", "blind"])
 def test_f1_meets_floors(name: str, gold: Path, posts: Path) -> None:
     if not gold.is_dir():

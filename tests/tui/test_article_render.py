@@ -236,6 +236,12 @@ def test_header_names_an_actor_as_the_post_does_with_the_canonical_name_as_aka()
     assert actors.count("TEMP.Periscope") == 1
 
 
+def test_header_names_malware_as_the_post_does() -> None:
+    body = "The loader dropped AIRBREAK on the host."
+    plain = render_header(make_post(body=body), [mention(body, "AIRBREAK", "MALWARE", canonical="Orz")]).plain
+    assert "AIRBREAK aka Orz" in next(line for line in plain.splitlines() if line.startswith("Malware"))
+
+
 @pytest.mark.usefixtures("knowledge")
 def test_header_summarises_entities_with_aliases_and_attack_ids() -> None:
     body = (
