@@ -17,6 +17,7 @@ import pytest
 
 from index.extract import extract
 from index.knowledge import get_knowledge
+from index.paths import CACHE_DIR_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -249,7 +250,7 @@ print(json.dumps(out))
 
 
 def _run_with_seed(seed: str, cache: Path) -> dict[str, object]:
-    env = {**os.environ, "PYTHONHASHSEED": seed, "SPYGLASS_INDEX_DIR": str(cache)}
+    env = {**os.environ, "PYTHONHASHSEED": seed, CACHE_DIR_ENV: str(cache)}
     sentence = "They gained access with stolen account credentials or stolen cookies."
     done = subprocess.run(
         [sys.executable, "-c", _DUMP, str(ROOT / "sample_posts"), sentence],
@@ -271,3 +272,4 @@ def test_output_is_identical_under_any_hash_seed(tmp_path: Path) -> None:
     second = _run_with_seed("2", tmp_path / "two")
     assert len(first) > 10
     assert first == second
+    assert [len(list((tmp_path / name / "knowledge").glob("*.pickle"))) for name in ("one", "two")] == [1, 1]
