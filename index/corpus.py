@@ -228,6 +228,10 @@ class Corpus:
         rows = self._catalog.rows(ids) if direct else self._snap().rows
         return [rows[post_id] for post_id in ids if post_id in rows]
 
+    def all_rows(self) -> list[PostRow]:
+        """Every catalog row, newest first (loads the catalog)."""
+        return list(self._snap().rows.values())
+
     def load(self, post_id: str) -> Post | PostProblem:
         """The post fresh from disk; ids that would leave the folder are refused."""
         relative = PurePosixPath(post_id)

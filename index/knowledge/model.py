@@ -134,6 +134,30 @@ class Knowledge:
         found = self.malware.get(key_of(name))
         return found[0] if found else None
 
+    def victim_role(self, canonical: str) -> str:
+        """``"country"``, ``"sector"`` or ``"organisation"`` for a canonical victim name (as the catalog keeps it)."""
+        if canonical in self._country_set:
+            return "country"
+        if canonical in self._sector_set:
+            return "sector"
+        return "organisation"
+
+    def country_code(self, country: str) -> str:
+        """The ISO 3166 code of a canonical country name, or ``""``."""
+        return self._iso_by_country.get(country, "")
+
+    @functools.cached_property
+    def _country_set(self) -> frozenset[str]:
+        return frozenset(self.countries.values())
+
+    @functools.cached_property
+    def _sector_set(self) -> frozenset[str]:
+        return frozenset(self.sectors.values()) | frozenset(self.sector_modifiers.values())
+
+    @functools.cached_property
+    def _iso_by_country(self) -> dict[str, str]:
+        return {name: iso for iso, name in sorted(self.country_codes.items(), reverse=True)}
+
     def is_source(self, name: str) -> bool:
         """Whether ``name`` is a vendor, official body or news outlet (a reporter, never a victim)."""
         return key_of(name) in self.sources
