@@ -8,9 +8,7 @@ temporary file and a rename, and an existing file is only replaced with ``--forc
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -55,7 +53,9 @@ def add_commands(commands: Any) -> list[argparse.ArgumentParser]:
 
 @contextmanager
 def _target(path: Path | None, force: bool) -> Iterator[TextIO]:
-    """Standard output, or a temporary file beside ``path`` renamed over it once complete."""
+    """Standard output, or ``path`` written atomically (replaced only with ``force``)."""
+    from index.export import open_atomic
+
     if path is None:
         yield sys.stdout
         sys.stdout.flush()
@@ -64,14 +64,8 @@ def _target(path: Path | None, force: bool) -> Iterator[TextIO]:
         raise base.UsageError(f"{path} exists; use --force to replace it")
     if not path.parent.is_dir():
         raise base.UsageError(f"no such folder: {path.parent}")
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            yield handle
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with open_atomic(path) as handle:
+        yield handle
 
 
 def _progress_bar(enabled: bool) -> tuple[Callable[[int, int], None] | None, Callable[[], None]]:

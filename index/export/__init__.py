@@ -7,7 +7,10 @@ untrusted text made safe for its format (see docs/exports.md).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, TextIO, get_args
@@ -70,4 +73,20 @@ def write_export(
     return Written(fmt, len(rows), items)
 
 
-__all__ = ["FORMATS", "READS_POSTS", "SUFFIXES", "Format", "Written", "write_export"]
+@contextmanager
+def open_atomic(path: Path) -> Iterator[TextIO]:
+    """A text file that appears at ``path`` only once complete (temporary file beside it, then a rename), so
+    an interrupted export never leaves half a file or damages the file it replaces. Callers ask before
+    replacing an existing file; the new file gets ordinary permissions."""
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            yield handle
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+__all__ = ["FORMATS", "READS_POSTS", "SUFFIXES", "Format", "Written", "open_atomic", "write_export"]

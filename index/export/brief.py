@@ -1,7 +1,8 @@
 """The Markdown brief of a result set: the query, the date span, counts, top entities, then one paragraph per post.
 
 Post text is escaped so it renders as the words it is: Markdown punctuation gets a backslash, ``<`` and ``&``
-become entities, and ``://`` and ``www.`` are broken so a renderer cannot turn a title into a link. The only
+become entities, and the slashes of ``://`` and the dots of host names are written as entities, so no
+renderer (CommonMark, GFM autolinks, fuzzy linkifiers) can turn a title into a link. The only
 links are each post's own source URL, written as an autolink-free ``[host](<url>)`` when it is http(s).
 """
 
@@ -17,14 +18,15 @@ from index.catalog import PostRow
 from index.export.gather import summarise, technique_label, text
 
 TOP = 10
-_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+_SPECIAL = re.compile(r"([\\`*_{}\[\]()#!|~>])")
+_HOST_DOT = re.compile(r"(?<=[\w-])\.(?=[^\W\d_])")  # "evil.test", "www.x": a dot a linkifier would follow
 
 
 def escape(value: str, limit: int = 500) -> str:
     """Untrusted text as literal Markdown on one line."""
     safe = text(value, limit).replace("&", "&amp;").replace("<", "&lt;")
     safe = _SPECIAL.sub(r"\\\1", safe)
-    return safe.replace("://", ":\\/\\/").replace("www\\.", "www&#46;").replace("WWW\\.", "WWW&#46;")
+    return _HOST_DOT.sub("&#46;", safe.replace("://", ":&#47;&#47;"))
 
 
 def link(url: str, label: str) -> str:
