@@ -20,7 +20,7 @@ from index.vocabulary import BY_KIND, Kind, is_technique_id
 
 #: Kinds a dossier can be about, in the order a bare name is resolved.
 DOSSIER_KINDS: tuple[Kind, ...] = ("ACTOR", "VICTIM", "TECHNIQUE", "MALWARE")
-_FIELDS: dict[str, str] = {"ACTOR": "actors", "VICTIM": "victims", "TECHNIQUE": "techniques", "MALWARE": "malware"}
+_FIELDS: dict[Kind, str] = {"ACTOR": "actors", "VICTIM": "victims", "TECHNIQUE": "techniques", "MALWARE": "malware"}
 #: Co-occurring entities listed per kind.
 TOP = 10
 
@@ -39,7 +39,7 @@ class Dossier:
     first_seen: datetime | None
     last_seen: datetime | None
     months: tuple[tuple[str, int], ...]  # ("2018-07", posts), every month from first to last seen
-    related: dict[str, tuple[tuple[str, int], ...]] = field(default_factory=dict)  # kind → (name, posts), most first
+    related: dict[Kind, tuple[tuple[str, int], ...]] = field(default_factory=dict)  # kind → (name, posts), most first
     posts: tuple[str, ...] = ()
     undated: int = 0
 
@@ -140,7 +140,7 @@ def build(kind: Kind, name: str, rows: Sequence[PostRow]) -> Dossier:
     knowledge = get_knowledge()
     match = _matcher(kind, name)
     mine = [row for row in rows if match(row)]
-    related: dict[str, Counter[str]] = {each: Counter() for each in DOSSIER_KINDS}
+    related: dict[Kind, Counter[str]] = {each: Counter() for each in DOSSIER_KINDS}
     for row in mine:
         for each, attribute in _FIELDS.items():
             values = set(getattr(row, attribute))
@@ -158,9 +158,7 @@ def build(kind: Kind, name: str, rows: Sequence[PostRow]) -> Dossier:
         if actor is not None:
             aliases, country, ref, attack_id = actor.aliases, actor.country or "", actor.uuid, actor.attack_id
     elif kind == "TECHNIQUE":
-        ref = name
-        technique_name = knowledge.technique_name(name)
-        label = name if technique_name == name else f"{name} {technique_name}"
+        ref, label = name, knowledge.technique_label(name)
     elif kind == "MALWARE":
         found = knowledge.malware.get(key_of(name))
         ref = found[1] if found else ""

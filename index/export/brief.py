@@ -15,7 +15,8 @@ from typing import TextIO
 from urllib.parse import quote, urlsplit
 
 from index.catalog import PostRow
-from index.export.gather import summarise, technique_label, text
+from index.export.gather import summarise, text
+from index.knowledge import get_knowledge
 
 TOP = 10
 _SPECIAL = re.compile(r"([\\`*_{}\[\]()#!|~>])")
@@ -60,7 +61,7 @@ def _paragraph(row: PostRow) -> list[str]:
     head = f"### {date} — {escape(row.title) or escape(row.post_id)}"
     parts = []
     for label, values in (("Actors", row.actors), ("Victims", row.victims),
-                          ("Techniques", [technique_label(t) for t in row.techniques]),
+                          ("Techniques", [get_knowledge().technique_label(t) for t in row.techniques]),
                           ("Malware", row.malware), ("CVEs", row.vulns)):
         if values:
             parts.append(f"{label}: {_names(values)}.")
@@ -80,7 +81,7 @@ def write_brief(rows: Sequence[PostRow], out: TextIO, query: str) -> int:
         f"- Posts: {summary.posts}; actors: {len(summary.actors)}; victims: {len(summary.victims)}; "
         f"techniques: {len(summary.techniques)}; malware: {len(summary.malware)}; CVEs: {len(summary.vulns)}\n\n"
     )
-    techniques = Counter({technique_label(key): count for key, count in summary.techniques.items()})
+    techniques = Counter({get_knowledge().technique_label(key): count for key, count in summary.techniques.items()})
     lines = [*_table("actors", summary.actors, "actor"), *_table("victims", summary.victims, "victim"),
              *_table("techniques", techniques, "technique")]
     lines += ["## Posts", ""]

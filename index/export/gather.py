@@ -91,12 +91,6 @@ def with_indicators(root: Path, rows: Sequence[PostRow], progress: Progress | No
             pool.shutdown(wait=True, cancel_futures=True)
 
 
-def technique_label(technique_id: str) -> str:
-    """``T1566.001 Spearphishing Attachment`` (the ID alone when the knowledge does not know it)."""
-    name = get_knowledge().technique_name(technique_id)
-    return technique_id if name == technique_id else f"{technique_id} {name}"
-
-
 @dataclass(frozen=True, slots=True)
 class Summary:
     """Counts over a result set, for the brief's tables and the CLI's closing line."""

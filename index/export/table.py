@@ -11,7 +11,8 @@ from collections.abc import Iterable, Sequence
 from typing import TextIO
 
 from index.catalog import PostRow
-from index.export.gather import technique_label, text
+from index.export.gather import text
+from index.knowledge import get_knowledge
 
 HEADER = ("date", "title", "source", "url", "tags", "actors", "victims", "techniques", "malware", "cves")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -36,7 +37,7 @@ def write_csv(rows: Sequence[PostRow], out: TextIO) -> int:
         writer.writerow((
             row.date.date().isoformat() if row.date else "",
             cell(row.title), cell(row.source), cell(row.url), _list(row.tags), _list(row.actors),
-            _list(row.victims), _list(technique_label(t) for t in row.techniques), _list(row.malware),
+            _list(row.victims), _list(get_knowledge().technique_label(t) for t in row.techniques), _list(row.malware),
             _list(row.vulns),
         ))
     return len(rows)

@@ -117,6 +117,11 @@ class Knowledge:
         """The ATT&CK name of an ID, or the ID itself when unknown."""
         return self.techniques.get(technique_id.upper(), technique_id)
 
+    def technique_label(self, technique_id: str) -> str:
+        """``T1566.001 Spearphishing Attachment``; the ID alone when unknown."""
+        name = self.technique_name(technique_id)
+        return technique_id if name == technique_id else f"{technique_id} {name}"
+
     def canonical_victim(self, name: str) -> str | None:
         """A country (from a name or demonym) or a sector (from a sector noun)."""
         key = key_of(name)
