@@ -13,10 +13,16 @@ from textual.widgets import Input, OptionList, Static
 
 from index.corpus import Corpus
 from tests.export_corpus import write_corpus
+from tests.tui.test_app import settle as settle_app
 from tests.tui.test_screens import screen_text
+from tui.app import SpyglassApp
 from tui.screens.dossier import DossierChoice, DossierScreen
 from tui.screens.export import ExportScreen
+from tui.screens.main import MainScreen
 from tui.screens.prompts import ConfirmScreen
+from tui.widgets.article import ArticleView
+from tui.widgets.search_bar import SearchBar
+from tui.widgets.sidebar import Sidebar
 
 
 class HostApp(App[None]):
@@ -161,3 +167,41 @@ async def test_export_prompt_for_the_open_post_and_cancel(corpus: Corpus, tmp_pa
         await pilot.pause()
     assert app.results == [f"Wrote 1 rows from 1 posts to {target}", None]
     assert "Lazarus steals from banks" in target.read_text(encoding="utf-8")
+
+
+async def test_main_screen_opens_the_dossier_and_the_export_prompt(tmp_path: Path) -> None:
+    posts = write_corpus(tmp_path / "posts")
+    Corpus.open(posts).update()
+    app = SpyglassApp.for_folder(posts)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle_app(app, pilot)
+        await pilot.press("d")  # the list has focus and no entity is under the cursor: a hint, no screen
+        assert isinstance(app.screen, MainScreen)
+        sidebar = app.screen.query_one(Sidebar)
+        sidebar.focus()
+        await pilot.press("2")  # the first actor: APT40, in three posts
+        assert sidebar.highlighted_filter == ("actor", "APT40")
+        await pilot.press("d")
+        await settle(app, pilot)
+        assert isinstance(app.screen, DossierScreen) and app.screen.dossier is not None
+        assert app.screen.dossier.name == "APT40" and len(app.screen.dossier.posts) == 3
+        await pilot.press("down", "down", "enter")  # the oldest post opens in the article
+        await settle_app(app, pilot)
+        assert isinstance(app.screen, MainScreen) and isinstance(app.focused, ArticleView)
+        shown = app.focused.post
+        assert shown is not None and shown.post_id == "2018-07-11-a.md"
+        await pilot.press("E")  # the article has focus: the open post
+        await pilot.pause()
+        assert isinstance(app.screen, ExportScreen) and app.screen.post_id == "2018-07-11-a.md"
+        await pilot.press("escape")
+        await pilot.pause()
+        sidebar.focus()
+        await pilot.press("2", "d")
+        await settle(app, pilot)
+        await pilot.press("s")  # search for APT40 from its dossier
+        await settle_app(app, pilot)
+        assert app.screen.query_one(SearchBar).value == 'actor:"APT40"'
+        await pilot.press("E")  # the list has focus: the results
+        await pilot.pause()
+        assert isinstance(app.screen, ExportScreen) and app.screen.post_id is None
+        assert app.screen.search_query == 'actor:"APT40"'

@@ -19,6 +19,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Footer, Header, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -27,8 +28,10 @@ from index.corpus import Corpus
 from index.dossier import DOSSIER_KINDS, Dossier, build, describe, resolve
 from index.knowledge import get_knowledge
 from index.sanitize import one_line
-from index.vocabulary import BY_KIND, Kind
+from index.vocabulary import BY_KIND, Kind, technique_id
 from tui.dossier_view import header
+from tui.widgets.article import ArticleView
+from tui.widgets.sidebar import Sidebar
 
 _SEP = "\x1f"
 
@@ -179,3 +182,19 @@ class DossierScreen(Screen[DossierChoice | None]):
     def action_back(self) -> None:
         """Close the dossier."""
         self.dismiss(None)
+
+
+def entity_under_cursor(focused: Widget | None, sidebar: Sidebar, article: ArticleView) -> tuple[Kind, str] | None:
+    """The entity a dossier key means: the sidebar entry under the cursor when the sidebar has focus, else the
+    article's current entity (actors, victims, techniques and malware; tags, CVEs and IoCs have none)."""
+    if focused is sidebar:
+        picked = sidebar.highlighted_filter
+        kind = entity_kind(picked[0]) if picked else None
+        if picked is None or kind is None:
+            return None
+        return kind, (technique_id(picked[1]) or picked[1]) if kind == "TECHNIQUE" else picked[1]
+    mention = article.current_entity
+    kind = entity_kind(mention.kind) if mention is not None else None
+    if mention is None or kind is None:
+        return None
+    return kind, (mention.ref or mention.canonical) if kind == "TECHNIQUE" else (mention.canonical or mention.text)

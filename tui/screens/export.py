@@ -139,6 +139,7 @@ class ExportScreen(ModalScreen[str | None]):
         if event.worker.group != "export":
             return
         if event.state == WorkerState.SUCCESS:
+            self.app.notify(str(event.worker.result), timeout=6, markup=False)
             self.dismiss(str(event.worker.result))
         elif event.state == WorkerState.ERROR:
             self.remove_class("running")
