@@ -18,6 +18,8 @@ from index.sanitize import display_safe, one_line
 from index.vocabulary import BY_KIND
 
 MAX_DESCRIPTION = 1200
+#: Months a sparkline shows one block each; longer spans show one block per year.
+MAX_SPARK = 96
 
 
 def header(dossier: Dossier, description: str) -> Text:
@@ -46,11 +48,18 @@ def header(dossier: Dossier, description: str) -> Text:
         text.append(f" in {total} post{'s' if total != 1 else ''}")
         if dossier.undated:
             text.append(f" ({dossier.undated} undated)", style="dim")
-        counts = [count for _month, count in dossier.months]
-        text.append("\nPosts per month ", style="bold")
-        text.append(f"{dossier.months[0][0]} ", style="dim")
+        periods = list(dossier.months)
+        unit = "month"
+        if len(periods) > MAX_SPARK:  # years on end: one block per year keeps it on one line
+            years: dict[str, int] = {}
+            for month, count in periods:
+                years[month[:4]] = years.get(month[:4], 0) + count
+            periods, unit = list(years.items()), "year"
+        counts = [count for _period, count in periods]
+        text.append(f"\nPosts per {unit} ", style="bold")
+        text.append(f"{periods[0][0]} ", style="dim")
         text.append(sparkline(counts), style=info.style)
-        text.append(f" {dossier.months[-1][0]} (peak {max(counts)})", style="dim")
+        text.append(f" {periods[-1][0]} (peak {max(counts)})", style="dim")
     else:
         text.append(f"In {total} post{'s' if total != 1 else ''} of this library", style="bold")
     return text

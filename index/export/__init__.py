@@ -28,7 +28,7 @@ FORMATS: tuple[Format, ...] = get_args(Format)
 #: The file name suffix each format is usually saved with.
 SUFFIXES: dict[str, str] = {"stix": ".json", "navigator": ".layer.json", "csv": ".csv", "md": ".md", "iocs": ".txt"}
 #: What the count in :class:`Written` counts, per format.
-UNITS: dict[str, str] = {"stix": "STIX objects", "navigator": "techniques", "csv": "rows", "md": "posts",
+UNITS: dict[str, str] = {"stix": "STIX objects", "navigator": "techniques", "csv": "rows", "md": "post paragraphs",
                          "iocs": "indicators"}  # fmt: skip
 #: Formats that re-read every post (slow at 10k posts: show progress).
 READS_POSTS: frozenset[str] = frozenset({"stix", "iocs"})

@@ -73,7 +73,9 @@ class ExportScreen(ModalScreen[str | None]):
             yield Static("", id="export-status")
 
     def on_mount(self) -> None:
-        self.query_one("#export-format", OptionList).focus()
+        formats = self.query_one("#export-format", OptionList)
+        formats.highlighted = 0
+        formats.focus()
 
     @on(OptionList.OptionHighlighted, "#export-format")
     def _format_changed(self, event: OptionList.OptionHighlighted) -> None:
