@@ -189,13 +189,13 @@ def write_stix(root: Path, rows: Sequence[PostRow], out: TextIO, progress: Progr
     """Write the bundle for ``rows`` to ``out``, one object at a time; returns how many objects it holds."""
     objects = _Objects()
     bundle_id = f"bundle--{stable_id('bundle', content_digest(rows))}"
-    out.write('{\n    "type": "bundle",\n    "id": ' + json.dumps(bundle_id) + ',\n    "objects": [')
+    out.write('{\n    "type": "bundle",\n    "id": ' + json.dumps(bundle_id))
     count = 0
     for post in with_indicators(root, rows, progress):
         for obj in post_objects(post, objects):
-            out.write(("\n" if count == 0 else ",\n") + _indent(obj.serialize(pretty=True)))
+            out.write((',\n    "objects": [\n' if count == 0 else ",\n") + _indent(obj.serialize(pretty=True)))
             count += 1
-    out.write("\n    ]\n}\n")
+    out.write("\n    ]\n}\n" if count else "\n}\n")  # no posts: a bundle without "objects", as STIX allows
     return count
 
 

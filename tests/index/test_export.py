@@ -201,3 +201,12 @@ def test_open_atomic_leaves_nothing_on_failure(tmp_path: Path) -> None:
     with open_atomic(target) as out:
         out.write("new")
     assert target.read_text(encoding="utf-8") == "new"
+
+
+def test_empty_result_set_gives_valid_empty_exports(corpus: Corpus) -> None:
+    bundle = stix2.parse(export(corpus, "stix", "zebra"), allow_custom=False, version="2.1")
+    assert bundle.type == "bundle" and "objects" not in bundle  # as stix2's own empty Bundle() serialises
+    assert json.loads(export(corpus, "navigator", "zebra"))["techniques"] == []
+    assert export(corpus, "csv", "zebra") == ",".join(
+        ["date", "title", "source", "url", "tags", "actors", "victims", "techniques", "malware", "cves"]) + "\r\n"
+    assert export(corpus, "iocs", "zebra") == "" and json.loads(export(corpus, "iocs", "zebra", as_json=True)) == []
