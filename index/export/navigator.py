@@ -7,12 +7,12 @@ without asking to upgrade it (see docs/exports.md).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any, TextIO
 
 from index.catalog import PostRow
 from index.export.gather import text
+from index.sanitize import json_text
 from index.vocabulary import technique_id
 
 LAYER_FORMAT = "4.5"
@@ -58,5 +58,5 @@ def layer(rows: Sequence[PostRow], name: str) -> dict[str, Any]:
 def write_navigator(rows: Sequence[PostRow], out: TextIO, name: str) -> int:
     """Write the layer; returns the number of technique entries."""
     data = layer(rows, name)
-    out.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    out.write(json_text(data) + "\n")
     return len(data["techniques"])
