@@ -12,7 +12,7 @@ from typing import Any, TextIO
 
 from index.catalog import PostRow
 from index.export.gather import Progress, text, with_indicators
-from index.knowledge.iocs import defang as defang_value
+from index.extract.iocs import defang as defang_value
 from index.sanitize import json_text
 
 

@@ -20,7 +20,7 @@ from index.export import FORMATS, open_atomic, write_export
 from index.export.brief import escape
 from index.export.stix import pattern
 from index.export.table import cell
-from index.knowledge.iocs import defang, refang
+from index.extract.iocs import defang, refang
 from index.sanitize import _UNSAFE
 from tests.export_corpus import write_corpus
 

@@ -148,7 +148,7 @@ async def test_export_prompt_asks_before_replacing(corpus: Corpus, tmp_path: Pat
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("y")
         await settle(app, pilot)
-    assert app.results == [f"Wrote 4 posts from 4 posts to {target}"]
+    assert app.results == [f"Wrote 4 post paragraphs from 4 posts to {target}"]
     assert target.read_text(encoding="utf-8").startswith("# Spyglass brief")
 
 
