@@ -16,6 +16,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 from index.catalog import PostRow
 from index.extract import extract
@@ -31,6 +32,7 @@ MAX_TEXT = 500
 NAMESPACE = uuid.UUID("3f1d2a8e-5c1b-5b7e-9f0a-6c2d4e8b1a37")
 
 Progress = Callable[[int, int], None]
+T = TypeVar("T")
 
 
 def text(value: str, limit: int = MAX_TEXT) -> str:
@@ -52,43 +54,47 @@ class Indicators:
     problem: str = ""  # why the post could not be re-read; its indicators are then missing
 
 
-def _indicators_of(root: Path, post_id: str) -> tuple[tuple[tuple[str, str], ...], str]:
-    """(indicators, problem) of one post fresh from disk; runs in worker processes, never raises."""
-    path = root / post_id
+def indicators_of(root: Path, row: PostRow) -> Indicators:
+    """One post's indicators, fresh from disk; runs in worker processes and never raises."""
+    path = root / row.post_id
     try:
         info = path.stat()
     except OSError:
-        return (), "file no longer exists"
-    loaded = load_post(root, PostFile(post_id, path, info.st_size, info.st_mtime_ns))
+        return Indicators(row, (), "file no longer exists")
+    loaded = load_post(root, PostFile(row.post_id, path, info.st_size, info.st_mtime_ns))
     if not isinstance(loaded, Post):
-        return (), loaded.reason
+        return Indicators(row, (), loaded.reason)
     try:
         mentions = extract(loaded.body)
     except Exception as error:  # one bad post must not end an export
-        return (), f"entity extraction failed: {type(error).__name__}"
-    found = dict.fromkeys((m.ref, m.canonical) for m in mentions if m.kind == "IOC")
-    return tuple(found), ""
+        return Indicators(row, (), f"entity extraction failed: {type(error).__name__}")
+    return Indicators(row, tuple(dict.fromkeys((m.ref, m.canonical) for m in mentions if m.kind == "IOC")))
+
+
+def map_posts(rows: Sequence[PostRow], work: Callable[[PostRow], T], progress: Progress | None = None) -> Iterator[T]:
+    """``work(row)`` for every row, in order, in two worker processes from :data:`PARALLEL_AFTER` rows on
+    (``work`` must then be picklable: a module-level function or a ``partial`` of one)."""
+    total = len(rows)
+    pool = None
+    if total < PARALLEL_AFTER:
+        results: Iterable[T] = map(work, rows)
+    else:
+        get_knowledge()  # loaded once here; forked workers share it
+        pool = ProcessPoolExecutor(max_workers=2)
+        results = pool.map(work, rows, chunksize=32)
+    try:
+        for done, result in enumerate(results, 1):
+            if progress is not None:
+                progress(done, total)
+            yield result
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def with_indicators(root: Path, rows: Sequence[PostRow], progress: Progress | None = None) -> Iterator[Indicators]:
     """Each row with its indicators, in the order of ``rows``, re-extracted from the post files."""
-    total = len(rows)
-    ids = [row.post_id for row in rows]
-    if total < PARALLEL_AFTER:
-        results: Iterable[tuple[tuple[tuple[str, str], ...], str]] = map(partial(_indicators_of, root), ids)
-        pool = None
-    else:
-        get_knowledge()  # loaded once here; forked workers share it
-        pool = ProcessPoolExecutor(max_workers=2)
-        results = pool.map(partial(_indicators_of, root), ids, chunksize=32)
-    try:
-        for done, (row, (values, problem)) in enumerate(zip(rows, results, strict=True), 1):
-            if progress is not None:
-                progress(done, total)
-            yield Indicators(row, values, problem)
-    finally:
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+    return map_posts(rows, partial(indicators_of, root), progress)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,15 +11,17 @@ the same posts again writes the same objects.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, TextIO
 
 import stix2
 
 from index.catalog import PostRow
-from index.export.gather import Indicators, Progress, content_digest, stable_id, text, with_indicators
+from index.export.gather import Indicators, Progress, content_digest, indicators_of, map_posts, stable_id, text
 from index.knowledge import get_knowledge
 from index.vocabulary import technique_id
 
@@ -185,19 +187,31 @@ def post_objects(post: Indicators, objects: _Objects) -> Iterator[Any]:
     )
 
 
+#: Per export (keyed by a random token): the entity objects each process has made, so a worker builds each
+#: entity once however many of its posts name it. The parent still drops a second copy made by the other worker.
+_MADE: dict[str, _Objects] = {}
+
+
+def _post_json(root: Path, token: str, row: PostRow) -> list[tuple[str, str]]:
+    """(id, JSON) of one post's new objects and its report; runs in worker processes for large exports."""
+    objects = _MADE.setdefault(token, _Objects())
+    return [(obj.id, obj.serialize()) for obj in post_objects(indicators_of(root, row), objects)]
+
+
 def write_stix(root: Path, rows: Sequence[PostRow], out: TextIO, progress: Progress | None = None) -> int:
-    """Write the bundle for ``rows`` to ``out``, one object at a time; returns how many objects it holds."""
-    objects = _Objects()
+    """Write the bundle for ``rows`` to ``out``, one object per line as its post is read; returns how many
+    objects it holds. Reading, extraction and building run in two processes for large sets."""
     bundle_id = f"bundle--{stable_id('bundle', content_digest(rows))}"
-    out.write('{\n    "type": "bundle",\n    "id": ' + json.dumps(bundle_id))
-    count = 0
-    for post in with_indicators(root, rows, progress):
-        for obj in post_objects(post, objects):
-            out.write((',\n    "objects": [\n' if count == 0 else ",\n") + _indent(obj.serialize(pretty=True)))
-            count += 1
-    out.write("\n    ]\n}\n" if count else "\n}\n")  # no posts: a bundle without "objects", as STIX allows
-    return count
-
-
-def _indent(serialised: str) -> str:
-    return "\n".join("        " + line for line in serialised.splitlines())
+    out.write('{"type": "bundle", "id": ' + json.dumps(bundle_id))
+    token = uuid.uuid4().hex
+    written: set[str] = set()
+    try:
+        for made in map_posts(rows, partial(_post_json, root, token), progress):
+            for ident, serialised in made:
+                if ident not in written:
+                    out.write((', "objects": [\n' if not written else ",\n") + serialised)
+                    written.add(ident)
+    finally:
+        _MADE.pop(token, None)
+    out.write("\n]}\n" if written else "}\n")  # no posts: a bundle without "objects", as STIX allows
+    return len(written)

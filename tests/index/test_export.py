@@ -210,3 +210,14 @@ def test_empty_result_set_gives_valid_empty_exports(corpus: Corpus) -> None:
     assert export(corpus, "csv", "zebra") == ",".join(
         ["date", "title", "source", "url", "tags", "actors", "victims", "techniques", "malware", "cves"]) + "\r\n"
     assert export(corpus, "iocs", "zebra") == "" and json.loads(export(corpus, "iocs", "zebra", as_json=True)) == []
+
+
+def test_two_worker_processes_write_the_same_export(corpus: Corpus, monkeypatch: pytest.MonkeyPatch) -> None:
+    sequential = {fmt: export(corpus, fmt) for fmt in ("stix", "iocs")}
+    monkeypatch.setattr("index.export.gather.PARALLEL_AFTER", 1)
+    seen: list[tuple[int, int]] = []
+    out = io.StringIO(newline="")
+    write_export(corpus.posts_dir, rows_for(corpus), "stix", out, progress=lambda *step: seen.append(step))
+    assert out.getvalue() == sequential["stix"]  # each entity once, even when both workers made it
+    assert seen == [(1, 4), (2, 4), (3, 4), (4, 4)]
+    assert export(corpus, "iocs") == sequential["iocs"]
