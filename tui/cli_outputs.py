@@ -95,16 +95,13 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     if args.output is not None and args.output.exists() and not args.force:
         raise base.UsageError(f"{args.output} exists; use --force to replace it")
-    corpus = base._open(args)
-    report = corpus.update()
-    if report.message:
-        base._error(report.message)
-    state = base._open_state(args.query)
+    corpus, _, state, reason = base._updated(args)
+    if state is None and "is:" in args.query:
+        base._error(f"triage state unavailable, is: filters match nothing ({reason})")
     try:
         result = corpus.search(args.query, sort="date", state=state, snippets=False)
     finally:
-        if state is not None:
-            state.close()
+        base._closed(state)
     if result.error is not None:
         base._error(result.error)
         return base.EXIT_USAGE
@@ -125,10 +122,8 @@ def cmd_dossier(args: argparse.Namespace) -> int:
     from index.dossier import build, describe, resolve
     from index.sanitize import json_text
 
-    corpus = base._open(args)
-    report = corpus.update()
-    if report.message:
-        base._error(report.message)
+    corpus, _, state, _ = base._updated(args)
+    base._closed(state)
     rows = corpus.all_rows()
     found = resolve(args.name, rows, args.kind.upper() if args.kind else None)
     if found is None:

@@ -13,8 +13,8 @@ from textual.widgets import Input, OptionList, Static
 
 from index.corpus import Corpus
 from tests.export_corpus import write_corpus
-from tests.tui.test_app import settle as settle_app
-from tests.tui.test_screens import screen_text
+from tests.tui.helpers import screen_lines
+from tests.tui.helpers import settle as settle_app
 from tui.app import SpyglassApp
 from tui.screens.dossier import DossierChoice, DossierScreen
 from tui.screens.export import ExportScreen
@@ -44,6 +44,10 @@ def corpus(tmp_path: Path) -> Corpus:
     opened = Corpus.open(write_corpus(tmp_path / "posts"), tmp_path / "index")
     opened.update()
     return opened
+
+
+def screen_text(app: App[Any]) -> str:
+    return "\n".join(screen_lines(app))
 
 
 async def settle(app: App[Any], pilot: Pilot[Any]) -> None:

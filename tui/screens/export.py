@@ -21,9 +21,10 @@ from textual.widgets import Input, OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
-from index.corpus import Corpus, FlagSource
+from index.corpus import Corpus
 from index.export import FORMATS, SUFFIXES, open_atomic, write_export
 from index.sanitize import one_line
+from index.searching import FlagSource
 from tui.screens.prompts import ConfirmScreen
 
 LABELS: dict[str, str] = {
