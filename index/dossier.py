@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import chain
-from operator import attrgetter
+from itertools import chain, compress, repeat
+from operator import attrgetter, contains, not_
 from typing import Any
 
 from index.catalog import PostRow
@@ -69,15 +69,15 @@ def _post_json(post_id: str, row: PostRow | None) -> dict[str, Any]:
             "url": row.url}
 
 
-def _naming(kind: Kind, name: str) -> Callable[[PostRow], bool]:
-    """Whether a row names the entity; a technique also matches through its sub-techniques (as search does).
-    Plain membership tests, so a scan of 100k rows stays in C as far as it can."""
+def _naming(kind: Kind, name: str, rows: Iterable[PostRow]) -> Iterator[bool]:
+    """For each row, whether it names the entity; a technique also through its sub-techniques (as search
+    does). Built from C-level maps and membership tests, so a pass over 100k rows runs no Python per row."""
+    values = map(attrgetter(_FIELDS[kind]), rows)
     if kind == "TECHNIQUE":
         prefix = name + "."
         wanted = frozenset({name, *(t for t in get_knowledge().techniques if t.startswith(prefix))})
-        return lambda row: not wanted.isdisjoint(row.techniques)
-    values = attrgetter(_FIELDS[kind])
-    return lambda row: name in values(row)
+        return map(not_, map(wanted.isdisjoint, values))
+    return map(contains, values, repeat(name))
 
 
 def _in_library(kind: Kind, name: str, rows: Iterable[PostRow]) -> str | None:
@@ -116,7 +116,7 @@ def resolve(name: str, rows: Sequence[PostRow], kind: Kind | None = None) -> tup
         if candidate is not None:
             known.append((each, candidate))
     for each, candidate in known:
-        if any(map(_naming(each, candidate), rows)):
+        if any(_naming(each, candidate, rows)):
             return each, candidate
     for each in kinds:
         found = _in_library(each, name, rows)
@@ -128,15 +128,18 @@ def resolve(name: str, rows: Sequence[PostRow], kind: Kind | None = None) -> tup
 def _months(dates: Sequence[datetime]) -> tuple[tuple[str, int], ...]:
     if not dates:
         return ()
-    counts = Counter(date.year * 12 + date.month - 1 for date in dates)
+    counts = Counter(map(attrgetter("year", "month"), dates))
     first, last = min(counts), max(counts)
-    return tuple((f"{index // 12:04d}-{index % 12 + 1:02d}", counts.get(index, 0)) for index in range(first, last + 1))
+    return tuple(
+        (f"{index // 12:04d}-{index % 12 + 1:02d}", counts.get((index // 12, index % 12 + 1), 0))
+        for index in range(first[0] * 12 + first[1] - 1, last[0] * 12 + last[1])
+    )
 
 
 def build(kind: Kind, name: str, rows: Sequence[PostRow]) -> Dossier:
     """The dossier of ``name`` over ``rows`` (newest first, as the catalog keeps them)."""
     knowledge = get_knowledge()
-    mine = list(filter(_naming(kind, name), rows))
+    mine = list(compress(rows, _naming(kind, name, rows)))
     related: dict[Kind, tuple[tuple[str, int], ...]] = {}
     for each, attribute in _FIELDS.items():  # a row lists each entity once, so counts are posts
         counter = Counter(chain.from_iterable(map(attrgetter(attribute), mine)))
@@ -145,7 +148,7 @@ def build(kind: Kind, name: str, rows: Sequence[PostRow]) -> Dossier:
                 del counter[value]
         if counter:
             related[each] = tuple(heapq.nsmallest(TOP, counter.items(), key=lambda item: (-item[1], item[0])))
-    dates = [row.date for row in mine if row.date is not None]
+    dates: list[datetime] = list(filter(None, map(attrgetter("date"), mine)))
     aliases: tuple[str, ...] = ()
     country = ref = attack_id = ""
     label = name
@@ -162,7 +165,7 @@ def build(kind: Kind, name: str, rows: Sequence[PostRow]) -> Dossier:
         kind=kind, name=name, label=label, aliases=aliases, country=country, ref=ref, attack_id=attack_id,
         first_seen=min(dates) if dates else None, last_seen=max(dates) if dates else None, months=_months(dates),
         related=related,
-        posts=tuple(row.post_id for row in mine), undated=len(mine) - len(dates),
+        posts=tuple(map(attrgetter("post_id"), mine)), undated=len(mine) - len(dates),
     )
 
 
