@@ -16,6 +16,7 @@ import ipaddress
 import json
 import re
 import unicodedata
+from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
 #: U+FFFD stands in for invisible controls that have no dedicated picture.
@@ -43,9 +44,6 @@ REPLACED: frozenset[str] = frozenset(
     + _span("\ud800", "\udfff")  # lone surrogates (undecodable file-name bytes): they would crash the terminal
 )
 _UNSAFE = re.compile("[" + "".join(map(re.escape, sorted(REPLACED))) + "]")
-#: What ``json.dumps(ensure_ascii=False)`` leaves raw but a terminal must not get: DEL, C1, bidi,
-#: zero-width and lone surrogates (it escapes only U+0000–U+001F itself).
-_JSON_UNSAFE = re.compile("[" + "".join(map(re.escape, sorted(char for char in REPLACED if char >= "\x7f"))) + "]")
 
 
 def _picture(match: re.Match[str]) -> str:
@@ -78,13 +76,13 @@ def _json_escape(match: re.Match[str]) -> str:
     return f"\\u{ord(match.group()):04x}"
 
 
-def safe_json(value: object, *, indent: int | None = 2) -> str:
-    """``value`` as JSON that is safe to print: readable non-ASCII text, but every control, bidi,
-    zero-width or lone-surrogate character escaped as ``\\uXXXX``, so it round-trips exactly through
-    ``json.loads`` and never drives or disguises the terminal. Every JSON the CLI prints goes through here.
+def json_text(value: Any, indent: int | None = 2) -> str:
+    """``value`` as JSON that keeps readable Unicode but escapes every character :func:`display_safe` would
+    replace (C1 controls, DEL, bidi, zero-width, lone surrogates), so printing it cannot drive a terminal.
+
+    Those characters only ever occur inside JSON strings, where ``\\uXXXX`` decodes back to the same text.
     """
-    text = json.dumps(value, ensure_ascii=False, indent=indent)
-    return _JSON_UNSAFE.sub(_json_escape, text)  # such characters only occur inside JSON strings
+    return _UNSAFE.sub(_json_escape, json.dumps(value, ensure_ascii=False, indent=indent))
 
 
 #: Unicode categories no URL worth opening contains: controls, format characters (bidi, zero-width, soft

@@ -18,7 +18,7 @@ from rich.text import Text
 from index.extract import CAPPED_NOTE, Mention, capped, extract
 from index.knowledge import get_knowledge
 from index.posts import Post, PostFile, decode_post, load_post
-from index.sanitize import display_safe, one_line, safe_json
+from index.sanitize import display_safe, json_text, one_line
 from index.vocabulary import KINDS, STYLES
 from tui.cli import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
 
@@ -46,7 +46,7 @@ def _read(source: str) -> tuple[str, str] | tuple[None, str]:
 
 def mentions_json(mentions: Iterable[Mention]) -> str:
     """The mentions as a JSON list (offsets are Python character indices into the body)."""
-    return safe_json(
+    return json_text(
         [
             {
                 "kind": m.kind,

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from index.sanitize import REPLACED, REPLACEMENT, display_safe, one_line, safe_json, url_host, url_problem
+from index.sanitize import REPLACED, REPLACEMENT, display_safe, json_text, one_line, url_host, url_problem
 
 #: Invisible characters the list must hold besides those Unicode's categories find below.
 _MARKS_AND_ZERO_WIDTH = {"\u061c", "\u200e", "\u200f", "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"}
@@ -124,9 +124,9 @@ def test_one_line_has_no_line_breaks_and_respects_limit(text: str, limit: int) -
 HIDDEN = "\x1b\x85\x9b\x7f\u202e\u2066\u200b\u200f\ufeff\u2028\udcff"
 
 
-def test_safe_json_escapes_what_json_leaves_raw() -> None:
+def test_json_text_escapes_what_json_leaves_raw() -> None:
     value = {"title": f"a{HIDDEN}b é 日本", HIDDEN: [HIDDEN, 1, None]}
-    text = safe_json(value)
+    text = json_text(value)
     assert not any(char in text for char in HIDDEN)
     assert "é 日本" in text  # readable text stays readable
     assert json.loads(text) == value
@@ -134,8 +134,8 @@ def test_safe_json_escapes_what_json_leaves_raw() -> None:
 
 
 @given(st.text())
-def test_safe_json_round_trips_and_prints_nothing_unsafe(text: str) -> None:
-    dumped = safe_json({"t": text}, indent=None)
+def test_json_text_round_trips_and_prints_nothing_unsafe(text: str) -> None:
+    dumped = json_text({"t": text}, indent=None)
     assert json.loads(dumped) == {"t": text}
     assert display_safe(dumped) == dumped  # nothing a terminal would act on or hide
     dumped.encode("utf-8")  # lone surrogates are escaped, so printing never fails
