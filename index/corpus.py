@@ -236,7 +236,7 @@ class Corpus:
             info = path.stat()
         except OSError:
             return PostProblem(post_id, "file no longer exists")
-        return load_post(self.posts_dir, PostFile(post_id, path, info.st_size, info.st_mtime_ns))
+        return load_post(self.posts_dir, PostFile(post_id, info.st_size, info.st_mtime_ns))
 
     def close(self) -> None:
         self._searchers.close()

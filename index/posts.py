@@ -54,10 +54,10 @@ class PostProblem:
 
 @dataclass(frozen=True, slots=True)
 class PostFile:
-    """A candidate post found by the scan, with the stat facts used for change detection."""
+    """A candidate post found by the scan (its path is the root joined with ``post_id``), with the stat
+    facts used for change detection."""
 
     post_id: str
-    path: Path
     size: int
     mtime_ns: int
 
@@ -248,10 +248,11 @@ def parse_post(text: str, post_id: str, path: Path, warnings: list[str] | None =
 def load_post(root: Path, found: PostFile) -> Post | PostProblem:
     """Read one post; every failure becomes a :class:`PostProblem`, never an exception."""
     post_id = found.post_id
+    path = root / post_id
     try:
-        raw = _read_bytes(root / post_id)
+        raw = _read_bytes(path)
         text, warnings = decode_post(raw)
-        post = parse_post(text, post_id, found.path, warnings)
+        post = parse_post(text, post_id, path, warnings)
     except FrontMatterError as error:
         return PostProblem(post_id, error.reason, error.line, error.column)
     except FileNotFoundError:
@@ -267,55 +268,66 @@ def load_post(root: Path, found: PostFile) -> Post | PostProblem:
     return replace(post, size=found.size, mtime_ns=found.mtime_ns)
 
 
-def _post_id(root: Path, path: Path) -> str:
-    return path.relative_to(root).as_posix()
+def _inside(target: str, real_root: str) -> bool:
+    """``target`` (a resolved path) is ``real_root`` or below it."""
+    return target == real_root or target.startswith(real_root.rstrip(os.sep) + os.sep)
 
 
 def scan_corpus(root: Path) -> Iterator[PostFile | PostProblem]:
     """Find every ``*.md``/``*.markdown`` file below ``root``, recursively, in a stable order.
 
     Hidden folders and files are skipped. Symbolic links are followed only while they stay
-    inside ``root``; loops are broken. Nothing is opened here: this is ``stat`` only.
+    inside ``root``; loops are broken. Nothing is opened here: this is ``stat`` only, on plain
+    strings, and only for posts and links (folders are known from the listing): at 100k posts the
+    scan runs before every command-line search, so it must stay cheap.
     """
     root = Path(root)
-    real_root = root.resolve()
+    top = os.fspath(root)
+    real_root = os.path.realpath(top)
     visited: set[tuple[int, int]] = set()
-    stack: list[Path] = [root]
+    stack: list[tuple[str, str]] = [(top, "")]  # (folder, its post-id prefix: "" or "a/b/")
     while stack:
-        folder = stack.pop()
+        folder, prefix = stack.pop()
         try:
-            info = folder.stat()
+            info = os.stat(folder)
             if (info.st_dev, info.st_ino) in visited:
                 continue
             visited.add((info.st_dev, info.st_ino))
-            entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+            with os.scandir(folder) as listing:
+                entries = sorted(listing, key=lambda entry: entry.name)
         except OSError as error:
             reason = "permission denied" if isinstance(error, PermissionError) else error.strerror
-            yield PostProblem(_post_id(root, folder) if folder != root else ".", f"cannot list folder: {reason}")
+            yield PostProblem(prefix.rstrip("/") or ".", f"cannot list folder: {reason}")
             continue
-        subfolders: list[Path] = []
+        subfolders: list[tuple[str, str]] = []
         for entry in entries:
-            if entry.name.startswith("."):
+            name = entry.name
+            if name.startswith("."):
                 continue
-            path = Path(entry.path)
-            is_post_name = entry.name.lower().endswith(POST_SUFFIXES)
+            post_id = prefix + name
+            is_post_name = name.lower().endswith(POST_SUFFIXES)
             try:
                 if entry.is_symlink():
-                    target = path.resolve()
-                    if not target.is_relative_to(real_root):
-                        if is_post_name or target.is_dir():
-                            yield PostProblem(_post_id(root, path), "link leads outside the folder; skipped")
+                    target = os.path.realpath(entry.path)
+                    if not _inside(target, real_root):
+                        if is_post_name or os.path.isdir(target):
+                            yield PostProblem(post_id, "link leads outside the folder; skipped")
                         continue
+                elif entry.is_dir(follow_symlinks=False):
+                    subfolders.append((entry.path, post_id + "/"))
+                    continue
+                elif not is_post_name:
+                    continue
                 info = entry.stat()
-            except (OSError, RuntimeError) as error:
+            except OSError as error:
                 if is_post_name:
-                    yield PostProblem(_post_id(root, path), f"cannot read: {getattr(error, 'strerror', None) or error}")
+                    yield PostProblem(post_id, f"cannot read: {error.strerror or error}")
                 continue
             if stat.S_ISDIR(info.st_mode):
-                subfolders.append(path)
+                subfolders.append((entry.path, post_id + "/"))
             elif is_post_name:
                 if stat.S_ISREG(info.st_mode):
-                    yield PostFile(_post_id(root, path), path, info.st_size, info.st_mtime_ns)
+                    yield PostFile(post_id, info.st_size, info.st_mtime_ns)
                 else:
-                    yield PostProblem(_post_id(root, path), "not a regular file (FIFO, device or socket)")
+                    yield PostProblem(post_id, "not a regular file (FIFO, device or socket)")
         stack.extend(reversed(subfolders))

@@ -256,7 +256,7 @@ def test_directory_named_md_is_a_folder_not_a_post(tmp_path: Path, write_post: W
     assert set(results) == {"x.md/inner.md"}
     assert isinstance(results["x.md/inner.md"], Post)
     info = (tmp_path / "x.md").stat()
-    assert load_post(tmp_path, PostFile("x.md", tmp_path / "x.md", info.st_size, info.st_mtime_ns)) == PostProblem(
+    assert load_post(tmp_path, PostFile("x.md", info.st_size, info.st_mtime_ns)) == PostProblem(
         "x.md", "not a regular file"
     )
 
