@@ -374,6 +374,7 @@ class CatalogView:
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
         self._snapshot: Snapshot | None = None
+        self._ranking: Ranking | None = None
         self._lock = threading.Lock()
 
     @property
@@ -388,6 +389,7 @@ class CatalogView:
             with self._lock:
                 if self._snapshot is None:
                     self._snapshot = self.catalog.load()
+                    self._ranking = None  # the snapshot holds the same order
                 snapshot = self._snapshot
         return snapshot
 
@@ -398,9 +400,36 @@ class CatalogView:
             return held
         return self.catalog.load()
 
+    def ranking(self) -> Ranking:
+        """The date order: the snapshot's when it is loaded, else read once from the file without the rows
+        (what the first screen and a search without facets need)."""
+        ranking: Ranking | None = self._snapshot if self._snapshot is not None else self._ranking
+        if ranking is None:
+            with self._lock:
+                if self._ranking is None:
+                    self._ranking = self.catalog.ranking()
+                ranking = self._ranking
+        return ranking
+
+    def stats(self) -> tuple[dict[str, tuple[int, int]], int | None]:
+        """(size, mtime_ns) per known file and the generation of the catalog on disk: the snapshot's while it
+        is current, else read from the file without building rows (the no-change check of every update)."""
+        held = self._snapshot
+        if held is not None and held.generation is not None and held.generation == self.catalog.generation():
+            return held.stats, held.generation
+        return self.catalog.stats()
+
     def hold(self, snapshot: Snapshot | None) -> None:
         """Keep ``snapshot`` (after an update), or forget it so the next use reloads from disk."""
-        self._snapshot = snapshot
+        with self._lock:
+            self._snapshot = snapshot
+            self._ranking = None
+
+    def keep(self, generation: int | None) -> None:
+        """Forget what is in memory unless it is of ``generation`` (the catalog on disk has moved on)."""
+        held: Ranking | None = self._snapshot if self._snapshot is not None else self._ranking
+        if held is not None and held.generation != generation:
+            self.hold(None)
 
     def count(self) -> int:
         snapshot = self._snapshot  # at start-up, count without loading the catalog

@@ -78,6 +78,7 @@ class Corpus:
         complete: bool = True,
         snippets: bool = True,
         labels: bool = False,
+        facets: bool = True,
     ) -> SearchResult:
         """Hits in order with facets and highlights. Never raises: problems come back in ``error``.
 
@@ -86,10 +87,13 @@ class Corpus:
         facets; ask again with ``complete=True`` for the count and facets. ``snippets=False`` skips the
         highlighted fragments (they read the top posts' files; the app does not show them). ``labels=True``
         names the facet values that have a name (technique IDs; loads the entity knowledge once).
+        ``facets=False`` skips the facet counts, and with them loading every catalog row (the command line).
+        Complete answers are cached (see :class:`index.searching.CorpusSearch`); the triage ``state`` tells
+        when its flags changed through ``version()``.
         """
         return self._search.search(
             query, sort=sort, limit=limit, plain=plain, state=state, complete=complete, snippets=snippets,
-            labels=labels,
+            labels=labels, facets=facets,
         )
 
     # -- updating --------------------------------------------------------------------------

@@ -126,6 +126,9 @@ class FakeState:
     def ids_with(self, flag: str) -> set[str]:
         return set(self.flags.get(flag, set()))
 
+    def version(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        return tuple(sorted((flag, tuple(sorted(ids))) for flag, ids in self.flags.items()))
+
 
 def test_is_filters_and_archived_hidden(posts: Path, tmp_path: Path) -> None:
     corpus = open_corpus(posts, tmp_path)
