@@ -96,6 +96,10 @@ class Corpus:
             labels=labels, facets=facets,
         )
 
+    def forget_answers(self) -> None:
+        """Drop the cached complete answers (a benchmark measures the work, not the lookup)."""
+        self._search.forget_answers()
+
     # -- updating --------------------------------------------------------------------------
 
     def update(

@@ -165,6 +165,9 @@ class CorpusSearch:
                 self._answers.put(key, (state, answer))
         return self._dressed(answer, limit, snippets, labels, started)
 
+    def forget_answers(self) -> None:
+        self._answers.clear()
+
     def _key(
         self, query: str, plain: bool, order: Sort, limit: int | None, facets: bool, state: FlagSource | None
     ) -> Hashable:
