@@ -185,7 +185,7 @@ class CorpusSearch:
         self, answer: SearchResult, limit: int | None, snippets: bool, labels: bool, started: float
     ) -> SearchResult:
         """The answer cut to ``limit``, with the highlights and labels asked for (cheap: never cached)."""
-        ids = answer.ids if limit is None else answer.ids[: max(limit, 0)]
+        ids = list(answer.ids) if limit is None else answer.ids[: max(limit, 0)]  # the cached list stays intact
         return replace(
             answer,
             ids=ids,

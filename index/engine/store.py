@@ -111,9 +111,9 @@ class EngineWriter:
 
     def commit(self) -> None:
         """Commit without ``optimize``: the new posts become a segment of their own and whoosh merges only
-        small segments. Optimising rewrote every existing segment, so adding 500 posts to a 100k index took
-        304 s and 585 MB instead of 6.5 s and 414 MB, for no gain in query speed; a fresh build has one
-        writer and so one segment anyway."""
+        small segments. Optimising rewrites every existing segment: adding 500 posts to a 10k index took
+        474–509 s and 231 MB with it, 36–39 s and 152 MB without (docs/benchmarks.md). A fresh build has one
+        writer, and so one segment, either way."""
         self._writer.commit()
 
     def cancel(self) -> None:
