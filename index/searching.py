@@ -115,8 +115,9 @@ class CorpusSearch:
 
     Complete answers are kept in a small LRU keyed by everything they depend on: the query, the order, the
     scored page, whether facets were counted, the catalog and index generation and the triage state's
-    version. So the app's complete search after a first screen of the same query, and a repeated query, cost
-    a lookup; a first screen whose complete answer is already known is sliced from it.
+    version. A repeated query costs a lookup, and a first screen whose complete answer is already known is
+    sliced from it. A first screen by relevance scores the page the complete answer needs and keeps it, so
+    the complete search that follows it (the app asks for both) only collects the other matches.
     """
 
     def __init__(self, posts_dir: Path, searchers: Searchers, view: CatalogView) -> None:
@@ -125,6 +126,8 @@ class CorpusSearch:
         self._searchers = searchers
         self._blocks = BlockTables()
         self._answers: LRU[tuple[FlagSource | None, SearchResult]] = LRU(CACHED_RESULTS)
+        #: (text, generation) -> (how many were scored, the best ids, their scores), from relevance first screens.
+        self._scored: LRU[tuple[int, list[str], dict[str, float]]] = LRU(CACHED_RESULTS)
         self.time_limit = SEARCH_TIME_LIMIT
 
     def search(
@@ -167,15 +170,19 @@ class CorpusSearch:
 
     def forget_answers(self) -> None:
         self._answers.clear()
+        self._scored.clear()
 
     def _key(
         self, query: str, plain: bool, order: Sort, limit: int | None, facets: bool, state: FlagSource | None
     ) -> Hashable:
         """What a complete answer depends on. The relevance page is scored for ``limit``; date order is not."""
         page = min(limit or RELEVANCE_PAGE, 1000) if order == "relevance" else 0
-        generation = (self.view.ranking().generation, self._searchers.engine.epoch)
         flags = None if state is None else (id(state), state.version())
-        return query, plain, order, page, facets, generation, flags
+        return query, plain, order, page, facets, self._generation(), flags
+
+    def _generation(self) -> tuple[int | None, int]:
+        """The catalog generation searched, and the engine's epoch (bumped when the index is recreated)."""
+        return self.view.ranking().generation, self._searchers.engine.epoch
 
     def _cached(self, key: Hashable, state: FlagSource | None) -> SearchResult | None:
         found = self._answers.get(key)
@@ -217,13 +224,21 @@ class CorpusSearch:
         notes: tuple[str, ...] = ()
         if parsed.text:
             page = min(limit or RELEVANCE_PAGE, 1000) if order == "relevance" else 0
-            try:
-                hits = run(self._searchers, parsed.text, expand=expand_term, top=page, time_limit=self.time_limit)
+            known = self._scored.get((parsed.text, self._generation())) if page else None
+            if known is not None and known[0] < page:
+                known = None
+            try:  # a page the first screen scored already is not scored again
+                hits = run(self._searchers, parsed.text, expand=expand_term, top=0 if known is not None else page,
+                           time_limit=self.time_limit)
             except Exception as error:
                 return failed(search_failure(error))
-            matched: set[str] = set(hits.ids) | set(hits.top)
-            top, stems, partial_result, notes = hits.top, hits.terms, hits.partial, hits.notes
-            scores = hits.scores
+            if known is not None:
+                top = known[1][:page]
+                scores = {post_id: known[2][post_id] for post_id in top}
+            else:
+                top, scores = hits.top, hits.scores
+            matched: set[str] = set(hits.ids) | set(top)
+            stems, partial_result, notes = hits.terms, hits.partial, hits.notes
         else:
             matched = set(ranking.by_date)
         matched = apply_filters(matched, parsed.flags, parsed.show_archived, state)
@@ -276,8 +291,11 @@ class CorpusSearch:
         wanted = min(limit + len(hidden), MAX_FIRST_SCREEN)
         try:
             if order == "relevance":  # score the best page only; the complete answer collects the rest
-                hits = run(self._searchers, parsed.text, expand=expand_term, top=wanted, every=False,
+                scored = max(wanted, RELEVANCE_PAGE)  # at least the page the complete answer scores
+                hits = run(self._searchers, parsed.text, expand=expand_term, top=scored, every=False,
                            time_limit=FIRST_SCREEN_TIME_LIMIT)
+                if not hits.partial:
+                    self._scored.put((parsed.text, self._generation()), (scored, hits.top, hits.scores))
                 found = [post_id for post_id in hits.top if post_id in ranking.rank]
             else:
                 hits = newest(self._searchers, self._blocks, parsed.text, rank=ranking.rank, limit=wanted,

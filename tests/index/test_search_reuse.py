@@ -149,3 +149,26 @@ def test_an_answer_cut_short_is_not_kept(posts: Path, tmp_path: Path, monkeypatc
     assert corpus.search("ransomware").partial
     assert corpus.search("ransomware").partial
     assert calls == ["ransomware", "ransomware"]  # asked again: it may complete this time
+
+
+def test_a_relevance_first_screen_scores_the_page_its_complete_answer_needs(
+    posts: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    Corpus.open(posts, tmp_path / "index").update()
+    scored: list[int] = []
+    real: Callable[..., Any] = engine_run
+
+    def counting(searchers: Any, text: str, **options: Any) -> Any:
+        scored.append(options.get("top", 0))
+        return real(searchers, text, **options)
+
+    monkeypatch.setattr(searching_module, "run", counting)
+    alone = Corpus.open(posts, tmp_path / "index").search("ransomware hospital", sort="relevance")
+    assert scored == [searching_module.RELEVANCE_PAGE]
+    scored.clear()
+    corpus = Corpus.open(posts, tmp_path / "index")
+    first = corpus.search("ransomware hospital", sort="relevance", limit=3, complete=False)
+    complete = corpus.search("ransomware hospital", sort="relevance")
+    assert scored == [searching_module.RELEVANCE_PAGE, 0]  # the complete search only collects
+    assert (complete.ids, complete.scores, complete.total) == (alone.ids, alone.scores, alone.total)
+    assert first.ids == complete.ids[:3]
