@@ -73,6 +73,8 @@ class Knowledge:
     technique_index: dict[str, tuple[str, ...]] = field(default_factory=dict)  # key_of(name/phrase) -> IDs
     refine: dict[str, tuple[tuple[frozenset[str], str], ...]] = field(default_factory=dict)
     actions: list[tuple[str, frozenset[str]]] = field(default_factory=list)  # (ID, object keys) per verb rule
+    # per verb's rule list ("3,5"): first words and last words of all its objects, for a quick reject
+    action_edges: dict[str, tuple[frozenset[str], frozenset[str]]] = field(default_factory=dict)
     malware: dict[str, tuple[str, str]] = field(default_factory=dict)  # key_of(alias) -> (canonical, uuid)
     countries: dict[str, str] = field(default_factory=dict)  # key_of(name/demonym) -> country
     country_codes: dict[str, str] = field(default_factory=dict)  # ISO -> country
