@@ -177,3 +177,38 @@ def common_words() -> frozenset[str]:
         for value in _values(galaxy):
             counts.update(_WORD.findall(str(value.get("description", ""))))
     return frozenset(word for word, count in counts.items() if count >= 2)
+
+
+_DESCRIBED = ("threat-actor", "mitre-intrusion-set", "malpedia", "mitre-malware", "mitre-tool")
+
+
+@cache
+def _descriptions() -> dict[str, str]:
+    by_uuid: dict[str, str] = {}
+    for galaxy in _DESCRIBED:
+        for value in _values(galaxy):
+            described = str(value.get("description") or "").strip()
+            if described:
+                by_uuid.setdefault(str(value["uuid"]), described)
+    return by_uuid
+
+
+@cache
+def _technique_descriptions() -> dict[str, str]:
+    found: dict[str, str] = {}
+    for value in _values("mitre-attack-pattern"):
+        _, attack_id = _split_id(str(value["value"]))
+        described = str(value.get("description") or "").strip()
+        if attack_id and described and not described.startswith(_DEPRECATED):
+            found.setdefault(attack_id, described)
+    return found
+
+
+def description(uuid: str) -> str:
+    """The galaxy description of an actor or a malware family by its MISP uuid, or ``""`` (reads the JSON once)."""
+    return _descriptions().get(uuid, "") if uuid else ""
+
+
+def technique_description(attack_id: str) -> str:
+    """The ATT&CK description of a technique ID, or ``""``."""
+    return _technique_descriptions().get(attack_id.upper(), "")

@@ -34,6 +34,8 @@ from index.sanitize import one_line
 from index.state import StateError, TriageState
 from tui.commands import SearchRequested
 from tui.messages import IndexFinished, IndexProgress, PostLoaded, SearchFinished
+from tui.screens.dossier import DossierChoice, DossierScreen, entity_under_cursor
+from tui.screens.export import ExportScreen
 from tui.screens.problems import ProblemsScreen
 from tui.screens.prompts import ConfirmScreen, TextPromptScreen
 from tui.widgets.article import ArticleView
@@ -106,6 +108,8 @@ class MainScreen(Screen[None]):
         Binding("ctrl+b", "toggle_sidebar", "Sidebar", show=False, id="main.sidebar"),
         Binding("ctrl+s", "toggle_sort", "Sort date/relevance", show=False, id="main.sort"),
         Binding("P", "show_problems", "Problems", show=False, id="main.problems"),
+        Binding("d", "dossier", "Dossier", show=False, id="main.dossier"),
+        Binding("E", "export", "Export results", show=False, id="main.export"),
     ]
 
     query_text: reactive[str] = reactive("", init=False)
@@ -534,6 +538,28 @@ class MainScreen(Screen[None]):
 
     def action_show_problems(self) -> None:
         self.app.push_screen(ProblemsScreen(list(self.corpus.problems)))
+
+    def action_dossier(self) -> None:
+        entity = entity_under_cursor(self.focused, self.sidebar, self.article)
+        if entity is None:
+            self.notify("Put the cursor on an actor, victim, technique or malware first", timeout=3, markup=False)
+            return
+        self.app.push_screen(DossierScreen(self.corpus, entity[1], entity[0]), self._dossier_closed)
+
+    def _dossier_closed(self, choice: DossierChoice | None) -> None:
+        if choice is not None and choice.post_id is not None:
+            self._show_post(choice.post_id)
+            self.article.focus()
+        elif choice is not None and choice.entity is not None:
+            self.filters = ()
+            self.search_bar.set_query(filter_term(*choice.entity))
+            self.post_list.focus()
+
+    def action_export(self, scope: str = "") -> None:
+        """Export the results, or the open post (``scope="post"``, or when the article has focus)."""
+        post = self._shown if scope == "post" or (not scope and self.article.has_focus_within) else None
+        query = compose_query(self.query_text, self.filters)
+        self.app.push_screen(ExportScreen(self.corpus, query, self.triage, post))
 
     def set_query(self, query: str) -> None:
         """Replace the query (used by the command palette)."""
