@@ -120,7 +120,7 @@ def load_body(posts_dir: Path, name: str) -> str | None:
         info = os.stat(path)
     except OSError:
         return None
-    loaded = load_post(posts_dir, PostFile(name, path, info.st_size, info.st_mtime_ns))
+    loaded = load_post(posts_dir, PostFile(name, info.st_size, info.st_mtime_ns))
     return loaded.body if isinstance(loaded, Post) else None
 
 

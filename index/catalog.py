@@ -12,13 +12,13 @@ import sqlite3
 import sys
 import threading
 from collections import Counter
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from index.paths import make_way
 from index.posts import PostProblem
@@ -26,6 +26,7 @@ from index.vocabulary import BY_KIND, FACET_KINDS
 
 CATALOG_NAME = "catalog.sqlite3"
 CATALOG_VERSION = 2
+_T = TypeVar("_T")
 #: Facet keys: tags, then the entity kinds the catalog keeps (actor, victim, technique).
 FACETS: tuple[str, ...] = ("tag", *(BY_KIND[kind].field for kind in FACET_KINDS))
 _SEP = "\x1f"  # list separator; cheaper to split than JSON at 100k rows
@@ -95,7 +96,22 @@ def _spellings(rows: Iterable[PostRow]) -> dict[str, str]:
     return names
 
 
-class Snapshot:
+class Ranking:
+    """Post ids newest first and each id's position in that order: what ordering, counting and the first
+    screen need, without the rows (a fraction of the cost of a full load at 100k posts)."""
+
+    def __init__(self, by_date: list[str], generation: int | None) -> None:
+        self.by_date = by_date
+        self.rank: dict[str, int] = dict(zip(by_date, range(len(by_date)), strict=True))
+        self.generation = generation
+
+    def order_by_date(self, ids: Iterable[str]) -> list[str]:
+        """Newest first; ids the catalog does not know are dropped."""
+        rank = self.rank
+        return sorted((post_id for post_id in ids if post_id in rank), key=rank.__getitem__)
+
+
+class Snapshot(Ranking):
     """The catalog in memory. Immutable once built; an update builds a new one.
 
     ``rows`` come newest first (date, then id, descending; undated last): the catalog sorts them in SQL,
@@ -109,23 +125,16 @@ class Snapshot:
         problems: list[PostProblem],
         generation: int | None,
     ) -> None:
+        super().__init__(list(rows), generation)
         self.rows = rows
         self.stats = stats
         self.problems = problems
-        self.generation = generation
-        self.by_date: list[str] = list(rows)
-        self.rank: dict[str, int] = dict(zip(self.by_date, range(len(self.by_date)), strict=True))
         self._all_counts: dict[str, Counter[str]] | None = None
 
     @cached_property
     def tag_names(self) -> dict[str, str]:
         """Case-folded tag → its most frequent spelling; only facets need it, so it waits until asked."""
         return _spellings(self.rows.values())
-
-    def order_by_date(self, ids: Iterable[str]) -> list[str]:
-        """Newest first; ids the catalog does not know are dropped."""
-        rank = self.rank
-        return sorted((post_id for post_id in ids if post_id in rank), key=rank.__getitem__)
 
     def _counts(self, ids: Iterable[str]) -> dict[str, Counter[str]]:
         counts: dict[str, Counter[str]] = {facet: Counter() for facet in FACETS}
@@ -217,9 +226,9 @@ class Catalog:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
 
-    def load(self) -> Snapshot:
-        """Everything, in memory. A missing, unreadable or older catalog loads as empty with no generation."""
-        empty = Snapshot({}, {}, [], None)
+    def _read(self, reader: Callable[[sqlite3.Connection, int], _T], empty: _T) -> _T:
+        """``reader(db, generation)`` on a read-only connection; ``empty`` for a missing, unreadable or
+        older catalog (one with no generation matches no index, so the next update rebuilds)."""
         if not self.path.exists():
             return empty
         try:
@@ -227,17 +236,44 @@ class Catalog:
                 meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
                 if meta.get("version") != str(CATALOG_VERSION) or "generation" not in meta:
                     return empty
-                rows: dict[str, PostRow] = {}
-                stats: dict[str, tuple[int, int]] = {}
-                for record in db.execute(_LOAD_QUERY + _ORDER):
-                    row = _row(record)
-                    rows[row.post_id] = row
-                    stats[row.post_id] = (record[1], record[2])
-                for post_id, size, mtime_ns, *_ in db.execute("SELECT * FROM problems"):
-                    stats[post_id] = (size, mtime_ns)
-                return Snapshot(rows, stats, _problems(db), int(meta["generation"]))
+                return reader(db, int(meta["generation"]))
         except (sqlite3.Error, ValueError):
             return empty
+
+    def load(self) -> Snapshot:
+        """Everything, in memory. A missing, unreadable or older catalog loads as empty with no generation."""
+
+        def read(db: sqlite3.Connection, generation: int) -> Snapshot:
+            rows: dict[str, PostRow] = {}
+            stats: dict[str, tuple[int, int]] = {}
+            for record in db.execute(_LOAD_QUERY + _ORDER):
+                row = _row(record)
+                rows[row.post_id] = row
+                stats[row.post_id] = (record[1], record[2])
+            for post_id, size, mtime_ns, *_ in db.execute("SELECT * FROM problems"):
+                stats[post_id] = (size, mtime_ns)
+            return Snapshot(rows, stats, _problems(db), generation)
+
+        return self._read(read, Snapshot({}, {}, [], None))
+
+    def stats(self) -> tuple[dict[str, tuple[int, int]], int | None]:
+        """(size, mtime_ns) of every file the catalog knows (posts and problems), and the generation: what
+        the no-change check compares against the folder, without building rows."""
+
+        def read(db: sqlite3.Connection, generation: int) -> tuple[dict[str, tuple[int, int]], int | None]:
+            query = "SELECT id, size, mtime_ns FROM posts UNION ALL SELECT id, size, mtime_ns FROM problems"
+            return {post_id: (size, mtime_ns) for post_id, size, mtime_ns in db.execute(query)}, generation
+
+        nothing: tuple[dict[str, tuple[int, int]], int | None] = ({}, None)
+        return self._read(read, nothing)
+
+    def ranking(self) -> Ranking:
+        """The ids newest first, without the rows: enough for ordering, counting and first screens."""
+
+        def read(db: sqlite3.Connection, generation: int) -> Ranking:
+            return Ranking([post_id for (post_id,) in db.execute("SELECT id FROM posts" + _ORDER)], generation)
+
+        return self._read(read, Ranking([], None))
 
     def count(self) -> int:
         """How many posts the file holds, without loading them."""
@@ -350,6 +386,7 @@ class CatalogView:
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
         self._snapshot: Snapshot | None = None
+        self._ranking: Ranking | None = None
         self._lock = threading.Lock()
 
     @property
@@ -364,6 +401,7 @@ class CatalogView:
             with self._lock:
                 if self._snapshot is None:
                     self._snapshot = self.catalog.load()
+                    self._ranking = None  # the snapshot holds the same order
                 snapshot = self._snapshot
         return snapshot
 
@@ -374,9 +412,36 @@ class CatalogView:
             return held
         return self.catalog.load()
 
+    def ranking(self) -> Ranking:
+        """The date order: the snapshot's when it is loaded, else read once from the file without the rows
+        (what the first screen and a search without facets need)."""
+        ranking: Ranking | None = self._snapshot if self._snapshot is not None else self._ranking
+        if ranking is None:
+            with self._lock:
+                if self._ranking is None:
+                    self._ranking = self.catalog.ranking()
+                ranking = self._ranking
+        return ranking
+
+    def stats(self) -> tuple[dict[str, tuple[int, int]], int | None]:
+        """(size, mtime_ns) per known file and the generation of the catalog on disk: the snapshot's while it
+        is current, else read from the file without building rows (the no-change check of every update)."""
+        held = self._snapshot
+        if held is not None and held.generation is not None and held.generation == self.catalog.generation():
+            return held.stats, held.generation
+        return self.catalog.stats()
+
     def hold(self, snapshot: Snapshot | None) -> None:
         """Keep ``snapshot`` (after an update), or forget it so the next use reloads from disk."""
-        self._snapshot = snapshot
+        with self._lock:
+            self._snapshot = snapshot
+            self._ranking = None
+
+    def keep(self, generation: int | None) -> None:
+        """Forget what is in memory unless it is of ``generation`` (the catalog on disk has moved on)."""
+        held: Ranking | None = self._snapshot if self._snapshot is not None else self._ranking
+        if held is not None and held.generation != generation:
+            self.hold(None)
 
     def count(self) -> int:
         snapshot = self._snapshot  # at start-up, count without loading the catalog

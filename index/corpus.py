@@ -82,6 +82,7 @@ class Corpus:
         complete: bool = True,
         snippets: bool = True,
         labels: bool = False,
+        facets: bool = True,
     ) -> SearchResult:
         """Hits in order with facets and highlights. Never raises: problems come back in ``error``.
 
@@ -90,11 +91,18 @@ class Corpus:
         facets; ask again with ``complete=True`` for the count and facets. ``snippets=False`` skips the
         highlighted fragments (they read the top posts' files; the app does not show them). ``labels=True``
         names the facet values that have a name (technique IDs; loads the entity knowledge once).
+        ``facets=False`` skips the facet counts, and with them loading every catalog row (the command line).
+        Complete answers are cached (see :class:`index.searching.CorpusSearch`); the triage ``state`` tells
+        when its flags changed through ``version()``.
         """
         return self._search.search(
             query, sort=sort, limit=limit, plain=plain, state=state, complete=complete, snippets=snippets,
-            labels=labels,
+            labels=labels, facets=facets,
         )
+
+    def forget_answers(self) -> None:
+        """Drop the cached complete answers (a benchmark measures the work, not the lookup)."""
+        self._search.forget_answers()
 
     # -- updating --------------------------------------------------------------------------
 

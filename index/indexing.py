@@ -192,11 +192,11 @@ class Indexer:
                 problems.append(item)
         return files, problems
 
-    def _in_step(self, snapshot: Snapshot) -> bool:
+    def _in_step(self, generation: int | None) -> bool:
         """The catalog matches the index only if it recorded the index's current generation."""
         if not self.engine.healthy():
             return False
-        return snapshot.generation is not None and snapshot.generation == self.engine.generation()
+        return generation is not None and generation == self.engine.generation()
 
     def _update(
         self,
@@ -214,29 +214,31 @@ class Indexer:
             self.scan_problems = scan_problems
             return self._read_only(scan_problems[0].reason, started)
         catalog = self.view.catalog
-        snapshot = self.view.current()
-        rebuilt = rebuild or not self._in_step(snapshot)
+        # The plan compares stat facts only: the rows are loaded when there is something to write.
+        stats, generation = self.view.stats()
+        rebuilt = rebuild or not self._in_step(generation)
         if rebuilt:
             self.engine.recreate()
             catalog.reset(self.engine.generation())
-            snapshot = catalog.load()
+            stats, generation = catalog.stats()
         present = {found.post_id for found in files}
-        removed = [post_id for post_id in snapshot.stats if post_id not in present]
+        removed = [post_id for post_id in stats if post_id not in present]
         # Newest first by file name (Jekyll names start with the date): document order then follows date
         # order closely, which lets the first screen of a date-sorted search stop early (first_page.py).
         todo = sorted(
-            (found for found in files if snapshot.stats.get(found.post_id) != (found.size, found.mtime_ns)),
+            (found for found in files if stats.get(found.post_id) != (found.size, found.mtime_ns)),
             key=lambda found: found.post_id.rsplit("/", 1)[-1],
             reverse=True,
         )
-        added = sum(1 for found in todo if found.post_id not in snapshot.stats)
+        added = sum(1 for found in todo if found.post_id not in stats)
         self.scan_problems = scan_problems
         if not todo and not removed:
-            self.view.hold(snapshot)
+            self.view.keep(generation)
             return UpdateReport(0, 0, 0, len(files), self.problems(), rebuilt, time.monotonic() - started)
+        snapshot = self.view.current()
         bulk = len(todo) >= BULK_THRESHOLD
-        writer = self.engine.writer(bulk=bulk)
-        if writer.base_generation != snapshot.generation:
+        writer = self.engine.writer()
+        if writer.base_generation != snapshot.generation or snapshot.generation != generation:
             # Another process committed between our look at the catalog and our getting the lock: the
             # plan is stale (carrying it out would index posts twice), so this run leaves it to them.
             writer.cancel()

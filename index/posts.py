@@ -61,10 +61,10 @@ class PostProblem:
 
 @dataclass(frozen=True, slots=True)
 class PostFile:
-    """A candidate post found by the scan, with the stat facts used for change detection."""
+    """A candidate post found by the scan (its path is the root joined with ``post_id``), with the stat
+    facts used for change detection."""
 
     post_id: str
-    path: Path
     size: int
     mtime_ns: int
 
@@ -279,11 +279,12 @@ def _inside(root: Path, post_id: str) -> Path:
 def load_post(root: Path, found: PostFile) -> Post | PostProblem:
     """Read one post, once; every failure becomes a :class:`PostProblem`, never an exception."""
     post_id = found.post_id
+    path = root / id_path(post_id)
     try:
         raw = _read_bytes(_inside(root, post_id))
         digest = hashlib.sha1(raw, usedforsecurity=False).hexdigest()
         text, warnings = decode_post(raw)
-        post = parse_post(text, post_id, found.path, warnings)
+        post = parse_post(text, post_id, path, warnings)
     except FrontMatterError as error:
         return PostProblem(post_id, error.reason, error.line, error.column)
     except FileNotFoundError:
@@ -326,7 +327,7 @@ def load_by_id(root: Path, post_id: str) -> Post | PostProblem:
         info = path.stat()
     except OSError:
         return PostProblem(post_id, "file no longer exists")
-    return load_post(root, PostFile(post_id, path, info.st_size, info.st_mtime_ns))
+    return load_post(root, PostFile(post_id, info.st_size, info.st_mtime_ns))
 
 
 #: A file name's bytes that are not UTF-8 come from ``os.fsdecode`` as lone surrogates (U+DC80–U+DCFF),
@@ -358,55 +359,71 @@ def display_id(post_id: str) -> str:
     return id_path(post_id).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
-def _post_id(root: Path, path: Path) -> str:
-    return _SURROGATE_BYTES.sub(_mark, path.relative_to(root).as_posix())
+def _id_part(name: str) -> str:
+    """One file or folder name as it appears in a post id (bytes that are not UTF-8 marked)."""
+    return _SURROGATE_BYTES.sub(_mark, name)
+
+
+def _within(target: str, real_root: str) -> bool:
+    """``target`` (a resolved path) is ``real_root`` or below it."""
+    return target == real_root or target.startswith(real_root.rstrip(os.sep) + os.sep)
 
 
 def scan_corpus(root: Path) -> Iterator[PostFile | PostProblem]:
     """Find every ``*.md``/``*.markdown`` file below ``root``, recursively, in a stable order.
 
     Hidden folders and files are skipped. Symbolic links are followed only while they stay
-    inside ``root``; loops are broken. Nothing is opened here: this is ``stat`` only.
+    inside ``root``; loops are broken. Nothing is opened here: this is ``stat`` only, on plain
+    strings, and only for posts and links (folders are known from the listing): at 100k posts the
+    scan runs before every command-line search, so it must stay cheap.
     """
     root = Path(root)
-    real_root = root.resolve()
+    top = os.fspath(root)
+    real_root = os.path.realpath(top)
     visited: set[tuple[int, int]] = set()
-    stack: list[Path] = [root]
+    stack: list[tuple[str, str]] = [(top, "")]  # (folder, its post-id prefix: "" or "a/b/")
     while stack:
-        folder = stack.pop()
+        folder, prefix = stack.pop()
         try:
-            info = folder.stat()
+            info = os.stat(folder)
             if (info.st_dev, info.st_ino) in visited:
                 continue
             visited.add((info.st_dev, info.st_ino))
-            entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+            with os.scandir(folder) as listing:
+                entries = sorted(listing, key=lambda entry: entry.name)
         except OSError as error:
             reason = "permission denied" if isinstance(error, PermissionError) else error.strerror
-            yield PostProblem(_post_id(root, folder) if folder != root else ".", f"cannot list folder: {reason}")
+            yield PostProblem(prefix.rstrip("/") or ".", f"cannot list folder: {reason}")
             continue
-        subfolders: list[Path] = []
+        subfolders: list[tuple[str, str]] = []
         for entry in entries:
-            if entry.name.startswith("."):
+            name = entry.name
+            if name.startswith("."):
                 continue
-            path = Path(entry.path)
-            is_post_name = entry.name.lower().endswith(POST_SUFFIXES)
+            post_id = prefix + _id_part(name)
+            is_post_name = name.lower().endswith(POST_SUFFIXES)
             try:
                 if entry.is_symlink():
-                    target = path.resolve()
-                    if not target.is_relative_to(real_root):
-                        if is_post_name or target.is_dir():
-                            yield PostProblem(_post_id(root, path), LINK_LEAVES_ROOT)
+                    target = os.path.realpath(entry.path)
+                    if not _within(target, real_root):
+                        if is_post_name or os.path.isdir(target):
+                            yield PostProblem(post_id, LINK_LEAVES_ROOT)
                         continue
+                elif entry.is_dir(follow_symlinks=False):
+                    subfolders.append((entry.path, post_id + "/"))
+                    continue
+                elif not is_post_name:
+                    continue
                 info = entry.stat()
-            except (OSError, RuntimeError) as error:
+            except OSError as error:
                 if is_post_name:
-                    yield PostProblem(_post_id(root, path), f"cannot read: {getattr(error, 'strerror', None) or error}")
+                    yield PostProblem(post_id, f"cannot read: {error.strerror or error}")
                 continue
             if stat.S_ISDIR(info.st_mode):
-                subfolders.append(path)
+                subfolders.append((entry.path, post_id + "/"))
             elif is_post_name:
                 if stat.S_ISREG(info.st_mode):
-                    yield PostFile(_post_id(root, path), path, info.st_size, info.st_mtime_ns)
+                    yield PostFile(post_id, info.st_size, info.st_mtime_ns)
                 else:
-                    yield PostProblem(_post_id(root, path), "not a regular file (FIFO, device or socket)")
+                    yield PostProblem(post_id, "not a regular file (FIFO, device or socket)")
         stack.extend(reversed(subfolders))

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal, Protocol
 
-from index.catalog import CatalogView, Snapshot
+from index.catalog import CatalogView, Ranking
 from index.engine import BlockTables, EngineError, EngineUnavailable, Searchers, highlight, newest, run
 from index.knowledge import get_knowledge
+from index.lru import LRU
 from index.posts import Post, load_by_id
 from index.query import ParsedQuery, expand_term, parse_query
 from index.sanitize import one_line
@@ -29,12 +30,18 @@ SEARCH_TIME_LIMIT = 1.0
 #: The first screen of a date-sorted search: how long it may take, and the most hits it may ask for.
 FIRST_SCREEN_TIME_LIMIT = 0.25
 MAX_FIRST_SCREEN = 2000
+#: Complete answers kept (a few hundred KB each at 100k posts: the ordered ids and the facet counts).
+CACHED_RESULTS = 16
 
 
 class FlagSource(Protocol):
     """What search needs from the triage state (index.state.TriageState satisfies it)."""
 
     def ids_with(self, flag: str) -> set[str]: ...
+
+    def version(self) -> Hashable:
+        """Changes whenever any flag may have changed: answers cached under one version stay valid."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -104,13 +111,23 @@ def facet_labels(facets: dict[str, list[tuple[str, int]]]) -> dict[str, str]:
 
 
 class CorpusSearch:
-    """Searches one corpus's catalog and index. Safe to call from several threads."""
+    """Searches one corpus's catalog and index. Safe to call from several threads.
+
+    Complete answers are kept in a small LRU keyed by everything they depend on: the query, the order, the
+    scored page, whether facets were counted, the catalog and index generation and the triage state's
+    version. A repeated query costs a lookup, and a first screen whose complete answer is already known is
+    sliced from it. A first screen by relevance scores the page the complete answer needs and keeps it, so
+    the complete search that follows it (the app asks for both) only collects the other matches.
+    """
 
     def __init__(self, posts_dir: Path, searchers: Searchers, view: CatalogView) -> None:
         self.posts_dir = posts_dir
         self.view = view
         self._searchers = searchers
         self._blocks = BlockTables()
+        self._answers: LRU[tuple[FlagSource | None, SearchResult]] = LRU(CACHED_RESULTS)
+        #: (text, generation) -> (how many were scored, the best ids, their scores), from relevance first screens.
+        self._scored: LRU[tuple[int, list[str], dict[str, float]]] = LRU(CACHED_RESULTS)
         self.time_limit = SEARCH_TIME_LIMIT
 
     def search(
@@ -124,6 +141,7 @@ class CorpusSearch:
         complete: bool = True,
         snippets: bool = True,
         labels: bool = False,
+        facets: bool = True,
     ) -> SearchResult:
         """See :meth:`index.corpus.Corpus.search`."""
         started = time.monotonic()
@@ -137,8 +155,68 @@ class CorpusSearch:
         order: Sort = "relevance" if (parsed.sort or sort) == "relevance" else "date"
         wanted_flags = any(wanted for _, wanted in parsed.flags)
         if not complete and limit and not wanted_flags:
+            known = self._cached(self._key(query, plain, order, None, True, state), state)
+            if known is not None:  # the complete answer of the same search: its head is the first screen
+                head = replace(known, total=min(limit, len(known.ids)), facets={}, complete=False)
+                return self._dressed(head, limit, snippets, False, started)
             return self._first_screen(query, parsed, order, limit, state, started, failed, snippets)
-        snapshot = self.view.snapshot()
+        key = self._key(query, plain, order, limit, facets, state)
+        answer = self._cached(key, state)
+        if answer is None:
+            answer = self._complete(query, parsed, order, limit, state, facets, failed)
+            if answer.error is None and not answer.partial:  # a cut-short answer may complete next time
+                self._answers.put(key, (state, answer))
+        return self._dressed(answer, limit, snippets, labels, started)
+
+    def forget_answers(self) -> None:
+        self._answers.clear()
+        self._scored.clear()
+
+    def _key(
+        self, query: str, plain: bool, order: Sort, limit: int | None, facets: bool, state: FlagSource | None
+    ) -> Hashable:
+        """What a complete answer depends on. The relevance page is scored for ``limit``; date order is not."""
+        page = min(limit or RELEVANCE_PAGE, 1000) if order == "relevance" else 0
+        flags = None if state is None else (id(state), state.version())
+        return query, plain, order, page, facets, self._generation(), flags
+
+    def _generation(self) -> tuple[int | None, int]:
+        """The catalog generation searched, and the engine's epoch (bumped when the index is recreated)."""
+        return self.view.ranking().generation, self._searchers.engine.epoch
+
+    def _cached(self, key: Hashable, state: FlagSource | None) -> SearchResult | None:
+        found = self._answers.get(key)
+        return found[1] if found is not None and found[0] is state else None  # an id() reused by a new state
+
+    def _dressed(
+        self, answer: SearchResult, limit: int | None, snippets: bool, labels: bool, started: float
+    ) -> SearchResult:
+        """The answer cut to ``limit``, with the highlights and labels asked for (cheap: never cached)."""
+        ids = list(answer.ids) if limit is None else answer.ids[: max(limit, 0)]  # the cached list stays intact
+        return replace(
+            answer,
+            ids=ids,
+            highlights=self._highlights(ids[:HIGHLIGHT_HITS], answer.stems) if snippets else {},
+            labels=facet_labels(answer.facets) if labels else {},
+            elapsed=time.monotonic() - started,
+        )
+
+    def _complete(
+        self,
+        query: str,
+        parsed: ParsedQuery,
+        order: Sort,
+        limit: int | None,
+        state: FlagSource | None,
+        facets: bool,
+        failed: Callable[[str], SearchResult],
+    ) -> SearchResult:
+        """Every hit in order, the count and (with ``facets``) the facet counts; no highlights, no labels.
+
+        Without facets only the date ranking is needed, not the catalog's rows: the command line prints a
+        page of hits and the count, and at 100k posts loading every row costs over a second.
+        """
+        ranking: Ranking = self.view.snapshot() if facets else self.view.ranking()
         top: list[str] = []
         scores: dict[str, float] = {}
         stems: frozenset[str] = frozenset()
@@ -146,46 +224,48 @@ class CorpusSearch:
         notes: tuple[str, ...] = ()
         if parsed.text:
             page = min(limit or RELEVANCE_PAGE, 1000) if order == "relevance" else 0
-            try:
-                hits = run(self._searchers, parsed.text, expand=expand_term, top=page, time_limit=self.time_limit)
+            known = self._scored.get((parsed.text, self._generation())) if page else None
+            if known is not None and known[0] < page:
+                known = None
+            try:  # a page the first screen scored already is not scored again
+                hits = run(self._searchers, parsed.text, expand=expand_term, top=0 if known is not None else page,
+                           time_limit=self.time_limit)
             except Exception as error:
                 return failed(search_failure(error))
-            matched: set[str] = set(hits.ids) | set(hits.top)
-            top, stems, partial_result, notes = hits.top, hits.terms, hits.partial, hits.notes
-            scores = hits.scores
+            if known is not None:
+                top = known[1][:page]
+                scores = {post_id: known[2][post_id] for post_id in top}
+            else:
+                top, scores = hits.top, hits.scores
+            matched: set[str] = set(hits.ids) | set(top)
+            stems, partial_result, notes = hits.terms, hits.partial, hits.notes
         else:
-            matched = set(snapshot.rows)
+            matched = set(ranking.by_date)
         matched = apply_filters(matched, parsed.flags, parsed.show_archived, state)
-        ids = self._ordered(snapshot, matched, top if order == "relevance" else [], bool(parsed.text))
-        facets = snapshot.facets(set(ids))
-        total = len(ids)
-        if limit is not None:
-            ids = ids[: max(limit, 0)]
+        ids = self._ordered(ranking, matched, top if order == "relevance" else [], bool(parsed.text))
         return SearchResult(
             query=query,
             ids=ids,
-            total=total,
-            facets=facets,
-            highlights=self._highlights(ids[:HIGHLIGHT_HITS], stems) if snippets else {},
+            total=len(ids),
+            facets=self.view.snapshot().facets(set(ids)) if facets else {},
+            highlights={},
             terms=list(parsed.terms),
-            elapsed=time.monotonic() - started,
             partial=partial_result,
             notes=notes,
             scores=scores,
             stems=stems,
-            labels=facet_labels(facets) if labels else {},
         )
 
     @staticmethod
-    def _ordered(snapshot: Snapshot, matched: set[str], best_first: list[str], text: bool) -> list[str]:
+    def _ordered(ranking: Ranking, matched: set[str], best_first: list[str], text: bool) -> list[str]:
         """The scored page first (when sorting by relevance), then everything else newest first."""
         if best_first:
-            best = [post_id for post_id in best_first if post_id in matched and post_id in snapshot.rank]
+            best = [post_id for post_id in best_first if post_id in matched and post_id in ranking.rank]
             chosen = set(best)
-            return best + snapshot.order_by_date(post_id for post_id in matched if post_id not in chosen)
-        if not text and len(matched) == len(snapshot.rows):
-            return list(snapshot.by_date)
-        return snapshot.order_by_date(matched)
+            return best + ranking.order_by_date(post_id for post_id in matched if post_id not in chosen)
+        if not text and len(matched) == len(ranking.by_date):
+            return list(ranking.by_date)
+        return ranking.order_by_date(matched)
 
     def _first_screen(
         self,
@@ -207,15 +287,18 @@ class CorpusSearch:
             else:
                 ids = list(itertools.islice((i for i in held.by_date if i not in hidden), limit))
             return SearchResult(query, ids, len(ids), {}, {}, [], elapsed=time.monotonic() - started, complete=False)
-        snapshot = self.view.snapshot()
+        ranking = self.view.ranking()  # the order, not the rows: at start-up the catalog is not loaded yet
         wanted = min(limit + len(hidden), MAX_FIRST_SCREEN)
         try:
             if order == "relevance":  # score the best page only; the complete answer collects the rest
-                hits = run(self._searchers, parsed.text, expand=expand_term, top=wanted, every=False,
+                scored = max(wanted, RELEVANCE_PAGE)  # at least the page the complete answer scores
+                hits = run(self._searchers, parsed.text, expand=expand_term, top=scored, every=False,
                            time_limit=FIRST_SCREEN_TIME_LIMIT)
-                found = [post_id for post_id in hits.top if post_id in snapshot.rank]
+                if not hits.partial:
+                    self._scored.put((parsed.text, self._generation()), (scored, hits.top, hits.scores))
+                found = [post_id for post_id in hits.top if post_id in ranking.rank]
             else:
-                hits = newest(self._searchers, self._blocks, parsed.text, rank=snapshot.rank, limit=wanted,
+                hits = newest(self._searchers, self._blocks, parsed.text, rank=ranking.rank, limit=wanted,
                               expand=expand_term, time_limit=FIRST_SCREEN_TIME_LIMIT)
                 found = hits.ids
         except Exception as error:

@@ -302,6 +302,7 @@ class TriageState:
         self._lock = threading.RLock()
         self._owner = _OwnerLock(self.path.with_name(self.path.name + ".lock"))
         self._conn: sqlite3.Connection | None = None
+        self._writes = 0  # commits through this object; see version()
         if readonly:
             self._conn = self._open_readonly()
         else:
@@ -533,6 +534,7 @@ class TriageState:
                 conn.execute("BEGIN IMMEDIATE")
                 yield conn
                 conn.execute("COMMIT")
+                self._writes += 1
             except BaseException as exc:
                 if conn.in_transaction:
                     with suppress(sqlite3.Error):  # the original error is the one worth reporting
@@ -579,6 +581,13 @@ class TriageState:
             created=_parse_time(row[6]),
             updated=_parse_time(row[7]),
         )
+
+    def version(self) -> tuple[int, int]:
+        """A token that changes whenever the state may have changed: this object's commits, and SQLite's
+        ``data_version``, which moves when another connection (another Spyglass) commits. Search results
+        cached under one token stay valid while it holds."""
+        with self._reading() as conn:
+            return self._writes, int(conn.execute("PRAGMA data_version").fetchone()[0])
 
     def ids_with(self, flag: str) -> set[str]:
         """Ids whose ``flag`` is set (``is:unread`` is the complement of ``ids_with("read")``)."""

@@ -315,7 +315,11 @@ def _cmd_search(args: argparse.Namespace) -> int:
     if state is None and "is:" in args.query:
         _error(f"triage state unavailable, is: filters match nothing ({reason})")
     try:
-        result = corpus.search(args.query, sort=args.sort, limit=args.limit, plain=args.plain, state=state)
+        # No facets: the table and the JSON show none, and without them no catalog row is loaded (the rows
+        # printed come straight from the catalog file).
+        result = corpus.search(
+            args.query, sort=args.sort, limit=args.limit, plain=args.plain, state=state, facets=False
+        )
     finally:
         _closed(state)
     rows = corpus.rows(result.ids)

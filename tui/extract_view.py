@@ -38,7 +38,7 @@ def _read(source: str) -> tuple[str, str] | tuple[None, str]:
     except OSError as error:
         return None, f"{source}: {error.strerror or error}"
     root = path.parent
-    loaded = load_post(root, PostFile(path.name, path, info.st_size, info.st_mtime_ns))
+    loaded = load_post(root, PostFile(path.name, info.st_size, info.st_mtime_ns))
     if isinstance(loaded, Post):
         return loaded.body, source
     return None, f"{source}: {loaded.reason}"

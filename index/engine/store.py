@@ -97,9 +97,8 @@ def _storage(folder: Path) -> Any:
 class EngineWriter:
     """A write session: adds and deletes, then one commit (or cancel) that releases the lock."""
 
-    def __init__(self, writer: Any, *, bulk: bool, lock: Any = None) -> None:
+    def __init__(self, writer: Any, *, lock: Any = None) -> None:
         self._writer = writer
-        self._bulk = bulk
         self._lock = lock
         self.count = 0
 
@@ -120,11 +119,11 @@ class EngineWriter:
         self.count += 1
 
     def commit(self) -> None:
-        """Commit; a bulk build is merged into one optimised segment, which keeps queries fast."""
-        if self._bulk:
-            self._writer.commit(optimize=True)
-        else:
-            self._writer.commit()
+        """Commit without ``optimize``: the new posts become a segment of their own and whoosh merges only
+        small segments. Optimising rewrites every existing segment: adding 500 posts to a 10k index took
+        474–509 s and 231 MB with it, 36–39 s and 152 MB without (docs/benchmarks.md). A fresh build has one
+        writer, and so one segment, either way."""
+        self._writer.commit()
 
     def cancel(self) -> None:
         """Drop what was written; runs after a failure, so it never raises and always unlocks."""
@@ -223,11 +222,10 @@ class Engine:
         finally:
             lock.release()
 
-    def writer(self, *, bulk: bool = False, timeout: float | None = None) -> EngineWriter:
-        """Open a writer; a bulk one merges into one optimised segment on commit.
-
-        Always one whoosh writer process: in a bulk build our own two-process pool parses and extracts while
-        this writer indexes, which measured faster than whoosh's ``procs=2`` writer (docs/architecture.md).
+    def writer(self, *, timeout: float | None = None) -> EngineWriter:
+        """Open a writer: always one whoosh writer process. In a bulk update our own two-process pool parses
+        and extracts while this writer indexes, which measured faster than whoosh's ``procs=2`` writer
+        (docs/architecture.md).
         """
         ix = self.index()
         timeout = WRITER_TIMEOUT if timeout is None else timeout
@@ -243,4 +241,4 @@ class Engine:
             lock.release()
             raise
         writer.writelock = lock  # whoosh releases it on commit or cancel
-        return EngineWriter(writer, bulk=bulk, lock=lock)
+        return EngineWriter(writer, lock=lock)

@@ -61,7 +61,7 @@ def indicators_of(root: Path, row: PostRow) -> Indicators:
         info = path.stat()
     except OSError:
         return Indicators(row, (), "file no longer exists")
-    loaded = load_post(root, PostFile(row.post_id, path, info.st_size, info.st_mtime_ns))
+    loaded = load_post(root, PostFile(row.post_id, info.st_size, info.st_mtime_ns))
     if not isinstance(loaded, Post):
         return Indicators(row, (), loaded.reason)
     try:

@@ -350,7 +350,7 @@ def test_mentions_per_post_are_capped_with_a_note(tmp_path: Path, capsys: pytest
     post = posts / "2020-01-01-dump.md"
     post.write_text("---\ntitle: Dump\n---\n" + body, encoding="utf-8")
     info = post.stat()
-    prepared = prepare(posts, PostFile(post.name, post, info.st_size, info.st_mtime_ns))
+    prepared = prepare(posts, PostFile(post.name, info.st_size, info.st_mtime_ns))
     assert isinstance(prepared, Prepared) and CAPPED_NOTE in prepared.entry.warnings
     assert main(["extract", str(post), "--json"]) == 0
     captured = capsys.readouterr()

@@ -41,6 +41,23 @@ def test_round_trip_order_and_problems(tmp_path: Path) -> None:
     assert set(again.rows) == {"b.md", "c.md", "d.md"} and "bad.md" not in again.stats
 
 
+def test_stats_and_ranking_agree_with_a_full_load(tmp_path: Path) -> None:
+    catalog = Catalog(tmp_path / "catalog.sqlite3")
+    catalog.apply(entries(), [ProblemEntry(PostProblem("bad.md", "bad YAML", 2, 5), 1, 2)], [], generation=7)
+    snapshot = catalog.load()
+    assert catalog.stats() == (snapshot.stats, 7)
+    ranking = catalog.ranking()
+    assert (ranking.by_date, ranking.rank, ranking.generation) == (snapshot.by_date, snapshot.rank, 7)
+    assert ranking.order_by_date(["c.md", "gone.md", "a.md", "b.md"]) == ["b.md", "a.md", "c.md"]
+
+
+def test_unreadable_catalog_has_no_stats_and_no_ranking(tmp_path: Path) -> None:
+    path = tmp_path / "catalog.sqlite3"
+    path.write_bytes(b"this is not sqlite" * 100)
+    assert Catalog(path).stats() == ({}, None)
+    assert Catalog(path).ranking().by_date == [] and Catalog(path).ranking().generation is None
+
+
 def test_tag_facets_fold_case_and_show_the_most_frequent_spelling(tmp_path: Path) -> None:
     catalog = Catalog(tmp_path / "catalog.sqlite3")
     catalog.apply(entries(), [], [], generation=1)

@@ -126,6 +126,9 @@ class FakeState:
     def ids_with(self, flag: str) -> set[str]:
         return set(self.flags.get(flag, set()))
 
+    def version(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        return tuple(sorted((flag, tuple(sorted(ids))) for flag, ids in self.flags.items()))
+
 
 def test_is_filters_and_archived_hidden(posts: Path, tmp_path: Path) -> None:
     corpus = open_corpus(posts, tmp_path)
@@ -302,7 +305,7 @@ def test_each_post_file_is_opened_once_and_the_hash_is_of_the_bytes_parsed(
     monkeypatch.setattr(os, "open", counting_os_open)
     monkeypatch.setattr(builtins, "open", counting_open)
     info = path.stat()
-    result = prepare(posts, PostFile(path.name, path, info.st_size, info.st_mtime_ns))
+    result = prepare(posts, PostFile(path.name, info.st_size, info.st_mtime_ns))
     monkeypatch.undo()
     assert isinstance(result, Prepared)
     assert opened.count(str(path)) == 1

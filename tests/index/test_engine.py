@@ -57,6 +57,27 @@ def test_bulk_build_on_two_processes_leaves_one_segment(
     assert corpus.search("phishing").total == 12
 
 
+def test_bulk_update_leaves_existing_segments_alone(
+    posts: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bulk update adds a segment; rewriting the existing ones (an optimising commit) costs minutes at 100k."""
+    corpus, folder = build(posts, tmp_path)
+    before = {path.name for path in folder.glob("*.seg")}
+    monkeypatch.setattr(indexing_module, "BULK_THRESHOLD", 5)
+    extra = posts / "more"
+    extra.mkdir()
+    for number in range(6):
+        (extra / f"2019-02-{number + 1:02d}-extra{number}.md").write_text(
+            f"---\ntitle: Extra {number}\ndate: 2019-02-{number + 1:02d}\n---\nMore phishing news.\n", encoding="utf-8"
+        )
+    assert corpus.update().added == 6
+    after = {path.name for path in folder.glob("*.seg")}
+    assert before < after
+    result = corpus.search("phishing")
+    assert result.total == 18
+    assert result.ids[0] == "more/2019-02-06-extra5.md"
+
+
 def test_schema_stamp_change_rebuilds(posts: Path, tmp_path: Path) -> None:
     _corpus, folder = build(posts, tmp_path)
     (folder / STAMP_NAME).write_text('{"version": 0}', encoding="utf-8")

@@ -241,7 +241,7 @@ root = Path(sys.argv[1])
 out = {}
 for path in sorted(root.glob("*.md")):
     info = path.stat()
-    post = load_post(root, PostFile(path.name, path, info.st_size, info.st_mtime_ns))
+    post = load_post(root, PostFile(path.name, info.st_size, info.st_mtime_ns))
     if isinstance(post, Post):
         out[path.name] = [[m.kind, m.start, m.end, m.canonical, m.ref, m.role] for m in extract(post.body)]
 out["invented"] = [[m.kind, m.start, m.end, m.ref] for m in extract(sys.argv[2])]

@@ -78,6 +78,9 @@ def test_first_screen_hides_archived_posts_like_the_complete_search(tmp_path: Pa
         def ids_with(self, flag: str) -> set[str]:
             return self.ids if flag == "archived" else set()
 
+        def version(self) -> frozenset[str]:
+            return frozenset(self.ids)
+
     newest_three = set(corpus.search("phishing").ids[:3])
     state = Archived(newest_three)
     first = corpus.search("phishing", limit=5, complete=False, state=state)
@@ -122,6 +125,9 @@ def test_first_screen_at_start_up_reads_the_catalog_head(tmp_path: Path) -> None
     class Archived:
         def ids_with(self, flag: str) -> set[str]:
             return {expected[0]} if flag == "archived" else set()
+
+        def version(self) -> int:
+            return 0
 
     expected = Corpus.open(posts, tmp_path / "index").search("").ids
     fresh = Corpus.open(posts, tmp_path / "index")  # nothing loaded yet, as at start-up

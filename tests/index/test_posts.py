@@ -49,7 +49,7 @@ def load_all(root: Path) -> list[Post | PostProblem]:
 def load_one(root: Path, write_post: WritePost, name: str, content: str | bytes) -> Post | PostProblem:
     path = write_post(root, name, content)
     info = path.stat()
-    return load_post(root, PostFile(name, path, info.st_size, info.st_mtime_ns))
+    return load_post(root, PostFile(name, info.st_size, info.st_mtime_ns))
 
 
 def post(root: Path, write_post: WritePost, name: str, content: str | bytes) -> Post:
@@ -477,7 +477,7 @@ def test_parse_post_raises_only_front_matter_errors(text: str) -> None:
 def test_load_post_never_raises(tmp_path: Path, data: bytes) -> None:
     path = tmp_path / "x.md"
     path.write_bytes(data)
-    result = load_post(tmp_path, PostFile("x.md", path, len(data), 0))
+    result = load_post(tmp_path, PostFile("x.md", len(data), 0))
     assert isinstance(result, Post | PostProblem)
 
 
@@ -495,6 +495,6 @@ def test_a_date_far_in_the_future_is_not_believed(tmp_path: Path, write_post: Wr
 
 def post_at(root: Path, path: Path) -> Post:
     info = path.stat()
-    loaded = load_post(root, PostFile(path.name, path, info.st_size, info.st_mtime_ns))
+    loaded = load_post(root, PostFile(path.name, info.st_size, info.st_mtime_ns))
     assert isinstance(loaded, Post)
     return loaded

@@ -240,3 +240,15 @@ def test_two_instances_share_the_state(db: Path) -> None:
         assert second.get("a").read
         second.add_tag("a", "x")
         assert first.tags_of("a") == ["x"]
+
+
+def test_version_moves_with_every_commit_from_either_instance_and_not_with_reads(db: Path) -> None:
+    with TriageState(db) as first, TriageState(db) as second:
+        start = first.version()
+        first.ids_with("read")
+        assert first.version() == start
+        first.set_flag("a", "read", True)
+        own = first.version()
+        assert own != start
+        second.set_flag("b", "starred", True)
+        assert first.version() != own
