@@ -24,7 +24,8 @@ from textual.widgets import Static
 
 from index.extract import Mention, extract
 from index.posts import Post, PostProblem
-from index.sanitize import one_line
+from index.sanitize import display_safe, one_line
+from index.state import PostState
 from tui.article_render import (
     CURRENT_STYLE,
     KIND_LABELS,
@@ -34,6 +35,8 @@ from tui.article_render import (
     render_header,
     valid_mentions,
 )
+from tui.messages import TriageAction, TriageRequested
+from tui.widgets.triage_keys import TRIAGE_BINDINGS
 
 Extractor = Callable[[str], list[Mention]]
 
@@ -51,12 +54,17 @@ class ArticleView(VerticalScroll, can_focus=True):
         Binding("k", "scroll_up", "Scroll up", show=False, id="article.scroll_up"),
         Binding("space", "page_down", "Page down", show=False, id="article.page_down"),
         Binding("b", "page_up", "Page up", show=False, id="article.page_up"),
+        Binding("ctrl+d", "half_page(1)", "Half a page down", show=False, id="article.half_down"),
+        Binding("ctrl+u", "half_page(-1)", "Half a page up", show=False, id="article.half_up"),
+        Binding("g", "scroll_home", "Top", show=False, id="article.top"),
+        Binding("G", "scroll_end", "Bottom", show=False, id="article.bottom"),
         Binding("right_square_bracket", "next_entity", "Next entity", id="article.next_entity"),
         Binding("left_square_bracket", "previous_entity", "Previous entity", show=False, id="article.previous_entity"),
         Binding("right_curly_bracket", "next_match", "Next match", id="article.next_match"),
         Binding("left_curly_bracket", "previous_match", "Previous match", show=False, id="article.previous_match"),
         Binding("e", "pivot", "Pivot on entity", id="article.pivot"),
         Binding("l", "toggle_legend", "Legend", id="article.legend"),
+        *TRIAGE_BINDINGS,
     ]
 
     @dataclass
@@ -88,6 +96,8 @@ class ArticleView(VerticalScroll, can_focus=True):
         self._generation = 0
         self._heights: tuple[int, list[int]] | None = None
         self._ready = False
+        self._header = Text()
+        self._own = Text()
 
     def compose(self) -> ComposeResult:
         yield Static(id="article-header")
@@ -179,8 +189,22 @@ class ArticleView(VerticalScroll, can_focus=True):
 
     def _display(self, header: Text, body: Text) -> None:
         self._body_text = body
-        self.query_one("#article-header", Static).update(header)
+        self._header = header
+        self._show_header()
         self.query_one("#article-body", Static).update(body)
+
+    def _show_header(self) -> None:
+        header = self._header.copy()
+        if self._own and self._post is not None:
+            header.append("\n")
+            header.append_text(self._own)
+        self.query_one("#article-header", Static).update(header)
+
+    def show_own(self, state: PostState | None) -> None:
+        """Show the reader's own marks, tags and note for the post in the header (None: nothing)."""
+        self._own = own_text(state) if state is not None else Text()
+        if self._ready:
+            self._show_header()
 
     def _mark(self, start: int, end: int) -> None:
         """Restyle the body with one span marked as current, and scroll it into view."""
@@ -281,6 +305,15 @@ class ArticleView(VerticalScroll, can_focus=True):
             return
         self.post_message(self.EntitySelected(mention.kind, mention.canonical or mention.text, mention.ref))
 
+    def action_half_page(self, direction: int) -> None:
+        """Scroll half a screen down (1) or up (-1)."""
+        step = max(1, self.scrollable_content_region.height // 2)
+        self.scroll_relative(y=direction * step, animate=False)
+
+    def action_triage(self, action: TriageAction) -> None:
+        """Ask the screen to triage the post shown here."""
+        self.post_message(TriageRequested(self._post.post_id if self._post is not None else None, action))
+
     def action_toggle_legend(self) -> None:
         """Show or hide the colour legend."""
         self.toggle_class("-legend")
@@ -300,6 +333,28 @@ def _prepare(post: Post, mentions: list[Mention], terms: list[str]) -> _Prepared
     body = render_body(post.body, mentions, terms)
     valid = valid_mentions(mentions, len(body.plain))
     return _Prepared(render_header(post, valid), body, valid, find_terms(body.plain, terms))
+
+
+def own_text(state: PostState) -> Text:
+    """The reader's own marks, tags and note, for the header ("" when there are none)."""
+    text = Text()
+    marks = [
+        label
+        for label, on in (("★ starred", state.starred), ("⚑ flagged", state.flagged), ("▣ archived", state.archived))
+        if on
+    ]
+    if marks:
+        text.append("Mine   ", "bold")
+        text.append("  ".join(marks))
+    if state.tags:
+        text.append("\n" if text else "")
+        text.append("My tags ", "bold")
+        text.append(", ".join(one_line(tag, 100) for tag in state.tags))
+    if state.note:
+        text.append("\n" if text else "")
+        text.append("Note   ", "bold")
+        text.append(display_safe(state.note.strip()).replace("\n", "\n       "), "italic")
+    return text
 
 
 def _problem_header(problem: PostProblem) -> Text:
