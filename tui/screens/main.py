@@ -360,6 +360,11 @@ class MainScreen(Screen[None]):
     # ----------------------------------------------------------------- article and "read means opened"
     @on(PostList.Highlighted)
     def _highlighted(self, message: PostList.Highlighted) -> None:
+        # A post a new list put under the cursor was not chosen: showing it does not read it.
+        if not message.fresh:
+            self._chosen = message.post_id
+        elif message.post_id != self._chosen:
+            self._chosen = None
         terms = list(self.result.terms) if self.result else []
         if message.post_id is not None and message.post_id == self._shown and self._post is not None:
             # Same post after a new search: refresh the highlights, keep the read timer running.
@@ -367,8 +372,6 @@ class MainScreen(Screen[None]):
                 self._terms = terms
                 self.article.show(self._post, terms)
             return
-        # A post a new search put under the cursor was not chosen: showing it does not read it.
-        self._chosen = None if message.fresh else message.post_id
         self._cancel_read_timer()
         self._show_post(message.post_id)
 

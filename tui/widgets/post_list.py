@@ -184,8 +184,7 @@ class PostList(ScrollView, can_focus=True, inherit_bindings=False):
                 index = 0
         if index == 0:
             self.scroll_to(y=0, animate=False, immediate=True)
-        # A new list puts the cursor on a post the user did not choose (unless it is the one kept).
-        self._fresh = not (keep is not None and index < len(self._ids) and self._ids[index] == keep)
+        self._fresh = True  # the cursor moves because the list changed, not because the user moved it
         self.cursor = index
         self._fresh = False
         self._scroll_cursor_visible()
@@ -226,6 +225,7 @@ class PostList(ScrollView, can_focus=True, inherit_bindings=False):
         """Show these marks now, before the write behind them is committed (a failed write calls
         :meth:`refresh_marks` to show the stored truth again)."""
         for post_id, shown in marks.items():
+            self._marks.discard(post_id)  # LRUCache.set keeps an existing entry
             self._marks[post_id] = shown
         self._lines.clear()
         self.refresh()
