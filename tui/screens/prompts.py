@@ -108,7 +108,7 @@ class TagsScreen(ModalScreen[tuple[list[str], list[str]] | None]):
             else:
                 yield Static(Text("No own tags yet.", "dim"), id="tags-none")
             yield Input(placeholder="add tags, comma-separated", id="tags-input")
-            hint = "space unticks (removes) a tag · enter saves · esc cancels"
+            hint = "space unticks (removes) a tag · enter in the box saves · esc cancels"
             if self._known:
                 hint += " · in use: " + ", ".join(one_line(tag, 30) for tag in self._known[:8])
             yield Static(Text(hint), id="tags-hint")
@@ -128,10 +128,6 @@ class TagsScreen(ModalScreen[tuple[list[str], list[str]] | None]):
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        self.dismiss(self._answer())
-
-    def key_enter(self) -> None:
-        """Enter on the tag list saves too."""
         self.dismiss(self._answer())
 
     def action_cancel(self) -> None:

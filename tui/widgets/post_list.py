@@ -359,6 +359,7 @@ class PostList(ScrollView, can_focus=True, inherit_bindings=False):
         text.append("⚑" if marks.flagged else " ", mark_style)
         text.append("▣" if marks.archived else " ", mark_style)
         text.append("✎" if marks.noted else "#" if marks.tagged else " ", mark_style)
+        text.append(" ")
         if row is None:
             text.append(one_line(post_id, 200))
             return text
