@@ -20,10 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from index.posts import PostProblem
+from index.vocabulary import BY_KIND, FACET_KINDS
 
 CATALOG_NAME = "catalog.sqlite3"
 CATALOG_VERSION = 1
-FACET_KINDS = ("tag", "actor", "victim", "technique")
+#: Facet keys: tags, then the entity kinds the catalog keeps (actor, victim, technique).
+FACETS: tuple[str, ...] = ("tag", *(BY_KIND[kind].field for kind in FACET_KINDS))
 _SEP = "\x1f"  # list separator; cheaper to split than JSON at 100k rows
 
 _SCHEMA = """
@@ -121,8 +123,8 @@ class Snapshot:
         return sorted((post_id for post_id in ids if post_id in rank), key=rank.__getitem__)
 
     def _counts(self, ids: Iterable[str]) -> dict[str, Counter[str]]:
-        counts: dict[str, Counter[str]] = {kind: Counter() for kind in FACET_KINDS}
-        tags, actors, victims, techniques = (counts[kind] for kind in FACET_KINDS)
+        counts: dict[str, Counter[str]] = {facet: Counter() for facet in FACETS}
+        tags, actors, victims, techniques = (counts[facet] for facet in FACETS)
         rows = self.rows
         for post_id in ids:
             row = rows.get(post_id)
@@ -141,7 +143,7 @@ class Snapshot:
         if len(ids) * 2 > len(self.rows):
             wanted = ids if isinstance(ids, set | frozenset) else set(ids)
             missing = self._counts(post_id for post_id in self.rows if post_id not in wanted)
-            counts = {kind: self._all_counts[kind] - missing[kind] for kind in FACET_KINDS}
+            counts = {facet: self._all_counts[facet] - missing[facet] for facet in FACETS}
         else:
             counts = self._counts(ids)
         result: dict[str, list[tuple[str, int]]] = {}

@@ -13,7 +13,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from index.extract.iocs import refang
 from index.knowledge import get_knowledge
+from index.vocabulary import ENTITY_FIELDS, KINDS, is_technique_id
 
 MAX_QUERY_CHARS = 1000
 #: ``is:`` word → (state flag, wanted value).
@@ -29,11 +31,10 @@ OPERATORS = frozenset({"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"})
 #: Field names users may type (case-insensitive) → the name the engine knows.
 FIELDS = {
     "title": "title", "body": "body", "tag": "tags", "tags": "tags", "source": "source", "date": "date",
-    "actor": "actor", "victim": "victim", "technique": "technique", "malware": "malware",
-    "vuln": "vuln", "cve": "vuln", "ioc": "ioc",
+    **{name: info.field for info in KINDS for name in (info.field, info.query_field)},
 }  # fmt: skip
-_HIGHLIGHTED_FIELDS = frozenset({"title", "body", "tags", "actor", "victim", "malware", "vuln", "ioc"})
-_TECHNIQUE_ID = re.compile(r"t\d{4}(?:\.\d{3})?", re.IGNORECASE)
+#: Fields whose values are highlighted in the text; a technique is searched by ID or name, rarely as written.
+_HIGHLIGHTED_FIELDS = frozenset({"title", "body", "tags", *ENTITY_FIELDS}) - {"technique"}
 _DATE = re.compile(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?")
 _RANGE = re.compile(r"[\[{]\s*(?:(\S+?)\s+)?to(?:\s+(\S+?))?\s*[\]}]", re.IGNORECASE)
 _TOKEN = re.compile(
@@ -41,7 +42,8 @@ _TOKEN = re.compile(
     (?P<space>\s+)
     | (?P<paren>[()])
     | (?P<phrase>"[^"]*"?)
-    | (?P<field>[A-Za-z]+):(?P<value>"[^"]*"?|'[^']*'?|[\[{][^\]}]*[\]}]?|[^\s()]*)
+    | (?P<field>[A-Za-z]+):(?P<value>"[^"]*"?|'[^']*'?|[\[{][^\]}]*[\]}]?
+        | (?:[^\s()] | (?<=[^\s(:])\((?:\.|(?i:dot|at))\))*)  # a defang "(dot)" inside a value is no group
     | (?P<word>[^\s()"]+|")
     """,
     re.VERBOSE,
@@ -60,16 +62,6 @@ class ParsedQuery:
     terms: tuple[str, ...] = ()  # words and phrases to highlight
     error: str | None = None
     notes: tuple[str, ...] = field(default=())
-
-
-def refang(value: str) -> str:
-    """``hxxp://evil[.]example`` → ``http://evil.example``: users paste IoCs the way reports print them."""
-    text = value.strip().strip("'\"")
-    text = re.sub(r"^hxxp", "http", text, flags=re.IGNORECASE)
-    text = re.sub(r"^fxp", "ftp", text, flags=re.IGNORECASE)
-    for defanged, plain in (("[.]", "."), ("(.)", "."), ("{.}", "."), ("[dot]", "."), ("[:]", ":"), ("[@]", "@")):
-        text = text.replace(defanged, plain).replace(defanged.upper(), plain)
-    return text.lower()
 
 
 def _valid_date(text: str) -> bool:
@@ -169,7 +161,7 @@ def parse_query(query: str, *, plain: bool = False) -> ParsedQuery:
             out.append(f"date:{checked}")
             continue
         if target == "ioc" and value and value[0] not in "(":
-            value = _single_quoted(refang(value))
+            value = _single_quoted(refang(_unquote(value)).lower())
         elif value.startswith("'") and target != "title" and target != "body":
             value = _single_quoted(_unquote(value))
         out.append(f"{target}:{value}")
@@ -196,7 +188,7 @@ def expand_term(fieldname: str, value: str) -> Sequence[str]:
             found.append(knowledge.canonical_victim(value))
         elif fieldname == "malware":
             found.append(knowledge.canonical_malware(value))
-        elif fieldname == "technique" and not _TECHNIQUE_ID.fullmatch(value):
+        elif fieldname == "technique" and not is_technique_id(value):
             found.extend(knowledge.technique_ids(value))
         elif fieldname == "ioc":
             found.append(refang(value))

@@ -29,21 +29,26 @@ class KindInfo:
 KINDS: tuple[KindInfo, ...] = (
     KindInfo("ACTOR", "actor", "actor", "actor", "Actors", "bold red"),
     KindInfo("VICTIM", "victim", "victim", "victim", "Victims", "bold yellow"),
-    KindInfo("TECHNIQUE", "technique", "technique", "technique", "Techniques", "bold cyan"),
-    KindInfo("MALWARE", "malware", "malware", "malware", "Malware", "bold magenta"),
-    KindInfo("VULN", "vuln", "cve", "vulnerability", "Vulnerabilities", "dark_orange"),
-    KindInfo("IOC", "ioc", "ioc", "indicator", "Indicators", "green"),
+    KindInfo("TECHNIQUE", "technique", "technique", "technique", "Techniques", "cyan"),
+    KindInfo("MALWARE", "malware", "malware", "malware", "Malware", "magenta"),
+    KindInfo("VULN", "vuln", "cve", "vulnerability", "CVEs", "dark_orange"),
+    KindInfo("IOC", "ioc", "ioc", "indicator", "IoCs", "green"),
 )
 BY_KIND: dict[str, KindInfo] = {info.kind: info for info in KINDS}
 #: Kinds in display order.
 KIND_ORDER: tuple[Kind, ...] = tuple(info.kind for info in KINDS)
 #: Index fields holding entity names, in display order.
 ENTITY_FIELDS: tuple[str, ...] = tuple(info.field for info in KINDS)
+#: Kind → Rich style.
+STYLES: dict[str, str] = {info.kind: info.style for info in KINDS}
 #: The kinds the catalog keeps per post for the list, facets and filters.
 FACET_KINDS: tuple[Kind, ...] = ("ACTOR", "VICTIM", "TECHNIQUE")
 
+#: What follows the "T" of an ATT&CK technique or sub-technique ID ("1566", "1566.001"), for patterns
+#: that anchor it their own way.
+TECHNIQUE_NUMBER = r"\d{4}(?:\.\d{3})?"
 #: An ATT&CK technique or sub-technique ID anywhere in a string (``T1566``, ``T1566.001``); case as written.
-TECHNIQUE_ID = re.compile(r"\b[Tt]\d{4}(?:\.\d{3})?\b")
+TECHNIQUE_ID = re.compile(rf"\b[Tt]{TECHNIQUE_NUMBER}\b")
 #: An ATT&CK tactic ID (``TA0001``): never an actor, never a technique.
 TACTIC_ID = re.compile(r"\bTA00\d{2}\b")
 

@@ -1,4 +1,5 @@
-"""Import boundaries: index/ never imports the UI, and only index/engine/ imports whoosh."""
+"""Import boundaries: index/ never imports the UI, only index/engine/ imports whoosh, knowledge never imports
+extraction, and the vocabulary imports nothing of ours."""
 
 from __future__ import annotations
 
@@ -32,6 +33,17 @@ def test_index_never_imports_the_ui() -> None:
         for path in (REPO / "index").rglob("*.py")
     }
     assert {path: names for path, names in offenders.items() if names} == {}
+
+
+def test_knowledge_never_imports_extraction_and_the_vocabulary_is_a_leaf() -> None:
+    """The data does not depend on the rules that read it; every layer may read the vocabulary."""
+    knowledge = {
+        str(path.relative_to(REPO)): sorted(name for name in imported_modules(path) if name.startswith("index.extract"))
+        for path in (REPO / "index" / "knowledge").rglob("*.py")
+    }
+    assert {path: names for path, names in knowledge.items() if names} == {}
+    vocabulary = REPO / "index" / "vocabulary.py"
+    assert top_level(imported_modules(vocabulary)) & {"index", "tui", "textual", "whoosh"} == set()
 
 
 def test_only_the_engine_imports_whoosh() -> None:

@@ -22,25 +22,8 @@ from index.extract import Mention
 from index.knowledge import get_knowledge
 from index.posts import Post
 from index.sanitize import display_safe, one_line
+from index.vocabulary import BY_KIND, KINDS, STYLES
 
-#: Style of each entity kind in the body and header; ANSI colours follow the terminal/theme palette.
-ENTITY_STYLES: dict[str, str] = {
-    "ACTOR": "bold red",
-    "VICTIM": "bold yellow",
-    "TECHNIQUE": "cyan",
-    "MALWARE": "magenta",
-    "VULN": "dark_orange",
-    "IOC": "green",
-}
-#: Human names for the kinds, in legend order.
-KIND_LABELS: dict[str, str] = {
-    "ACTOR": "actor",
-    "VICTIM": "victim",
-    "TECHNIQUE": "technique",
-    "MALWARE": "malware",
-    "VULN": "vulnerability",
-    "IOC": "indicator",
-}
 TERM_STYLE = "reverse"
 CURRENT_STYLE = "bold underline reverse"
 MARKER_STYLE = "dim"
@@ -53,8 +36,8 @@ _MAX_EXTRAS = 20
 
 def _legend() -> Text:
     legend = Text("Legend: ")
-    for kind, label in KIND_LABELS.items():
-        legend.append(label, ENTITY_STYLES[kind])
+    for info in KINDS:
+        legend.append(info.label, info.style)
         legend.append("  ")
     legend.append("search term", TERM_STYLE)
     legend.append("  ")
@@ -200,7 +183,7 @@ def render_body(body: str, mentions: list[Mention], terms: list[str]) -> Text:
         if end > start:
             text.stylize(style, start, end)
     for mention in valid_mentions(mentions, len(display)):
-        text.stylize(ENTITY_STYLES.get(mention.kind, "bold"), mention.start, mention.end)
+        text.stylize(STYLES.get(mention.kind, "bold"), mention.start, mention.end)
     for start, end in find_terms(display, terms):
         text.stylize(TERM_STYLE, start, end)
     return text
@@ -245,7 +228,7 @@ def _append_items(text: Text, items: Sequence[Text]) -> None:
 
 def _name(mention: Mention, count: int, value: str | None = None) -> Text:
     item = Text(one_line(value if value is not None else mention.canonical or mention.text, 120))
-    item.stylize(ENTITY_STYLES.get(mention.kind, "bold"))
+    item.stylize(STYLES.get(mention.kind, "bold"))
     if count > 1:
         item.append(f" ×{count}", MARKER_STYLE)
     return item
@@ -276,11 +259,11 @@ def _technique_item(mention: Mention, count: int) -> Text:
         name = get_knowledge().technique_name(technique_id)
     item = Text()
     if technique_id:
-        item.append(one_line(technique_id, 20), ENTITY_STYLES["TECHNIQUE"] + " bold")
+        item.append(one_line(technique_id, 20), STYLES["TECHNIQUE"] + " bold")
         if name and name != technique_id:
             item.append(" ")
     if name and name != technique_id:
-        item.append(one_line(name, 120), ENTITY_STYLES["TECHNIQUE"])
+        item.append(one_line(name, 120), STYLES["TECHNIQUE"])
     if count > 1:
         item.append(f" ×{count}", MARKER_STYLE)
     return item
@@ -339,12 +322,12 @@ def render_header(post: Post, mentions: list[Mention]) -> Text:
     for mention in mentions:
         by_kind.setdefault(mention.kind, []).append(mention)
     sections: list[tuple[str, list[Text]]] = [
-        ("Actors", [_actor_item(m, n) for m, n in _grouped(by_kind.get("ACTOR", []))]),
-        ("Victims", _victim_items(by_kind.get("VICTIM", []))),
-        ("Techniques", [_technique_item(m, n) for m, n in _grouped(by_kind.get("TECHNIQUE", []))]),
-        ("Malware", [_name(m, n) for m, n in _grouped(by_kind.get("MALWARE", []))]),
-        ("CVEs", [_name(m, n) for m, n in _grouped(by_kind.get("VULN", []))]),
-        ("IoCs", [_ioc_item(m, n) for m, n in _grouped(by_kind.get("IOC", []))]),
+        (BY_KIND["ACTOR"].title, [_actor_item(m, n) for m, n in _grouped(by_kind.get("ACTOR", []))]),
+        (BY_KIND["VICTIM"].title, _victim_items(by_kind.get("VICTIM", []))),
+        (BY_KIND["TECHNIQUE"].title, [_technique_item(m, n) for m, n in _grouped(by_kind.get("TECHNIQUE", []))]),
+        (BY_KIND["MALWARE"].title, [_name(m, n) for m, n in _grouped(by_kind.get("MALWARE", []))]),
+        (BY_KIND["VULN"].title, [_name(m, n) for m, n in _grouped(by_kind.get("VULN", []))]),
+        (BY_KIND["IOC"].title, [_ioc_item(m, n) for m, n in _grouped(by_kind.get("IOC", []))]),
     ]
     if any(items for _, items in sections):
         text.append("\n")

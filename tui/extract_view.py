@@ -16,23 +16,14 @@ from typing import TextIO
 from rich.console import Console
 from rich.text import Text
 
-from index.extract import Kind, Mention, extract
+from index.extract import Mention, extract
 from index.knowledge import get_knowledge
 from index.posts import Post, PostFile, decode_post, load_post
 from index.sanitize import display_safe, one_line
+from index.vocabulary import KINDS, STYLES
 
 EXIT_OK, EXIT_PROBLEM, EXIT_USAGE = 0, 1, 2
-ORDER: tuple[Kind, ...] = ("ACTOR", "VICTIM", "TECHNIQUE", "MALWARE", "VULN", "IOC")
-STYLES: dict[str, str] = {
-    "ACTOR": "bold red",
-    "VICTIM": "bold yellow",
-    "TECHNIQUE": "bold cyan",
-    "MALWARE": "bold magenta",
-    "VULN": "bold green",
-    "IOC": "bold blue",
-}
-TITLES = {"ACTOR": "Actors", "VICTIM": "Victims", "TECHNIQUE": "Techniques", "MALWARE": "Malware",
-          "VULN": "Vulnerabilities", "IOC": "Indicators"}  # fmt: skip
+
 
 
 def _read(source: str) -> tuple[str, str] | tuple[None, str]:
@@ -87,7 +78,7 @@ def _summary(kind: str, mentions: list[Mention]) -> list[Text]:
         line = Text("  ")
         line.append(one_line(canonical, 120), style=STYLES[kind])
         if kind == "TECHNIQUE" and ref:
-            line.append(f"  {ref}", style="cyan")
+            line.append(f"  {ref}", style=STYLES["TECHNIQUE"])
         elif kind == "ACTOR":
             aliases = knowledge.actor_aliases(canonical)[:6]
             if aliases:
@@ -111,11 +102,11 @@ def render(mentions: list[Mention], label: str, console: Console) -> None:
     if not mentions:
         console.print(Text("  no entities found", style="dim"))
         return
-    for kind in ORDER:
-        of_kind = [m for m in mentions if m.kind == kind]
+    for info in KINDS:
+        of_kind = [m for m in mentions if m.kind == info.kind]
         if of_kind:
-            console.print(Text(f"{TITLES[kind]} ({len(of_kind)})", style="bold underline"))
-            for line in _summary(kind, of_kind):
+            console.print(Text(f"{info.title} ({len(of_kind)})", style="bold underline"))
+            for line in _summary(info.kind, of_kind):
                 console.print(line)
 
 

@@ -1,12 +1,11 @@
 """The full-text engine: the only package that imports whoosh (tests/test_boundaries.py checks)."""
 
 from index.engine.first_page import BlockTables, newest
-from index.engine.schema import ENTITY_FIELDS, SCHEMA_VERSION
+from index.engine.schema import SCHEMA_VERSION
 from index.engine.search import EngineHits, Expander, QuerySyntaxError, Searchers, highlight, run
 from index.engine.store import Engine, EngineError, EngineLocked, EngineUnavailable, EngineWriter, IndexDoc
 
 __all__ = [
-    "ENTITY_FIELDS",
     "SCHEMA_VERSION",
     "BlockTables",
     "Engine",

@@ -14,10 +14,11 @@ from pathlib import Path
 from whoosh.analysis import StemmingAnalyzer
 from whoosh.fields import DATETIME, ID, KEYWORD, TEXT, Schema
 
+from index.vocabulary import ENTITY_FIELDS
+
 #: Bump whenever a field, analyzer or the meaning of a stored value changes.
 SCHEMA_VERSION = 1
 STAMP_NAME = "spyglass-schema.json"
-ENTITY_FIELDS = ("actor", "victim", "technique", "malware", "vuln", "ioc")
 #: Fields whose values are comma-joined lists of lower-case terms.
 KEYWORD_FIELDS = ("tags", "source", *ENTITY_FIELDS)
 TEXT_FIELDS = ("title", "tags", "body")

@@ -22,15 +22,20 @@ from whoosh.collectors import TimeLimit, TimeLimitCollector
 from whoosh.lang.porter import stem
 from whoosh.qparser import FieldAliasPlugin, MultifieldParser
 
-from index.engine.schema import ENTITY_FIELDS, TEXT_FIELDS
+from index.engine.schema import TEXT_FIELDS
 from index.engine.store import Engine, EngineError
+from index.vocabulary import ENTITY_FIELDS, KINDS
 
 #: Terms a prefix or wildcard may expand to, and lexicon entries a wildcard may scan.
 MAX_EXPANSION = 200
 MAX_SCAN = 50_000
 #: Matches collected between two looks at the clock.
 CHECK_EVERY = 1024
-FIELD_ALIASES = {"tags": ["tag"], "vuln": ["cve"]}
+#: Other names a user may type for a field ("cve:" for "vuln:").
+FIELD_ALIASES = {
+    "tags": ["tag"],
+    **{kind.field: [kind.query_field] for kind in KINDS if kind.query_field != kind.field},
+}
 #: Fields whose terms the query layer may expand (aliases, technique names, refanging).
 EXPANDABLE = frozenset({"source", *ENTITY_FIELDS})
 

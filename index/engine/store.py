@@ -20,7 +20,8 @@ from typing import Any
 from whoosh.filedb.filestore import FileStorage
 from whoosh.util.filelock import try_for
 
-from index.engine.schema import ENTITY_FIELDS, SCHEMA_VERSION, build_schema, read_stamp, write_stamp
+from index.engine.schema import SCHEMA_VERSION, build_schema, read_stamp, write_stamp
+from index.vocabulary import ENTITY_FIELDS
 
 INDEX_NAME = "MAIN"
 LOCK_NAME = f"{INDEX_NAME}_WRITELOCK"

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from index.knowledge.model import Actor, key_of
+from index.vocabulary import TECHNIQUE_NUMBER
 
-_SUFFIX_ID = re.compile(r"\s+-\s+([TGS]\d{4}(?:\.\d{3})?)$")
+_SUFFIX_ID = re.compile(rf"\s+-\s+([TGS]{TECHNIQUE_NUMBER})$")  # technique, group or software ID
 _DEPRECATED = ("This object is deprecated", "**This technique has been deprecated")
 _WORD = re.compile(r"\b[a-z][a-z-]{2,}\b")
 
@@ -75,11 +76,6 @@ def countries() -> dict[str, tuple[str, str]]:
         if iso and name:
             table[iso] = (name, str(meta.get("tld", "")).lstrip(".").lower())
     return table
-
-
-def sectors() -> list[str]:
-    """MISP sector names."""
-    return [str(value["value"]) for value in _values("sector")]
 
 
 def techniques() -> list[Technique]:

@@ -7,13 +7,14 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from index.vocabulary import is_technique_id
+
 #: How a dictionary entry's surface must be written in the text.
 CASE_ANY = 0  # any capitalisation ("spear-phishing", "Spear-Phishing")
 CASE_CAP = 1  # first character as in the name, rest free ("Lazarus", "LAZARUS")
 CASE_EXACT = 2  # exactly one of the listed forms ("APT40", "US")
 
 _PUNCT = re.compile(r"[^\w ]|_")
-_TECHNIQUE_ID = re.compile(r"[Tt]\d{4}(?:\.\d{3})?")
 
 
 def lower_same_length(text: str) -> str:
@@ -108,7 +109,7 @@ class Knowledge:
     def technique_ids(self, text: str) -> list[str]:
         """IDs for an ATT&CK ID (``t1566`` → ``T1566``), an ATT&CK name or one of our prose phrases."""
         stripped = text.strip()
-        if _TECHNIQUE_ID.fullmatch(stripped):
+        if is_technique_id(stripped):
             upper = stripped.upper()
             return [upper] if upper in self.techniques else []
         return list(self.technique_index.get(key_of(stripped), ()))

@@ -14,6 +14,7 @@ from index.corpus import Corpus
 from index.extract import extract, index_terms
 from index.query import parse_query
 from tests.faults._corpus import write_posts
+from tests.index.test_extract import assert_well_formed
 
 COUNT = 12
 
@@ -73,12 +74,6 @@ TEXT = st.lists(
 @given(TEXT)
 def test_extract_offsets_inside_text_and_no_overlaps_within_a_kind(text: str) -> None:
     mentions = extract(text)
-    assert mentions == sorted(mentions, key=lambda mention: mention.start)
-    last_end: dict[str, int] = {}
-    for mention in mentions:
-        assert 0 <= mention.start < mention.end <= len(text)
-        assert text[mention.start : mention.end] == mention.text
-        assert mention.start >= last_end.get(mention.kind, 0), mention
-        last_end[mention.kind] = mention.end
+    assert_well_formed(text, mentions)
     for values in index_terms(mentions).values():
         assert all(isinstance(value, str) and value == value.lower() for value in values)

@@ -168,6 +168,16 @@ def test_highlights_and_terms(posts: Path, tmp_path: Path) -> None:
     assert result.terms == ["watering hole"]
 
 
+def test_ioc_query_pasted_as_the_post_prints_it(posts: Path, tmp_path: Path) -> None:
+    """Reports defang indicators many ways; a query copied from the post must find the post."""
+    write_post(posts, "2018-08-01-d.md", "Loader", "The loader fetched hxxp://bad(dot)example[.]com/gate hourly.")
+    corpus = open_corpus(posts, tmp_path)
+    corpus.update()
+    for query in ("ioc:hxxp://bad(dot)example[.]com/gate", "ioc:http://bad.example.com/gate"):
+        result = corpus.search(query)
+        assert result.error is None and result.ids == ["2018-08-01-d.md"], query
+
+
 def test_problem_posts_reported_and_remembered(posts: Path, tmp_path: Path) -> None:
     (posts / "bad.md").write_text("---\ntitle: [unclosed\n---\nbody\n", encoding="utf-8")
     corpus = open_corpus(posts, tmp_path)

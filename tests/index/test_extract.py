@@ -15,13 +15,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import index.extract
-import index.knowledge.iocs
-import index.knowledge.prose
-import index.knowledge.techniques
-import index.knowledge.victims
-from index.extract import INDEX_FIELDS, Mention, extract, index_terms
+import index.extract.extractor
+import index.extract.iocs
+import index.extract.prose
+import index.extract.techniques
+import index.extract.victims
+from index.extract import Mention, extract, index_terms
 from index.knowledge import get_knowledge
+from index.vocabulary import ENTITY_FIELDS
 
 TraceFunction = Callable[[FrameType, str, Any], Any]
 
@@ -251,7 +252,7 @@ def test_longest_match_wins_and_is_deterministic() -> None:
     assert first == extract(text)
     assert find(first, "Lazarus Group", "ACTOR") is not None
     assert find(first, "spear-phishing emails", "TECHNIQUE") is not None
-    _assert_well_formed(text, first)
+    assert_well_formed(text, first)
 
 
 def test_empty_and_blank_input() -> None:
@@ -261,7 +262,7 @@ def test_empty_and_blank_input() -> None:
 
 def test_index_terms() -> None:
     terms = index_terms(extract(CAMBODIA + " C2 at hxxp://evil[.]example/x and CVE-2017-11882."))
-    assert tuple(terms) == INDEX_FIELDS
+    assert tuple(terms) == ENTITY_FIELDS
     assert terms["actor"] == ["apt40"]
     assert "t1566.001" in terms["technique"] and "t1566" in terms["technique"]
     assert "cambodia" in terms["victim"] and "national election commission" in terms["victim"]
@@ -271,7 +272,8 @@ def test_index_terms() -> None:
         assert all(value == value.lower() for value in values)
 
 
-def _assert_well_formed(text: str, mentions: list[Mention]) -> None:
+def assert_well_formed(text: str, mentions: list[Mention]) -> None:
+    """Sorted by (start, end, kind), offsets inside the text and matching it, no overlaps within a kind."""
     assert mentions == sorted(mentions, key=lambda m: (m.start, m.end, m.kind))
     last_end: dict[str, int] = {}
     for mention in mentions:
@@ -294,15 +296,15 @@ WORDS = [
 @given(st.lists(st.sampled_from(WORDS) | st.text(max_size=6), max_size=40), st.sampled_from([" ", "", "\n", "  "]))
 def test_property_mentions_are_well_formed(words: list[str], separator: str) -> None:
     text = separator.join(words)
-    _assert_well_formed(text, extract(text))
+    assert_well_formed(text, extract(text))
 
 
 # --- linear time ---------------------------------------------------------------------------------------
 
 
 def _patterns() -> list[re.Pattern[str]]:
-    modules = (index.extract, index.knowledge.iocs, index.knowledge.prose, index.knowledge.techniques,
-               index.knowledge.victims)  # fmt: skip
+    modules = (index.extract.extractor, index.extract.iocs, index.extract.prose, index.extract.techniques,
+               index.extract.victims)  # fmt: skip
     return [value for module in modules for value in vars(module).values() if isinstance(value, re.Pattern)]
 
 
@@ -337,7 +339,7 @@ def test_regexes_have_no_nested_unbounded_repetition() -> None:
 
 def _operations(text: str) -> int:
     """Python line events spent inside index/ while extracting ``text`` (a machine-independent cost)."""
-    root = str(Path(index.extract.__file__).parent)
+    root = str(Path(index.extract.__file__).parents[1])
     count = 0
 
     def local(frame: FrameType, event: str, arg: Any) -> TraceFunction:
@@ -384,7 +386,7 @@ def test_operation_count_grows_linearly(name: str) -> None:
     "text", ["a" * 10**6, "APT" * 10**5, "[.]" * 10**5, "1." * 10**5, "x" * 500_000 + "\n" + "y." * 100_000]
 )
 def test_megabyte_inputs_complete(text: str) -> None:
-    _assert_well_formed(text, extract(text))
+    assert_well_formed(text, extract(text))
 
 
 # --- the command-line view --------------------------------------------------------------------------------

@@ -13,7 +13,8 @@ import index.corpus as corpus_module
 import index.query as query_module
 from index.corpus import Corpus
 from index.extract import Mention
-from index.query import MAX_QUERY_CHARS, expand_term, parse_query, refang
+from index.extract.iocs import refang
+from index.query import MAX_QUERY_CHARS, expand_term, parse_query
 
 POSTS = {
     "2019-01-05-a.md": (
@@ -161,7 +162,8 @@ def test_parse_query_parts() -> None:
 
 
 def test_refang_and_expand() -> None:
-    assert refang("hxxps://Evil[.]Example[.]com") == "https://evil.example.com"
+    assert refang("hxxps://Evil[.]Example[.]com") == "https://Evil.Example.com"
+    assert parse_query("ioc:hxxps://Evil[.]Example[.]com").text == "ioc:'https://evil.example.com'"
     assert refang("10[.]0[.]0[.]1") == "10.0.0.1"
     assert expand_term("ioc", "evil[.]example") == ["evil[.]example", "evil.example"]
     assert expand_term("technique", "t1566")[0] == "t1566"

@@ -12,11 +12,11 @@ from rich.console import Console
 from rich.text import Text
 
 import tui.article_render as article_render
-from index.extract import Kind, Mention
+from index.extract import Mention
 from index.posts import Post
+from index.vocabulary import STYLES, Kind
 from tui.article_render import (
     CURRENT_STYLE,
-    ENTITY_STYLES,
     LEGEND,
     TERM_STYLE,
     find_terms,
@@ -98,7 +98,7 @@ def test_entity_span_covers_exactly_the_mention(prefix: str) -> None:
     assert len(text.plain) == len(body)
     for item in mentions:
         assert text.plain[item.start : item.end] == item.text
-        assert ENTITY_STYLES[item.kind] in styles_at(text, item.start, item.end)
+        assert STYLES[item.kind] in styles_at(text, item.start, item.end)
 
 
 def test_search_terms_are_whole_words_case_insensitive_and_exact() -> None:
@@ -270,4 +270,4 @@ def test_header_without_entities_or_date() -> None:
 def test_legend_names_every_kind() -> None:
     for label in ("actor", "victim", "technique", "malware", "vulnerability", "indicator", "search term", "current"):
         assert label in LEGEND.plain
-    assert {str(span.style) for span in LEGEND.spans} >= {*ENTITY_STYLES.values(), TERM_STYLE, CURRENT_STYLE}
+    assert {str(span.style) for span in LEGEND.spans} >= {*STYLES.values(), TERM_STYLE, CURRENT_STYLE}

@@ -26,9 +26,9 @@ from index.extract import Mention, extract
 from index.posts import Post, PostProblem
 from index.sanitize import display_safe, one_line
 from index.state import PostState
+from index.vocabulary import BY_KIND
 from tui.article_render import (
     CURRENT_STYLE,
-    KIND_LABELS,
     LEGEND,
     find_terms,
     render_body,
@@ -258,7 +258,7 @@ class ArticleView(VerticalScroll, can_focus=True):
         self._mark(mention.start, mention.end)
         status = Content.assemble(
             (f" {self._entity_index + 1}/{len(self._mentions)} ", "bold"),
-            (KIND_LABELS.get(mention.kind, mention.kind.lower()), ""),
+            BY_KIND[mention.kind].label,
             ": ",
             one_line(mention.canonical or mention.text, 120),
             (f" {one_line(mention.ref, 30)}" if mention.ref and mention.ref != mention.canonical else "", "dim"),

@@ -18,12 +18,11 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from index.sanitize import one_line
+from index.vocabulary import BY_KIND, FACET_KINDS
 
 SECTIONS: tuple[tuple[str, str], ...] = (
     ("tag", "Tags"),
-    ("actor", "Actors"),
-    ("victim", "Victims"),
-    ("technique", "Techniques"),
+    *((BY_KIND[kind].field, BY_KIND[kind].title) for kind in FACET_KINDS),
 )
 """Facet keys of ``SearchResult.facets`` and their headings, in display order."""
 

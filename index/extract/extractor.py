@@ -1,4 +1,4 @@
-"""Entity extraction: text → mentions (actors, victims, techniques, malware, CVEs, IoCs) with offsets.
+"""The extractor: text → mentions (actors, victims, techniques, malware, CVEs, IoCs) with offsets.
 
 One Aho-Corasick pass over a normalised copy of the text (lower case, punctuation as spaces, same
 length, so offsets carry over) finds every dictionary name, cue word and head noun on word
@@ -12,23 +12,20 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-from typing import Literal
 
+from index.extract.iocs import find_iocs
+from index.extract.prose import Prose
+from index.extract.spans import PRIORITY, Hit, select
+from index.extract.techniques import action_hits, exploitation_hits, refined
+from index.extract.victims import victim_hits
 from index.knowledge import Knowledge, get_knowledge
-from index.knowledge.iocs import find_iocs
 from index.knowledge.model import CASE_ANY, CASE_EXACT, Entry, normalise
-from index.knowledge.prose import Prose
-from index.knowledge.spans import PRIORITY, Hit, select
-from index.knowledge.techniques import action_hits, exploitation_hits, refined
-from index.knowledge.victims import victim_hits
-
-Kind = Literal["ACTOR", "VICTIM", "TECHNIQUE", "MALWARE", "VULN", "IOC"]
-INDEX_FIELDS = ("actor", "victim", "technique", "malware", "vuln", "ioc")
+from index.vocabulary import BY_KIND, ENTITY_FIELDS, TECHNIQUE_NUMBER, Kind
 
 # Patterns start with literals (no leading \b) so the regex engine can skip ahead fast; the word
 # boundary before a match is checked in Python.
 _CVE = re.compile(r"(?:CVE|cve|Cve)[-‐–]\d{4}[-‐–]\d{4,7}\b")
-_TECHNIQUE_ID = re.compile(r"T1\d{3}(?:\.\d{3})?\b")
+_TECHNIQUE_ID = re.compile(rf"T{TECHNIQUE_NUMBER}\b")  # upper case, as the knowledge base spells IDs
 _ACTOR_SCHEME = re.compile(
     r"(?:APT ?-?\d{1,3}|FIN\d{1,3}|UNC\d{2,5}|TA\d{3,4}|DEV-\d{4}|Storm-\d{4}|TEMP\.[A-Z][a-z]{2,})\b"
 )
@@ -213,13 +210,14 @@ def _technique_ids(text: str, knowledge: Knowledge) -> list[Hit]:
 
 def index_terms(mentions: list[Mention]) -> dict[str, list[str]]:
     """Lower-case index terms per entity field; techniques carry every parent ID."""
-    terms: dict[str, set[str]] = {name: set() for name in INDEX_FIELDS}
+    terms: dict[str, set[str]] = {name: set() for name in ENTITY_FIELDS}
     for mention in mentions:
+        field = terms[BY_KIND[mention.kind].field]
         if mention.kind == "TECHNIQUE":
             ident = (mention.ref or mention.canonical).lower()
-            terms["technique"].add(ident)
+            field.add(ident)
             if "." in ident:
-                terms["technique"].add(ident.split(".", 1)[0])
+                field.add(ident.split(".", 1)[0])
         else:
-            terms[mention.kind.lower()].add(mention.canonical.lower())
+            field.add(mention.canonical.lower())
     return {name: sorted(values) for name, values in terms.items()}

@@ -5,9 +5,9 @@ from __future__ import annotations
 import functools
 import re
 
+from index.extract.prose import Prose
+from index.extract.spans import Hit
 from index.knowledge.model import CASE_ANY, Entry, Knowledge
-from index.knowledge.prose import Prose
-from index.knowledge.spans import Hit
 
 _WORD = re.compile(r"\S+")
 _AHEAD = 5  # words between a verb and its object

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import re
 
+from index.extract.prose import Prose, capitalised_run, country_role, organisation_span
+from index.extract.spans import Hit, disjoint, overlaps, select
 from index.knowledge.model import CASE_ANY, Entry, key_of
-from index.knowledge.prose import Prose, capitalised_run, country_role, organisation_span
-from index.knowledge.spans import Hit, disjoint, overlaps, select
 
 _WORD = re.compile(r"\S+")
 _AND_OR = frozenset({"and", "or"})
