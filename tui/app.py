@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import ClassVar
 
+from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.content import Content
@@ -19,8 +20,10 @@ from index.state import StateError, TriageState
 from tui.commands import SpyglassCommands
 from tui.key_help import binding_ids, key_rows
 from tui.keymap import config_path, load_keymap, unknown_binding_ids
+from tui.messages import SettingsChanged
 from tui.screens.help import HelpScreen
 from tui.screens.main import MainScreen
+from tui.settings import Settings, load_settings, save_settings
 
 
 def open_triage(path: Path | None = None) -> tuple[TriageState | None, StateError | None]:
@@ -52,6 +55,7 @@ class SpyglassApp(App[int]):
         self.corpus = corpus
         self.triage = triage
         self.state_error = state_error
+        self._settings_loaded = False
         self.keymap: dict[str, str] = {}
         """The user's key map (binding id → keys), from ``keys.toml``."""
 
@@ -77,7 +81,11 @@ class SpyglassApp(App[int]):
         if warning:
             self.notify(one_line(warning, 600), title="Key map", severity="warning", timeout=10, markup=False)
         read_only = self.triage is None or self.state_error is not None
-        self.push_screen(MainScreen(self.corpus, self.triage, read_only=read_only))
+        settings = load_settings()
+        if settings.theme is not None and settings.theme in self.available_themes:
+            self.theme = settings.theme
+        self._settings_loaded = True
+        self.push_screen(MainScreen(self.corpus, self.triage, read_only=read_only, settings=settings))
         if self.state_error is not None:
             self.notify(
                 one_line(self.state_error.message, 600) + "  Spyglass is read-only: triage changes are not saved.",
@@ -85,6 +93,24 @@ class SpyglassApp(App[int]):
                 severity="error",
                 timeout=30,
                 markup=False,
+            )
+
+    def watch_theme(self, theme: str) -> None:
+        """Remember the theme for the next run (once the saved one has been applied)."""
+        if self._settings_loaded:
+            self._save_settings(Settings(theme=theme))
+
+    def on_settings_changed(self, message: SettingsChanged) -> None:
+        """Save a setting a screen changed."""
+        self._save_settings(message.changes)
+
+    @work(thread=True, group="settings", exit_on_error=False)
+    def _save_settings(self, changes: Settings) -> None:
+        """Save in a worker; a failure is a warning, never an interruption."""
+        problem = save_settings(changes)
+        if problem:
+            self.call_from_thread(
+                self.notify, one_line(problem, 300), title="Settings not saved", severity="warning", markup=False
             )
 
     def on_unmount(self) -> None:

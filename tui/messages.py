@@ -15,6 +15,7 @@ from textual.message import Message
 from index.corpus import SearchResult, UpdateProgress, UpdateReport
 from index.posts import Post, PostProblem
 from index.state import StateError
+from tui.settings import Settings
 from tui.triage import Change
 
 TriageAction = Literal[
@@ -90,3 +91,10 @@ class TriageSaved(Message):
     """A key (reported, and undoable with ``u``), the automatic "read after a moment" (quiet), or an undo."""
     refused: str = ""
     """Why the state refused the change (a tag too long), when it did; nothing was written."""
+
+
+@dataclass
+class SettingsChanged(Message):
+    """A remembered setting changed (sort order, theme); the app saves it for the next run."""
+
+    changes: Settings

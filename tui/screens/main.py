@@ -37,11 +37,13 @@ from tui.messages import (
     IndexProgress,
     PostLoaded,
     SearchFinished,
+    SettingsChanged,
     TriageRequested,
     TriageSaved,
 )
 from tui.screens.problems import ProblemsScreen
 from tui.screens.triage_actions import TriageActions
+from tui.settings import Settings, Sort
 from tui.triage import Change, Triage, WriteQueue
 from tui.urls import browser_needs_terminal, open_in_browser
 from tui.widgets.article import ArticleView
@@ -50,10 +52,9 @@ from tui.widgets.search_bar import SearchBar
 from tui.widgets.sidebar import Filter, Sidebar
 from tui.widgets.status_line import StatusLine
 
-Sort = Literal["date", "relevance"]
-
 READ_DELAY = 1.5
-"""Seconds a post the user opened stays in the article pane before it counts as read."""
+"""Seconds a post the user opened stays in the article pane before it counts as read (default of the
+``read_delay`` setting)."""
 FIRST_SCREEN = 200
 """Hits asked for first, so the list fills before the full count and facets are ready."""
 
@@ -128,11 +129,17 @@ class MainScreen(Screen[None]):
     indexing: reactive[str] = reactive("", init=False)
     """Indexing status for the status line ("" when idle)."""
 
-    def __init__(self, corpus: Corpus, triage: TriageState | None, *, read_only: bool = False) -> None:
+    def __init__(
+        self, corpus: Corpus, triage: TriageState | None, *, read_only: bool = False, settings: Settings | None = None
+    ) -> None:
         super().__init__()
         self.corpus = corpus
         self.triage = triage
+        self.settings = settings or Settings()
+        """What was remembered from the last run (sort order, read delay)."""
         self.set_reactive(MainScreen.read_only, read_only or triage is None or triage.readonly)
+        if self.settings.sort is not None:
+            self.set_reactive(MainScreen.sort, self.settings.sort)
         self.result: SearchResult | None = None
         self.actions = TriageActions(self)
         self._writes = WriteQueue()
@@ -420,7 +427,8 @@ class MainScreen(Screen[None]):
             return
         if focused is not self.article and focused is not self.post_list:
             return
-        self._read_timer = self.set_timer(READ_DELAY, lambda: self.actions.mark_read(post_id))
+        delay = READ_DELAY if self.settings.read_delay is None else self.settings.read_delay
+        self._read_timer = self.set_timer(delay, lambda: self.actions.mark_read(post_id))
 
     def _cancel_read_timer(self) -> None:
         if self._read_timer is not None:
@@ -620,6 +628,7 @@ class MainScreen(Screen[None]):
     def action_toggle_sort(self) -> None:
         self.sort = "relevance" if self.sort == "date" else "date"
         self.notify(f"Sorted by {self.sort}", timeout=2, markup=False)
+        self.post_message(SettingsChanged(Settings(sort=self.sort)))
 
     def action_clear_filters(self) -> None:
         if self.filters:
