@@ -171,8 +171,9 @@ def child_empty_app() -> None:
 
 def child_search(posts: Path, index_dir: Path, repeat: int) -> None:
     """Search latency through the search box, after start-up has settled."""
+    from index.query import compose_query
     from tui.app import SpyglassApp
-    from tui.screens.main import MainScreen, compose_query
+    from tui.screens.main import MainScreen
 
     app = SpyglassApp.for_folder(posts, index_dir)
     records: list[dict[str, Any]] = []
@@ -244,7 +245,7 @@ def run_child(args: Sequence[str], scratch: Path) -> tuple[float, float, dict[st
         "PYTHONPATH": str(ROOT),
         "SPYGLASS_DATA_DIR": str(scratch / "data"),
         "SPYGLASS_CONFIG_DIR": str(scratch / "config"),
-        "SPYGLASS_INDEX_DIR": str(scratch / "unused-index-root"),
+        "SPYGLASS_CACHE_DIR": str(scratch / "unused-index-root"),
     }
     script = args[0] if args[0].endswith(".py") else str(Path(__file__).resolve())
     rest = args[1:] if args[0].endswith(".py") else args

@@ -1,6 +1,6 @@
 """The compact per-corpus table beside the index: one row of metadata per post.
 
-whoosh is slow at listing everything by date and at counting facets (PERF_ANCHORS.md), so
+whoosh is slow at listing everything by date and at counting facets (docs/benchmarks.md), so
 those come from here: the table is loaded once into memory, and an update writes it in the
 same run as the index, recording the index generation it matches. It is a cache too: if
 it is unreadable or disagrees with the index, the corpus is rebuilt.
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import sys
+import threading
 from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
 from contextlib import closing
@@ -325,3 +326,56 @@ class Catalog:
                 "INSERT OR REPLACE INTO meta VALUES (?, ?)",
                 [("version", str(CATALOG_VERSION)), ("generation", str(generation))],
             )
+
+
+class CatalogView:
+    """The catalog with its snapshot loaded at most once, shared by searching and indexing (thread-safe).
+
+    Until something needs every row, counts, problems and the rows on screen come straight from the file:
+    loading 100k rows takes over a second, and the first screen must not wait for it.
+    """
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self._snapshot: Snapshot | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def held(self) -> Snapshot | None:
+        """The snapshot in memory, if one was loaded."""
+        return self._snapshot
+
+    def snapshot(self) -> Snapshot:
+        """Every row in memory, loading it on first use."""
+        snapshot = self._snapshot
+        if snapshot is None:
+            with self._lock:
+                if self._snapshot is None:
+                    self._snapshot = self.catalog.load()
+                snapshot = self._snapshot
+        return snapshot
+
+    def current(self) -> Snapshot:
+        """The snapshot in memory unless the catalog on disk has moved on (another process wrote it)."""
+        held = self._snapshot
+        if held is not None and held.generation is not None and held.generation == self.catalog.generation():
+            return held
+        return self.catalog.load()
+
+    def hold(self, snapshot: Snapshot | None) -> None:
+        """Keep ``snapshot`` (after an update), or forget it so the next use reloads from disk."""
+        self._snapshot = snapshot
+
+    def count(self) -> int:
+        snapshot = self._snapshot  # at start-up, count without loading the catalog
+        return self.catalog.count() if snapshot is None else len(snapshot.rows)
+
+    def problems(self) -> list[PostProblem]:
+        snapshot = self._snapshot
+        return self.catalog.problems() if snapshot is None else list(snapshot.problems)
+
+    def rows(self, ids: Sequence[str]) -> list[PostRow]:
+        """Rows in the order of ``ids``; unknown ids are left out."""
+        direct = self._snapshot is None and len(ids) <= MAX_DIRECT_ROWS  # the rows on screen at start-up
+        rows = self.catalog.rows(ids) if direct else self.snapshot().rows
+        return [rows[post_id] for post_id in ids if post_id in rows]

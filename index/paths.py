@@ -14,7 +14,7 @@ from pathlib import Path
 import platformdirs
 
 APP_NAME = "spyglass"
-INDEX_DIR_ENV = "SPYGLASS_INDEX_DIR"
+CACHE_DIR_ENV = "SPYGLASS_CACHE_DIR"
 DATA_DIR_ENV = "SPYGLASS_DATA_DIR"
 CONFIG_DIR_ENV = "SPYGLASS_CONFIG_DIR"
 POSTS_DIR_ENV = "SPYGLASS_POSTS"
@@ -27,7 +27,7 @@ def _from_env(variable: str) -> Path | None:
 
 def cache_root() -> Path:
     """The folder that holds one index per corpus."""
-    return _from_env(INDEX_DIR_ENV) or Path(platformdirs.user_cache_dir(APP_NAME))
+    return _from_env(CACHE_DIR_ENV) or Path(platformdirs.user_cache_dir(APP_NAME))
 
 
 def data_dir() -> Path:

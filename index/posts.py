@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import codecs
 import errno
+import hashlib
 import os
 import re
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -78,6 +79,7 @@ class Post:
     size: int = 0
     mtime_ns: int = 0
     warnings: tuple[str, ...] = field(default=())
+    content_hash: str = ""  # SHA-1 of the very bytes that were parsed; triage state follows it across renames
 
 
 def source_host(url: str) -> str:
@@ -246,10 +248,11 @@ def parse_post(text: str, post_id: str, path: Path, warnings: list[str] | None =
 
 
 def load_post(root: Path, found: PostFile) -> Post | PostProblem:
-    """Read one post; every failure becomes a :class:`PostProblem`, never an exception."""
+    """Read one post, once; every failure becomes a :class:`PostProblem`, never an exception."""
     post_id = found.post_id
     try:
         raw = _read_bytes(root / post_id)
+        digest = hashlib.sha1(raw, usedforsecurity=False).hexdigest()
         text, warnings = decode_post(raw)
         post = parse_post(text, post_id, found.path, warnings)
     except FrontMatterError as error:
@@ -264,7 +267,20 @@ def load_post(root: Path, found: PostFile) -> Post | PostProblem:
         return PostProblem(post_id, str(error) or type(error).__name__)
     except RecursionError:
         return PostProblem(post_id, "front matter nested too deeply")
-    return replace(post, size=found.size, mtime_ns=found.mtime_ns)
+    return replace(post, size=found.size, mtime_ns=found.mtime_ns, content_hash=digest)
+
+
+def load_by_id(root: Path, post_id: str) -> Post | PostProblem:
+    """The post ``post_id`` fresh from disk; ids that would leave ``root`` are refused."""
+    relative = PurePosixPath(post_id)
+    if relative.is_absolute() or ".." in relative.parts or not relative.parts:
+        return PostProblem(post_id, "not a post in this folder")
+    path = root / relative
+    try:
+        info = path.stat()
+    except OSError:
+        return PostProblem(post_id, "file no longer exists")
+    return load_post(root, PostFile(post_id, path, info.st_size, info.st_mtime_ns))
 
 
 def _post_id(root: Path, path: Path) -> str:

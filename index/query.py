@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import calendar
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from index.extract.iocs import refang
 from index.knowledge import get_knowledge
-from index.vocabulary import ENTITY_FIELDS, KINDS, is_technique_id
+from index.vocabulary import BY_KIND, ENTITY_FIELDS, FACET_KINDS, KINDS, is_technique_id, technique_id
 
 MAX_QUERY_CHARS = 1000
 #: ``is:`` word → (state flag, wanted value).
@@ -197,3 +197,34 @@ def expand_term(fieldname: str, value: str) -> Sequence[str]:
     except Exception:  # knowledge is best effort; the raw term still matches
         found = []
     return [value.lower(), *(term.lower() for term in found if term)]
+
+
+#: What a filter is keyed by → the field a user would type: catalog facets (``tag``, ``actor``, …) and entity
+#: kinds (``ACTOR``, ``VULN``, …). Indicators are left out on purpose: they are searched as a quoted phrase.
+FILTER_FIELDS: Mapping[str, str] = {
+    "tag": "tag",
+    **{BY_KIND[kind].field: BY_KIND[kind].query_field for kind in FACET_KINDS},
+    **{info.kind: info.query_field for info in KINDS if info.kind != "IOC"},
+}
+
+
+def filter_term(kind: str, value: str) -> str:
+    """One facet or entity as a query term: ``tag:"China"``, ``technique:T1566``; IoCs as a quoted phrase."""
+    field_name = FILTER_FIELDS.get(kind)
+    if field_name == "technique" and (found := technique_id(value)):
+        return f"technique:{found}"
+    cleaned = " ".join(value.replace('"', " ").split())
+    if field_name is None:
+        return f'"{cleaned}"'
+    return f'{field_name}:"{cleaned}"'
+
+
+def compose_query(text: str, filters: Sequence[tuple[str, str]]) -> str:
+    """The user's query AND every active filter (``(kind, value)`` pairs, as :func:`filter_term` takes them)."""
+    text = text.strip()
+    terms = [filter_term(kind, value) for kind, value in filters]
+    if not terms:
+        return text
+    if text:
+        terms.insert(0, f"({text})")
+    return " ".join(terms)

@@ -1,20 +1,26 @@
-"""Shared fixtures: every test runs with its own home, config, data, cache and index folders."""
+"""Shared fixtures (every test runs with its own home, config, data, cache and index folders) and the
+Hypothesis profiles: ``ci`` (derandomised, so a red run is reproducible) when ``CI`` is set, else ``dev``."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
-WritePost = Callable[[Path, str, str | bytes], Path]
+from tests.helpers import SnapshotFolder, WritePost, snapshot_folder, write_post
+
+settings.register_profile("ci", derandomize=True, database=None, max_examples=100, deadline=None, print_blob=True)
+settings.register_profile("dev", max_examples=100, deadline=None)
+settings.load_profile("dev" if os.environ.get("CI", "").lower() in ("", "0", "false") else "ci")
 
 _ISOLATED_DIRS: dict[str, str] = {
     "HOME": "home",
     "XDG_CACHE_HOME": "xdg-cache",
     "XDG_DATA_HOME": "xdg-data",
     "XDG_CONFIG_HOME": "xdg-config",
-    "SPYGLASS_INDEX_DIR": "spyglass-index",
+    "SPYGLASS_CACHE_DIR": "spyglass-cache",
     "SPYGLASS_DATA_DIR": "spyglass-data",
     "SPYGLASS_CONFIG_DIR": "spyglass-config",
 }
@@ -37,53 +43,19 @@ def isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     return dirs
 
 
-def _write_post(root: Path, name: str, content: str | bytes) -> Path:
-    """Write ``content`` to ``root / name`` (creating parent folders); str is encoded as UTF-8 verbatim."""
-    path = root / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data = content.encode("utf-8") if isinstance(content, str) else content
-    path.write_bytes(data)
-    return path
-
-
-@pytest.fixture
-def write_post() -> WritePost:
+@pytest.fixture(name="write_post")
+def write_post_fixture() -> WritePost:
     """Helper ``write_post(tmp_path, name, text_or_bytes) -> Path``; writes bytes exactly (no newline translation)."""
-    return _write_post
+    return write_post
 
 
-#: path relative to the folder → (kind, bytes of a small regular file or None, size, mtime_ns, mode)
-FolderSnapshot = dict[str, tuple[str, bytes | None, int, int, int]]
-
-
-def _snapshot_folder(root: Path) -> FolderSnapshot:
-    """Everything under ``root`` without following links or opening anything but small regular files."""
-    import os
-    import stat
-
-    result: FolderSnapshot = {}
-    for folder, dirs, files in os.walk(os.fsencode(root), followlinks=False):
-        for name in dirs + files:
-            path = os.path.join(folder, name)
-            info = os.lstat(path)
-            if stat.S_ISREG(info.st_mode):
-                kind = "file"
-            elif stat.S_ISDIR(info.st_mode):
-                kind = "dir"
-            elif stat.S_ISLNK(info.st_mode):
-                kind = "link:" + os.fsdecode(os.readlink(path))
-            else:
-                kind = "other"
-            data = None
-            if kind == "file" and info.st_size <= 1 << 20 and os.access(path, os.R_OK):
-                with open(path, "rb") as handle:
-                    data = handle.read()
-            key = os.fsdecode(os.path.relpath(path, os.fsencode(root)))
-            result[key] = (kind, data, info.st_size, info.st_mtime_ns, info.st_mode)
-    return result
+@pytest.fixture(name="snapshot_folder")
+def snapshot_folder_fixture() -> SnapshotFolder:
+    """``snapshot_folder(root)``: compare before/after to prove nothing in a posts folder was modified."""
+    return snapshot_folder
 
 
 @pytest.fixture
-def snapshot_folder() -> Callable[[Path], FolderSnapshot]:
-    """``snapshot_folder(root)``: compare before/after to prove nothing in a posts folder was modified."""
-    return _snapshot_folder
+def no_read_timer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only keys change triage state (a slow run would otherwise let the open post turn read on its own)."""
+    monkeypatch.setattr("tui.screens.main.READ_DELAY", 3600.0)

@@ -1,15 +1,17 @@
 """Import boundaries: index/ never imports the UI, only index/engine/ imports whoosh, knowledge never imports
-extraction, and the vocabulary imports nothing of ours."""
+extraction, the vocabulary imports nothing of ours, and no test module imports another (shared helpers live
+in helpers.py modules)."""
 
 from __future__ import annotations
 
 import ast
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from tests.helpers import REPO
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -68,3 +70,34 @@ def test_importing_the_engine_side_loads_no_ui() -> None:
         env={**os.environ, "PYTHONPATH": str(REPO)},
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_no_test_module_imports_another() -> None:
+    offenders: dict[str, list[str]] = {}
+    for path in (REPO / "tests").rglob("test_*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        names: list[str] = []
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names += [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                module = "." * node.level + (node.module or "")
+                names += [module] + [module.rstrip(".") + "." + alias.name for alias in node.names]
+        bad = sorted(name for name in names if name.rsplit(".", 1)[-1].startswith(("test_", "conftest")))
+        if bad:
+            offenders[str(path.relative_to(REPO))] = bad
+    assert offenders == {}
+
+
+def test_cited_documents_are_in_the_repository() -> None:
+    """Code, tests and docs cite only documents this repository has: a docs/ page or a top-level one."""
+    cited = re.compile(r"\b(?:docs/[\w.-]+\.md|[A-Z][A-Z_]+\.md)\b")
+    sources = [REPO / "README.md", *(path for folder in ("index", "tui", "tests", "bench", "docs")
+                                     for path in (REPO / folder).rglob("*") if path.suffix in (".py", ".md"))]
+    missing = {
+        f"{path.relative_to(REPO)}: {name}"
+        for path in sources
+        for name in cited.findall(path.read_text(encoding="utf-8"))
+        if not (REPO / name).is_file()
+    }
+    assert sorted(missing) == []

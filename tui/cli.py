@@ -22,7 +22,11 @@ from index.paths import POSTS_DIR_ENV
 
 PROG = "spyglass"
 COMMANDS = ("index", "search", "check", "extract")
-EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+#: The exit codes of every ``spyglass`` command, defined here only (``spyglass extract`` included).
+EXIT_OK = 0  # done; for search: hits found
+EXIT_PROBLEMS = 1  # problems found, nothing found, or the command could not do its work
+EXIT_USAGE = 2  # a bad argument or a malformed query
+EXIT_INTERRUPTED = 130  # Ctrl+C, as shells report SIGINT
 PROGRESS_AFTER = 0.5  # seconds before a progress bar is worth drawing
 
 
@@ -60,7 +64,8 @@ def _index_dir_option(parser: argparse.ArgumentParser, default: Any) -> None:
         type=Path,
         default=default,
         metavar="DIR",
-        help="where the search index lives (default: $SPYGLASS_INDEX_DIR or the user cache folder)",
+        help="this posts folder's index (default: a folder of its own under $SPYGLASS_CACHE_DIR, "
+        "else under the user cache folder)",
     )
 
 
@@ -152,7 +157,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         _error("interrupted")
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:  # `spyglass search … | head`: the reader left; not an error worth a word
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's final flush does not complain
@@ -184,10 +189,30 @@ def _stderr_console() -> Any:
     return Console(stderr=True, highlight=False)
 
 
-def _update(corpus: Any, *, rebuild: bool = False, show_progress: bool = False) -> Any:
-    """Update the index, drawing a progress bar on a terminal once it has taken a moment."""
+def _open_state() -> tuple[Any, str | None]:
+    """The triage state (for is: filters, hiding archived posts and carrying state over renamed posts),
+    or ``None`` with the reason: searching and indexing work without it."""
+    try:
+        from index.state import TriageState
+
+        return TriageState(), None
+    except Exception as error:
+        return None, str(error)
+
+
+def _update(corpus: Any, state: Any, *, rebuild: bool = False, show_progress: bool = False) -> Any:
+    """Update the index (and reconcile ``state``), drawing a progress bar on a terminal once it takes a moment."""
+    report = _run_update(corpus, state, rebuild, show_progress)
+    if report.message:
+        _error(report.message)
+    if report.state_error is not None:
+        _error(f"triage state not carried over to renamed posts: {report.state_error}")
+    return report
+
+
+def _run_update(corpus: Any, state: Any, rebuild: bool, show_progress: bool) -> Any:
     if not (show_progress and sys.stderr.isatty()):
-        return corpus.update(rebuild=rebuild)
+        return corpus.update(rebuild=rebuild, state=state)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     started = time.monotonic()
@@ -204,16 +229,39 @@ def _update(corpus: Any, *, rebuild: bool = False, show_progress: bool = False) 
         bar.update(task[0], description=step.stage, completed=step.done, total=step.total or None)
 
     try:
-        return corpus.update(rebuild=rebuild, progress=progress)
+        return corpus.update(rebuild=rebuild, progress=progress, state=state)
     finally:
         bar.stop()
 
 
-def _cmd_index(args: argparse.Namespace) -> int:
+def _updated(
+    args: argparse.Namespace, *, rebuild: bool = False, show_progress: bool = False
+) -> tuple[Any, Any, Any, str | None]:
+    """Open the corpus, bring it up to date and carry triage state over to renamed posts.
+
+    Returns (corpus, report, state, why the state is missing); the caller closes ``state``.
+    """
     corpus = _open(args)
-    report = _update(corpus, rebuild=args.rebuild, show_progress=True)
-    if report.message:
-        _error(report.message)
+    state, reason = _open_state()
+    try:
+        report = _update(corpus, state, rebuild=rebuild, show_progress=show_progress)
+    except BaseException:
+        if state is not None:
+            state.close()
+        raise
+    if state is None and report.removed:  # a rename removes the old id; state on it was not carried over
+        _error(f"triage state unavailable, not carried over to renamed posts ({reason})")
+    return corpus, report, state, reason
+
+
+def _closed(state: Any) -> None:
+    if state is not None:
+        state.close()
+
+
+def _cmd_index(args: argparse.Namespace) -> int:
+    corpus, report, state, _ = _updated(args, rebuild=args.rebuild, show_progress=True)
+    _closed(state)
     skipped = sum(1 for problem in report.problems if problem.skipped)
     warned = len(report.problems) - skipped
     what = "rebuilt" if report.rebuilt else ("nothing changed" if not (report.added or report.changed
@@ -226,18 +274,6 @@ def _cmd_index(args: argparse.Namespace) -> int:
     if skipped:
         print(f"run `{PROG} check {args.posts_dir}` to list the problems")
     return EXIT_PROBLEMS if report.read_only else EXIT_OK
-
-
-def _open_state(query: str) -> Any:
-    """The triage state for is: filters and hiding archived posts; searching works without it."""
-    try:
-        from index.state import TriageState
-
-        return TriageState()
-    except Exception as error:
-        if "is:" in query:
-            _error(f"triage state unavailable, is: filters match nothing ({error})")
-        return None
 
 
 def _hit(corpus_row: Any, result: Any) -> dict[str, Any]:
@@ -258,16 +294,13 @@ def _hit(corpus_row: Any, result: Any) -> dict[str, Any]:
 
 
 def _cmd_search(args: argparse.Namespace) -> int:
-    corpus = _open(args)
-    report = corpus.update()
-    if report.message:
-        _error(report.message)
-    state = _open_state(args.query)
+    corpus, _, state, reason = _updated(args)
+    if state is None and "is:" in args.query:
+        _error(f"triage state unavailable, is: filters match nothing ({reason})")
     try:
         result = corpus.search(args.query, sort=args.sort, limit=args.limit, plain=args.plain, state=state)
     finally:
-        if state is not None:
-            state.close()
+        _closed(state)
     rows = corpus.rows(result.ids)
     if args.json:
         payload = {
@@ -314,10 +347,8 @@ def _print_table(rows: Sequence[Any], result: Any) -> None:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    corpus = _open(args)
-    report = corpus.update()
-    if report.message:
-        _error(report.message)
+    corpus, report, state, _ = _updated(args)
+    _closed(state)
     skipped = [problem for problem in report.problems if problem.skipped]
     warnings = [problem for problem in report.problems if not problem.skipped]
     base = Path(args.posts_dir)

@@ -21,9 +21,7 @@ from index.knowledge import get_knowledge
 from index.posts import Post, PostFile, decode_post, load_post
 from index.sanitize import display_safe, one_line
 from index.vocabulary import KINDS, STYLES
-
-EXIT_OK, EXIT_PROBLEM, EXIT_USAGE = 0, 1, 2
-
+from tui.cli import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
 
 
 def _read(source: str) -> tuple[str, str] | tuple[None, str]:
@@ -118,7 +116,7 @@ def run_extract(source: str, as_json: bool, *, out: TextIO | None = None) -> int
     body, label = _read(source)
     if body is None:
         print(display_safe(one_line(label, 500)), file=sys.stderr)
-        return EXIT_PROBLEM
+        return EXIT_PROBLEMS
     mentions = extract(body)
     stream = out or sys.stdout
     if as_json:

@@ -1,8 +1,9 @@
 """The full-text engine: the only package that imports whoosh (tests/test_boundaries.py checks)."""
 
 from index.engine.first_page import BlockTables, newest
+from index.engine.highlight import highlight, highlight_spans
 from index.engine.schema import SCHEMA_VERSION
-from index.engine.search import EngineHits, Expander, QuerySyntaxError, Searchers, highlight, run
+from index.engine.search import EngineHits, Expander, QuerySyntaxError, Searchers, run
 from index.engine.store import Engine, EngineError, EngineLocked, EngineUnavailable, EngineWriter, IndexDoc
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "QuerySyntaxError",
     "Searchers",
     "highlight",
+    "highlight_spans",
     "newest",
     "run",
 ]

@@ -29,7 +29,7 @@ def _keyword(scorable: bool = False) -> KEYWORD:
 
 
 def build_schema() -> Schema:
-    """Fields per DESIGN.md §3; the body is not stored: highlights are made from the post file."""
+    """Fields per docs/design.md §3; the body is not stored: highlights are made from the post file."""
     return Schema(
         id=ID(unique=True, stored=True, sortable=True),
         title=TEXT(analyzer=StemmingAnalyzer(), field_boost=2.0),

@@ -1,7 +1,7 @@
 """Searching the whoosh index with bounded cost.
 
 whoosh's tail at scale is prefix/wildcard expansion, phrase checks and full scoring
-(PERF_ANCHORS.md). So: expansions are capped, only the first page is scored, every other
+(docs/benchmarks.md, "Measured costs"). So: expansions are capped, only the first page is scored, every other
 hit is collected unscored through ``docs_for_query`` and mapped to ids through the
 sortable ``id`` column, and a deadline turns a slow query into partial results.
 """
@@ -19,7 +19,6 @@ from typing import Any
 
 from whoosh import query as wq
 from whoosh.collectors import TimeLimit, TimeLimitCollector
-from whoosh.lang.porter import stem
 from whoosh.qparser import FieldAliasPlugin, MultifieldParser
 
 from index.engine.schema import TEXT_FIELDS
@@ -245,34 +244,3 @@ def run(
         notes=tuple(rewriter.notes),
     )
 
-
-def highlight(body: str, terms: frozenset[str], *, fragments: int = 2, surround: int = 60) -> str:
-    """Plain-text fragments of ``body`` around the analysed ``terms``; "" when none occur.
-
-    whoosh's own highlighter stems every token of the body (about 10 ms a post); stems are
-    prefixes of the words they come from, so a regex finds candidates and only those are stemmed.
-    """
-    if not terms or not body:
-        return ""
-    pattern = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, terms), key=len, reverse=True)) + r")\w*",
-                         re.IGNORECASE)
-    spans: list[tuple[int, int]] = []
-    for match in pattern.finditer(body):
-        if stem(match.group().lower()) not in terms and match.group().lower() not in terms:
-            continue
-        start, end = max(0, match.start() - surround), min(len(body), match.end() + surround)
-        if spans and start <= spans[-1][1]:
-            spans[-1] = (spans[-1][0], end)
-            continue
-        if len(spans) == fragments:
-            break
-        spans.append((start, end))
-    pieces = []
-    for start, end in spans:
-        text = body[start:end]
-        if start > 0 and " " in text:
-            text = text.split(" ", 1)[1]
-        if end < len(body) and " " in text:
-            text = text.rsplit(" ", 1)[0]
-        pieces.append(text.strip())
-    return " … ".join(pieces)

@@ -25,11 +25,6 @@ from index.vocabulary import ENTITY_FIELDS
 
 INDEX_NAME = "MAIN"
 LOCK_NAME = f"{INDEX_NAME}_WRITELOCK"
-#: whoosh writer processes in a bulk build. 1: our own two-process pool parses and extracts while
-#: one writer indexes; measured faster at 10k than procs=2 (see docs/architecture.md).
-BULK_PROCS = 1
-#: Each process writes its own segment, merged once by the optimising commit.
-BULK_MULTISEGMENT = False
 WRITER_TIMEOUT = 2.0
 
 
@@ -208,7 +203,11 @@ class Engine:
             lock.release()
 
     def writer(self, *, bulk: bool = False, timeout: float | None = None) -> EngineWriter:
-        """Open a writer; a bulk one indexes on :data:`BULK_PROCS` processes."""
+        """Open a writer; a bulk one merges into one optimised segment on commit.
+
+        Always one whoosh writer process: in a bulk build our own two-process pool parses and extracts while
+        this writer indexes, which measured faster than whoosh's ``procs=2`` writer (docs/architecture.md).
+        """
         ix = self.index()
         timeout = WRITER_TIMEOUT if timeout is None else timeout
         # The lock is taken here, not by whoosh: a writer that fails to set up after locking (disk full,
@@ -217,10 +216,7 @@ class Engine:
         if not try_for(lock.acquire, timeout=timeout, delay=0.1):
             raise EngineLocked("another Spyglass is writing this index; working read-only")
         try:
-            if bulk and BULK_PROCS > 1:
-                writer = ix.writer(procs=BULK_PROCS, multisegment=BULK_MULTISEGMENT, limitmb=96, _lk=False)
-            else:
-                writer = ix.writer(_lk=False)
+            writer = ix.writer(_lk=False)
         except BaseException:
             lock.release()
             raise

@@ -23,10 +23,9 @@ from index.corpus import ENGINE_FOLDER, Corpus, UpdateProgress, UpdateReport
 from index.engine import Engine
 from index.paths import index_dir_for
 from index.posts import PostProblem
-from tests.faults._corpus import write_posts
-from tests.index.test_engine import hold_writer
-from tests.tui.test_app import main_screen, post_list, reopen_state, settle
-from tests.tui.test_injection import screen_lines
+from tests.faults.helpers import write_posts
+from tests.index.helpers import hold_writer
+from tests.tui.helpers import main_screen, post_list, reopen_state, screen_lines, settle
 from tui.app import SpyglassApp
 from tui.widgets.article import ArticleView
 from tui.widgets.search_bar import SearchBar
@@ -34,10 +33,8 @@ from tui.widgets.search_bar import SearchBar
 COUNT = 20
 
 
-@pytest.fixture(autouse=True)
-def no_read_timer(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Only keys change triage state here (a slow run would otherwise mark the open post read)."""
-    monkeypatch.setattr("tui.screens.main.READ_DELAY", 3600.0)
+#: Each test drives the whole app through many steps, some on a corpus being indexed.
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("no_read_timer")]
 
 
 @pytest.fixture(autouse=True)

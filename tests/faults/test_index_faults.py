@@ -16,8 +16,8 @@ from whoosh.filedb.filestore import FileStorage
 from index.corpus import Corpus
 from index.posts import Post, PostProblem
 from index.state import TriageState
-from tests.conftest import FolderSnapshot
-from tests.faults._corpus import write_posts
+from tests.faults.helpers import write_posts
+from tests.helpers import FolderSnapshot
 
 Snapshot = Callable[[Path], FolderSnapshot]
 COUNT = 20
@@ -48,6 +48,7 @@ def no_space(*_args: Any, **_kwargs: Any) -> Any:
     raise OSError(errno.ENOSPC, "No space left on device")
 
 
+@pytest.mark.slow
 def test_search_update_search_in_one_thread(corpus: Corpus, posts: Path) -> None:
     """A searcher refreshed after a commit keeps working (it used to fail with ReaderClosed)."""
     for round_number in range(3):

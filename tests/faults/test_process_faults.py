@@ -22,9 +22,10 @@ import pytest
 from index.corpus import ENGINE_FOLDER, Corpus
 from index.engine import Engine
 from index.engine.store import LOCK_NAME
-from tests.faults._corpus import write_posts
+from tests.faults.helpers import write_posts
+from tests.helpers import REPO, source_env
 
-REPO = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow  # real processes, killed mid-build
 
 INDEXER = textwrap.dedent(
     """
@@ -49,7 +50,7 @@ def start_indexer(posts: Path, index_dir: Path) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
         cwd=REPO,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
+        env=source_env(),
         start_new_session=True,  # its own process group: the kill reaches the bulk workers too
     )
 

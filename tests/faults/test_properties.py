@@ -7,14 +7,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from index.corpus import Corpus
 from index.extract import extract, index_terms
 from index.query import parse_query
-from tests.faults._corpus import write_posts
-from tests.index.test_extract import assert_well_formed
+from tests.faults.helpers import write_posts
+from tests.index.helpers import assert_well_formed
+
+pytestmark = pytest.mark.slow  # hundreds of examples against a real index
 
 COUNT = 12
 
@@ -39,6 +41,10 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Corpus]:
 
 @settings(max_examples=300, deadline=None)
 @given(QUERIES, st.booleans())
+@example("", False)
+@example("(" * 999, False)
+@example('"unclosed date:[2018 to', False)
+@example("\x00\u202e\u2028", True)
 def test_parse_query_never_raises(text: str, plain: bool) -> None:
     parsed = parse_query(text, plain=plain)
     assert parsed.error is None or (isinstance(parsed.error, str) and parsed.error)
@@ -48,6 +54,9 @@ def test_parse_query_never_raises(text: str, plain: bool) -> None:
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(QUERIES, st.sampled_from(["date", "relevance"]), st.booleans(), st.none() | st.integers(0, 5))
+@example(text="", sort="date", plain=False, limit=0)
+@example(text="(", sort="relevance", plain=False, limit=None)
+@example(text='"common uniq1', sort="date", plain=True, limit=5)
 def test_search_never_raises_and_is_bounded(
     corpus: Corpus, text: str, sort: str, plain: bool, limit: int | None
 ) -> None:
@@ -72,6 +81,9 @@ TEXT = st.lists(
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(TEXT)
+@example("")
+@example("hxxp://evil[.]example\u200b203.0.113[.]7")
+@example("CVE-2017-11882CVE-2017-11882 APT28\u0301")
 def test_extract_offsets_inside_text_and_no_overlaps_within_a_kind(text: str) -> None:
     mentions = extract(text)
     assert_well_formed(text, mentions)

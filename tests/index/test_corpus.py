@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-import index.corpus as corpus_module
+import index.searching as searching_module
 from index.catalog import CATALOG_NAME, Catalog
 from index.corpus import Corpus, UpdateProgress
 from index.engine import Engine
@@ -18,7 +18,7 @@ from index.posts import Post, PostProblem
 
 @pytest.fixture(autouse=True)
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("SPYGLASS_INDEX_DIR", "SPYGLASS_DATA_DIR", "SPYGLASS_CONFIG_DIR", "XDG_CACHE_HOME", "XDG_DATA_HOME"):
+    for name in ("SPYGLASS_CACHE_DIR", "SPYGLASS_DATA_DIR", "SPYGLASS_CONFIG_DIR", "XDG_CACHE_HOME", "XDG_DATA_HOME"):
         monkeypatch.setenv(name, str(tmp_path / "home" / name.lower()))
     monkeypatch.delenv("SPYGLASS_POSTS", raising=False)
 
@@ -113,7 +113,7 @@ def test_empty_query_is_every_post_by_date_without_the_engine(
     def no_engine(*_args: object, **_kwargs: object) -> None:
         raise AssertionError("whoosh was asked for the plain list")
 
-    monkeypatch.setattr(corpus_module, "run", no_engine)
+    monkeypatch.setattr(searching_module, "run", no_engine)
     result = corpus.search("")
     assert result.ids == ["2018-07-11-a.md", "2018-06-02-b.md", "2017-05-30-c.md"]
     assert result.total == 3 and result.error is None
@@ -238,3 +238,72 @@ def test_rows_come_from_the_catalog(posts: Path, tmp_path: Path) -> None:
     assert next(_rows(corpus)) == "Chinese group breaches Cambodian bodies"
     row = corpus.rows(["2018-06-02-b.md"])[0]
     assert row.source == "example.com" and row.tags == ("china", "NorthKorea") and len(row.content_hash) == 40
+
+
+def test_update_carries_triage_state_over_to_a_renamed_post(posts: Path, tmp_path: Path) -> None:
+    from index.state import TriageState
+
+    corpus = open_corpus(posts, tmp_path)
+    with TriageState(tmp_path / "state.sqlite3") as state:
+        corpus.update(state=state)
+        [row] = corpus.rows(["2018-06-02-b.md"])
+        state.set_flag(row.post_id, "read", True, row.content_hash)
+        (posts / "2018-06-02-b.md").rename(posts / "moved.md")
+        report = corpus.update(state=state)
+        assert (report.added, report.removed, report.reconciled, report.state_error) == (1, 1, 1, None)
+        assert state.get("moved.md").read and not state.get("2018-06-02-b.md").read
+        assert corpus.update(state=state).reconciled == 0  # nothing added or removed: nothing to do
+
+
+def test_a_read_only_state_is_left_alone_and_a_failing_one_does_not_undo_the_update(
+    posts: Path, tmp_path: Path
+) -> None:
+    from index.state import TriageState
+
+    corpus = open_corpus(posts, tmp_path)
+    path = tmp_path / "state.sqlite3"
+    with TriageState(path) as state:
+        corpus.update(state=state)
+        [row] = corpus.rows(["2018-06-02-b.md"])
+        state.set_flag(row.post_id, "starred", True, row.content_hash)
+    (posts / "2018-06-02-b.md").rename(posts / "moved.md")
+    with TriageState(path, readonly=True) as viewer:
+        report = corpus.update(state=viewer)
+        assert report.added == 1 and report.reconciled == 0 and report.state_error is None
+    (posts / "moved.md").rename(posts / "again.md")
+    broken = TriageState(path)
+    broken.close()  # every call on a closed state fails with StateError
+    report = corpus.update(state=broken)
+    assert report.added == 1 and report.state_error is not None
+    assert "again.md" in {row.post_id for row in corpus.rows(["again.md"])}
+
+
+def test_each_post_file_is_opened_once_and_the_hash_is_of_the_bytes_parsed(
+    posts: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import builtins
+    import hashlib
+
+    from index.indexing import Prepared, prepare
+    from index.posts import PostFile
+
+    path = posts / "2018-07-11-a.md"
+    opened: list[str] = []
+    real_os_open, real_open = os.open, builtins.open
+
+    def counting_os_open(file: object, *args: object, **kwargs: object) -> int:
+        opened.append(os.fsdecode(file))  # type: ignore[arg-type]
+        return real_os_open(file, *args, **kwargs)  # type: ignore[arg-type]
+
+    def counting_open(file: object, *args: object, **kwargs: object) -> object:
+        opened.append(os.fsdecode(file))  # type: ignore[arg-type]
+        return real_open(file, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(os, "open", counting_os_open)
+    monkeypatch.setattr(builtins, "open", counting_open)
+    info = path.stat()
+    result = prepare(posts, PostFile(path.name, path, info.st_size, info.st_mtime_ns))
+    monkeypatch.undo()
+    assert isinstance(result, Prepared)
+    assert opened.count(str(path)) == 1
+    assert result.entry.row.content_hash == hashlib.sha1(path.read_bytes(), usedforsecurity=False).hexdigest()

@@ -4,26 +4,22 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 
-import index.corpus as corpus_module
 import index.engine.search as search_module
 import index.engine.store as store_module
+import index.indexing as indexing_module
 from index.corpus import ENGINE_FOLDER, Corpus
 from index.engine import Engine, EngineLocked, EngineUnavailable, IndexDoc, Searchers, highlight, run
 from index.engine.schema import STAMP_NAME
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.index.helpers import hold_writer
 
 
 @pytest.fixture(autouse=True)
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("SPYGLASS_INDEX_DIR", "SPYGLASS_DATA_DIR", "SPYGLASS_CONFIG_DIR", "XDG_CACHE_HOME", "XDG_DATA_HOME"):
+    for name in ("SPYGLASS_CACHE_DIR", "SPYGLASS_DATA_DIR", "SPYGLASS_CONFIG_DIR", "XDG_CACHE_HOME", "XDG_DATA_HOME"):
         monkeypatch.setenv(name, str(tmp_path / "home" / name.lower()))
 
 
@@ -51,10 +47,11 @@ def touch(path: Path) -> None:
     os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns + 5_000_000_000))
 
 
+@pytest.mark.slow
 def test_bulk_build_on_two_processes_leaves_one_segment(
     posts: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(corpus_module, "BULK_THRESHOLD", 5)
+    monkeypatch.setattr(indexing_module, "BULK_THRESHOLD", 5)
     corpus, folder = build(posts, tmp_path)
     assert len(list(folder.glob("*.seg"))) == 1
     assert corpus.search("phishing").total == 12
@@ -91,30 +88,7 @@ def test_damaged_index_is_rebuilt(posts: Path, tmp_path: Path, damage: str) -> N
     assert corpus.search("phishing").total == 12
 
 
-HOLD_WRITER = textwrap.dedent(
-    """
-    import sys, time
-    from pathlib import Path
-    from index.engine import Engine
-    writer = Engine(Path(sys.argv[1])).writer()
-    print("locked", flush=True)
-    time.sleep(60)
-    """
-)
-
-
-def hold_writer(folder: Path) -> subprocess.Popen[str]:
-    process = subprocess.Popen(
-        [sys.executable, "-c", HOLD_WRITER, str(folder)],
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=REPO,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-    )
-    assert process.stdout is not None and process.stdout.readline().strip() == "locked"
-    return process
-
-
+@pytest.mark.slow
 def test_stale_lock_from_killed_writer(posts: Path, tmp_path: Path) -> None:
     corpus, folder = build(posts, tmp_path)
     process = hold_writer(folder)
@@ -126,6 +100,7 @@ def test_stale_lock_from_killed_writer(posts: Path, tmp_path: Path) -> None:
     assert report.changed == 1 and not report.read_only
 
 
+@pytest.mark.slow
 def test_another_writer_means_read_only(posts: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(store_module, "WRITER_TIMEOUT", 0.1)
     corpus, folder = build(posts, tmp_path)

@@ -12,7 +12,7 @@ from types import FrameType
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import index.extract.extractor
@@ -23,6 +23,7 @@ import index.extract.victims
 from index.extract import Mention, extract, index_terms
 from index.knowledge import get_knowledge
 from index.vocabulary import ENTITY_FIELDS
+from tests.index.helpers import assert_well_formed
 
 TraceFunction = Callable[[FrameType, str, Any], Any]
 
@@ -272,17 +273,6 @@ def test_index_terms() -> None:
         assert all(value == value.lower() for value in values)
 
 
-def assert_well_formed(text: str, mentions: list[Mention]) -> None:
-    """Sorted by (start, end, kind), offsets inside the text and matching it, no overlaps within a kind."""
-    assert mentions == sorted(mentions, key=lambda m: (m.start, m.end, m.kind))
-    last_end: dict[str, int] = {}
-    for mention in mentions:
-        assert 0 <= mention.start < mention.end <= len(text)
-        assert text[mention.start : mention.end] == mention.text
-        assert mention.start >= last_end.get(mention.kind, 0), mention
-        last_end[mention.kind] = mention.end
-
-
 WORDS = [
     "APT40", "TEMP.Periscope", "Lazarus", "Group", "Cobalt", "Strike", "Chinese", "hackers", "breached",
     "Cambodian", "ministries", "National", "Election", "Commission", "Ministry", "of", "Bank", "banks",
@@ -294,6 +284,10 @@ WORDS = [
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.sampled_from(WORDS) | st.text(max_size=6), max_size=40), st.sampled_from([" ", "", "\n", "  "]))
+@example(["hxxp://evil[.]example", "[.]", "203.0.113[.]7"], "")
+@example(["Lazarus", "Group"], "\n")
+@example(["e\u0301", "İ", "APT40", "\u200b"], " ")
+@example([], " ")
 def test_property_mentions_are_well_formed(words: list[str], separator: str) -> None:
     text = separator.join(words)
     assert_well_formed(text, extract(text))

@@ -1,4 +1,4 @@
-"""Reading posts: encodings, front matter and value types (RELIABILITY.md), through files on disk."""
+"""Reading posts: encodings, front matter and value types (docs/reliability.md), through files on disk."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from index.frontmatter_yaml import FrontMatterError
@@ -25,7 +25,7 @@ from index.posts import (
     source_host,
 )
 from index.sanitize import display_safe
-from tests.conftest import FolderSnapshot, WritePost
+from tests.helpers import FolderSnapshot, WritePost
 
 Snapshot = Callable[[Path], FolderSnapshot]
 
@@ -429,6 +429,12 @@ _YAMLISH = st.lists(st.sampled_from(_FRAGMENTS) | st.text(max_size=4), max_size=
 
 
 @given(_YAMLISH)
+@example("")
+@example("---\n---\n")
+@example("\ufeff---\ntitle: x\n---\n")
+@example("---\ntitle: a\u2028b\x85c\n---\n")
+@example("---\r\ntitle: [\r\n---\r\n")
+@example("---\n- a\n---\n")
 def test_parse_post_raises_only_front_matter_errors(text: str) -> None:
     try:
         result = parse_post(text, "x.md", Path("x.md"))
@@ -442,6 +448,11 @@ def test_parse_post_raises_only_front_matter_errors(text: str) -> None:
 
 @given(st.binary(max_size=300) | _YAMLISH.map(lambda text: text.encode("utf-8", "surrogatepass")))
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=150)
+@example(data=b"")
+@example(data=b"\xef\xbb\xbf")
+@example(data=b"\xff\xfe-\x00-\x00-\x00\n\x00")
+@example(data=b"---\ntitle: \xff\n---\n")
+@example(data=bytes(range(256)))
 def test_load_post_never_raises(tmp_path: Path, data: bytes) -> None:
     path = tmp_path / "x.md"
     path.write_bytes(data)

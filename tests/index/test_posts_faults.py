@@ -13,7 +13,7 @@ import pytest
 
 from index.posts import MAX_POST_BYTES, Post, PostFile, PostProblem, load_post, scan_corpus
 from index.sanitize import display_safe
-from tests.conftest import FolderSnapshot, WritePost
+from tests.helpers import FolderSnapshot, WritePost
 
 Snapshot = Callable[[Path], FolderSnapshot]
 GOOD = "---\ntitle: Good post\ndate: 2018-07-11\n---\nbody"

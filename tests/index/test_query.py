@@ -6,15 +6,15 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-import index.corpus as corpus_module
+import index.indexing as indexing_module
 import index.query as query_module
 from index.corpus import Corpus
 from index.extract import Mention
 from index.extract.iocs import refang
-from index.query import MAX_QUERY_CHARS, expand_term, parse_query
+from index.query import MAX_QUERY_CHARS, compose_query, expand_term, filter_term, parse_query
 
 POSTS = {
     "2019-01-05-a.md": (
@@ -72,8 +72,8 @@ def fake_index_terms(mentions: list[Mention]) -> dict[str, list[str]]:
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Corpus]:
     patch = pytest.MonkeyPatch()
-    patch.setattr(corpus_module, "extract", fake_extract)
-    patch.setattr(corpus_module, "index_terms", fake_index_terms)
+    patch.setattr(indexing_module, "extract", fake_extract)
+    patch.setattr(indexing_module, "index_terms", fake_index_terms)
     patch.setattr(query_module, "get_knowledge", FakeKnowledge)
     root = tmp_path_factory.mktemp("query")
     posts = root / "posts"
@@ -114,6 +114,32 @@ def test_entity_fields_are_alias_aware(corpus: Corpus) -> None:
     assert ids(corpus, "ioc:evil[.]example") == ["a"]
     assert ids(corpus, "cve:CVE-2017-11882") == ["b"]
     assert ids(corpus, "tag:TAG2018") == ["b", "c"]
+
+
+
+def test_compose_query_and_filter_terms() -> None:
+    assert compose_query("", []) == ""
+    assert compose_query(" lazarus ", []) == "lazarus"
+    assert compose_query("a OR b", [("tag", "China")]) == '(a OR b) tag:"China"'
+    assert compose_query("", [("tag", "China"), ("actor", "APT40")]) == 'tag:"China" actor:"APT40"'
+    assert filter_term("technique", "T1566.001 Spearphishing Attachment") == "technique:T1566.001"
+    assert filter_term("TECHNIQUE", "t1059 Command and Scripting Interpreter") == "technique:T1059"
+    assert filter_term("technique", "Phishing") == 'technique:"Phishing"'  # a name, not an ID
+    assert filter_term("technique", "T15660") == 'technique:"T15660"'  # not an ID: no word boundary
+    assert filter_term("VULN", "CVE-2018-0802") == 'cve:"CVE-2018-0802"'
+    assert filter_term("MALWARE", "PlugX") == 'malware:"PlugX"'
+    assert filter_term("VICTIM", "  Cambodia ") == 'victim:"Cambodia"'
+    assert filter_term("tag", 'say "hi"') == 'tag:"say hi"'
+    assert filter_term("IOC", "evil[.]example") == '"evil[.]example"'
+    assert filter_term("unknown", "x y") == '"x y"'
+
+
+def test_composed_filters_find_what_they_name(corpus: Corpus) -> None:
+    assert ids(corpus, compose_query("", [("ACTOR", "APT40")])) == ["a", "b"]
+    assert ids(corpus, compose_query("water", [("actor", "APT40")])) == ["b"]
+    assert ids(corpus, compose_query("", [("TECHNIQUE", "T1566.001 Spearphishing Attachment")])) == ["a"]
+    assert ids(corpus, compose_query("", [("tag", "Tag2018"), ("VULN", "CVE-2017-11882")])) == ["b"]
+    assert ids(corpus, compose_query("lures OR cambodia", [("tag", "Tag2018")])) == ["b", "c"]
 
 
 def test_dates(corpus: Corpus) -> None:
@@ -169,10 +195,16 @@ def test_refang_and_expand() -> None:
     assert expand_term("technique", "t1566")[0] == "t1566"
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.text(max_size=200) | st.lists(st.sampled_from(
     ['(', ')', '"', "'", "[", "]", "{", "}", "AND", "OR", "NOT", "*", "?", "tag:", "date:", "actor:", "is:",
      "ioc:", "to", "TO", "x", "2018", "-", "^", "~", ":", " "]), max_size=30).map("".join))
+@example(text="")
+@example(text="(" * 999)
+@example(text='"unclosed')
+@example(text="date:[zzz to]")
+@example(text="\x00\u2028\u202e")
 def test_no_query_ever_raises(corpus: Corpus, text: str) -> None:
     for plain in (False, True):
         result = corpus.search(text, plain=plain)

@@ -23,12 +23,11 @@ from index.state import (
     StateVersionError,
     TriageState,
 )
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.helpers import source_env
 
 
 def _python(script: str, *args: str) -> subprocess.Popen[str]:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env = source_env()
     return subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(script), *args],
         stdin=subprocess.PIPE,

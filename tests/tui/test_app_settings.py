@@ -11,21 +11,13 @@ from pathlib import Path
 import pytest
 
 from index.paths import config_dir
-from tests.tui.test_app import indexed_posts, main_screen, post_list, reopen_state, settle
-from tests.tui.test_screens import screen_text
+from tests.tui.helpers import main_screen, post_list, reopen_state, screen_lines, settle
 from tui.app import SpyglassApp
 from tui.key_help import binding_ids
 from tui.settings import Settings, load_settings, save_settings, settings_path
 
-
-@pytest.fixture
-def posts_dir(tmp_path: Path) -> Path:
-    return indexed_posts(tmp_path)
-
-
-@pytest.fixture(autouse=True)
-def no_read_timer(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("tui.screens.main.READ_DELAY", 3600.0)
+#: Whole-app Pilot runs.
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("no_read_timer")]
 
 
 def test_settings_file_round_trip_and_damage(tmp_path: Path) -> None:
@@ -90,7 +82,7 @@ async def test_help_lists_every_pane_with_binding_ids(posts_dir: Path) -> None:
         await settle(app, pilot)
         await pilot.press("question_mark")
         await pilot.pause()
-        text = screen_text(app)
+        text = "\n".join(screen_lines(app))
         for pane in ("Everywhere", "Main screen", "Post list", "Article", "Sidebar", "Search box", "Note"):
             assert f"Keys: {pane}" in text, pane
         for binding_id in ("triage.undo", "article.next_entity", "article.half_down", "sidebar.down", "note.save"):
@@ -119,7 +111,7 @@ async def test_own_tags_and_notes_show_in_the_row_and_the_header(posts_dir: Path
         assert "ask Bob" in str(app.screen.query_one("#article-header").render())
         await pilot.press("t")  # again: the tags are listed; untick one to remove it
         await pilot.pause()
-        assert "follow up" in screen_text(app)
+        assert "follow up" in "\n".join(screen_lines(app))
         await pilot.press("shift+tab", "space", "tab", "enter")
         await settle(app, pilot)
     with reopen_state() as state:

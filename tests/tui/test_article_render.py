@@ -6,7 +6,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from rich.console import Console
 from rich.text import Text
@@ -162,6 +162,9 @@ def test_controls_become_visible_placeholders() -> None:
 
 
 @given(st.text(max_size=300))
+@example("a\u2028b\u2029c\x85d")
+@example("\x1b[2J\x9b31m\u202e\u200b\ufeff\x7f\x00")
+@example("**a\x1bb** [x](\x85) `\u2028`\n- \x9b")
 def test_any_body_keeps_its_length_and_shows_no_raw_controls(body: str) -> None:
     plain = render_body(body, [], ["a", "the"]).plain
     assert len(plain) == len(body)

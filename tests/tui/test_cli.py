@@ -14,7 +14,7 @@ from tui import cli
 
 @pytest.fixture(autouse=True)
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("SPYGLASS_INDEX_DIR", "SPYGLASS_DATA_DIR", "SPYGLASS_CONFIG_DIR", "XDG_CACHE_HOME", "XDG_DATA_HOME"):
+    for name in ("SPYGLASS_CACHE_DIR", "SPYGLASS_DATA_DIR", "SPYGLASS_CONFIG_DIR", "XDG_CACHE_HOME", "XDG_DATA_HOME"):
         monkeypatch.setenv(name, str(tmp_path / "home" / name.lower()))
     monkeypatch.delenv("SPYGLASS_POSTS", raising=False)
 
@@ -117,6 +117,7 @@ def test_extract_hand_off(posts: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert cli.main(["extract", str(posts / "missing.md")]) == 1
 
 
+@pytest.mark.slow
 def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
     """`spyglass search … | head` must not print a traceback or an error when head exits."""
     import subprocess
@@ -136,3 +137,63 @@ def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
     _, errors = producer.communicate(timeout=60)
     assert producer.returncode == 0
     assert b"Traceback" not in errors and b"BrokenPipe" not in errors
+
+
+@pytest.mark.parametrize("command", [["index"], ["search", "{posts}", "watering"], ["check"]])
+def test_a_renamed_post_keeps_its_triage_state_after_any_command(
+    posts: Path, command: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every command that updates the index carries triage state over to a renamed post (same content)."""
+    from index.corpus import Corpus
+    from index.state import TriageState
+
+    assert cli.main(["index", str(posts)]) == 0
+    corpus = Corpus.open(posts)
+    [row] = corpus.rows(["2018-07-11-a.md"])
+    corpus.close()
+    with TriageState() as state:
+        state.set_flag(row.post_id, "starred", True, row.content_hash)
+        state.set_note(row.post_id, "seen in the wild", row.content_hash)
+    (posts / "renamed").mkdir()
+    (posts / "2018-07-11-a.md").rename(posts / "renamed" / "2018-07-11-a.md")
+    argv = [command[0], *(part.format(posts=posts) for part in command[1:])]
+    if len(argv) == 1:
+        argv.append(str(posts))
+    assert cli.main(argv) == 0
+    capsys.readouterr()
+    with TriageState() as state:
+        moved = state.get("renamed/2018-07-11-a.md")
+        assert moved.starred and moved.note == "seen in the wild"
+        assert "2018-07-11-a.md" not in state.ids_with("starred")
+
+
+def test_cache_dir_holds_one_index_per_folder_and_index_dir_is_one_index(
+    posts: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from index.paths import corpus_key
+
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("SPYGLASS_CACHE_DIR", str(cache))
+    assert cli.main(["index", str(posts)]) == 0
+    assert [path.name for path in cache.iterdir()] == [corpus_key(posts)]  # the parent of every index
+    own = tmp_path / "own-index"
+    assert cli.main(["index", str(posts), "--index-dir", str(own)]) == 0
+    assert "added 2" in capsys.readouterr().out.splitlines()[-1]  # a fresh index, right in that folder
+    assert (own / "catalog.sqlite3").exists() and [path.name for path in cache.iterdir()] == [corpus_key(posts)]
+    assert cli.main(["--help"]) == 0
+    assert "SPYGLASS_CACHE_DIR" in " ".join(capsys.readouterr().out.split())
+
+
+def test_indexing_works_without_a_triage_state_and_says_what_was_not_carried_over(
+    posts: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the data folder should be", encoding="utf-8")
+    monkeypatch.setenv("SPYGLASS_DATA_DIR", str(blocker / "data"))
+    assert cli.main(["index", str(posts)]) == 0
+    assert capsys.readouterr().err == ""  # nothing was renamed, so nothing is missing
+    (posts / "2017-01-02-b.md").rename(posts / "b.md")
+    assert cli.main(["index", str(posts)]) == 0
+    captured = capsys.readouterr()
+    assert "added 1" in captured.out and "removed 1" in captured.out
+    assert "triage state unavailable, not carried over to renamed posts" in captured.err

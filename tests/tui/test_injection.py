@@ -6,7 +6,6 @@ Asserts on what is rendered (the screen as exported), not only on the model.
 from __future__ import annotations
 
 import fcntl
-import html
 import os
 import pty
 import re
@@ -17,7 +16,9 @@ import termios
 import time
 from pathlib import Path
 
-from tests.tui.test_app import POSTS, index_corpus, post_list, settle, write_corpus
+import pytest
+
+from tests.tui.helpers import POSTS, index_corpus, post_list, screen_lines, settle, write_corpus
 from tui.app import SpyglassApp
 from tui.widgets.sidebar import Sidebar
 
@@ -35,16 +36,7 @@ HOSTILE_POST = (
 )
 
 
-def screen_lines(app: SpyglassApp) -> list[str]:
-    """The screen's text, line by line, from the SVG export."""
-    svg = app.export_screenshot()
-    rows: dict[str, list[tuple[float, str]]] = {}
-    for match in re.finditer(r'<text[^>]*\bx="([\d.]+)"[^>]*\by="([\d.]+)"[^>]*>(.*?)</text>', svg, re.S):
-        x, y, body = match.groups()
-        rows.setdefault(y, []).append((float(x), html.unescape(body).replace("\xa0", " ")))
-    return ["".join(text for _, text in sorted(parts)) for _, parts in sorted(rows.items(), key=lambda r: float(r[0]))]
-
-
+@pytest.mark.slow
 async def test_hostile_post_renders_literally_everywhere(tmp_path: Path) -> None:
     root = write_corpus(tmp_path / "posts", {**POSTS, "_posts/2030-01-01-hostile.md": HOSTILE_POST})
     index_corpus(root)
@@ -92,6 +84,7 @@ async def test_hostile_post_renders_literally_everywhere(tmp_path: Path) -> None
         assert app.is_running
 
 
+@pytest.mark.slow
 def test_control_sequences_never_reach_the_terminal(tmp_path: Path) -> None:
     """Smoke test in a real pty: the app's output carries none of the post's own escape sequences."""
     root = write_corpus(tmp_path / "posts", {**POSTS, "_posts/2030-01-01-hostile.md": HOSTILE_POST})

@@ -6,32 +6,23 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 from time import monotonic
-from typing import Any
 
 import pytest
-from textual.pilot import Pilot
 
 from index.state import default_state_path
-from tests.tui.test_app import indexed_posts, main_screen, post_list, reopen_state, settle
+from tests.tui.helpers import main_screen, post_list, reopen_state, settle, written
 from tui.app import SpyglassApp
 from tui.widgets.article import ArticleView
 from tui.widgets.search_bar import SearchBar
 
-
-@pytest.fixture
-def posts_dir(tmp_path: Path) -> Path:
-    return indexed_posts(tmp_path)
+#: Multi-step Pilot runs, each waiting out a short read delay.
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(autouse=True)
 def quick_read(monkeypatch: pytest.MonkeyPatch) -> float:
     monkeypatch.setattr("tui.screens.main.READ_DELAY", 0.2)
     return 0.2
-
-
-async def written(app: SpyglassApp, pilot: Pilot[Any]) -> None:
-    await app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 def read_ids() -> set[str]:

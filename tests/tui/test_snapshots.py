@@ -15,8 +15,10 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from index.corpus import SearchResult
-from tests.tui.test_app import indexed_posts, settle
+from tests.tui.helpers import indexed_posts, settle
 from tui.app import SpyglassApp
+
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("no_read_timer")]
 
 
 class SnapCompare(Protocol):
@@ -45,11 +47,6 @@ async def ready(pilot: Pilot[Any]) -> None:
     await settle(app, pilot)
     for box in app.screen.query(Input):
         box.cursor_blink = False
-
-
-@pytest.fixture(autouse=True)
-def no_read_timer(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("tui.screens.main.READ_DELAY", 3600.0)
 
 
 def test_main_screen_120x36(tmp_path: Path, snap_compare: SnapCompare) -> None:

@@ -4,32 +4,16 @@ and never fires while the search box has focus."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 from textual import events
-from textual.pilot import Pilot
 
-from tests.tui.test_app import indexed_posts, post_list, reopen_state, settle, titles
+from tests.tui.helpers import post_list, reopen_state, settle, titles, written
 from tui.app import SpyglassApp
 from tui.widgets.search_bar import SearchBar
 
-
-@pytest.fixture
-def posts_dir(tmp_path: Path) -> Path:
-    return indexed_posts(tmp_path)
-
-
-async def written(app: SpyglassApp, pilot: Pilot[Any]) -> None:
-    """Let the triage worker commit what the keys asked for."""
-    await app.workers.wait_for_complete()
-    await pilot.pause()
-
-
-@pytest.fixture(autouse=True)
-def no_read_timer(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Only the keys change state here (a slow run would otherwise let the open post turn read)."""
-    monkeypatch.setattr("tui.screens.main.READ_DELAY", 3600.0)
+#: Every test drives the whole app through a sequence of keys and reopens the database.
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("no_read_timer")]
 
 
 async def test_flags_are_saved_at_once(posts_dir: Path) -> None:

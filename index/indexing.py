@@ -1,0 +1,291 @@
+"""Bringing a corpus's index and catalog in step with its folder, and triage state with both.
+
+An update scans by stat, reads only new and changed posts (each file once: the bytes parsed are the
+bytes hashed), extracts entities, writes the whoosh index and the catalog in one run, and then lets
+renamed or moved posts keep their triage state. Many changed posts go through two worker processes.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, replace
+from functools import partial
+from pathlib import Path
+
+from index.catalog import CatalogEntry, CatalogView, PostRow, ProblemEntry, Snapshot
+from index.engine import Engine, EngineLocked, EngineWriter, IndexDoc
+from index.extract import extract, index_terms
+from index.knowledge import get_knowledge
+from index.posts import PostFile, PostProblem, load_post, scan_corpus
+from index.state import StateError, TriageState
+
+#: Posts to change at once before the bulk path (two processes) pays for its start-up.
+BULK_THRESHOLD = 500
+
+
+@dataclass(frozen=True)
+class UpdateProgress:
+    stage: str  # "scan", "index", "commit"
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
+class UpdateReport:
+    added: int
+    changed: int
+    removed: int
+    unchanged: int
+    problems: list[PostProblem]
+    rebuilt: bool
+    seconds: float
+    read_only: bool = False  # another process holds the writer, or the index folder is unwritable
+    cancelled: bool = False
+    message: str | None = None
+    reconciled: int = 0  # triage rows moved to a renamed or moved post
+    state_error: StateError | None = None  # the triage state could not be reconciled (the index was updated)
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A post parsed and extracted, ready for the index and the catalog (picklable for the pool)."""
+
+    doc: IndexDoc
+    entry: CatalogEntry
+
+
+def _unique(values: Sequence[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(value for value in values if value))
+
+
+def prepare(root: Path, found: PostFile) -> Prepared | PostProblem:
+    """Read (once), hash, parse and extract one post; never raises (runs in worker processes)."""
+    loaded = load_post(root, found)
+    if isinstance(loaded, PostProblem):
+        return loaded
+    warnings = list(loaded.warnings)
+    try:
+        mentions = extract(loaded.body)
+        terms = index_terms(mentions)
+    except Exception as error:  # a bug in extraction must not lose the post from the index
+        mentions, terms = [], {}
+        warnings.append(f"entity extraction failed: {type(error).__name__}")
+    by_kind: dict[str, list[str]] = {"ACTOR": [], "VICTIM": [], "TECHNIQUE": []}
+    for mention in mentions:
+        if mention.kind in by_kind:
+            technique_id = mention.ref if mention.kind == "TECHNIQUE" else ""
+            by_kind[mention.kind].append(technique_id or mention.canonical)
+    row = PostRow(
+        post_id=loaded.post_id,
+        title=loaded.title,
+        date=loaded.date,
+        url=loaded.url,
+        source=loaded.source,
+        tags=loaded.tags,
+        actors=_unique(by_kind["ACTOR"]),
+        victims=_unique(by_kind["VICTIM"]),
+        techniques=_unique(by_kind["TECHNIQUE"]),
+        content_hash=loaded.content_hash,
+    )
+    doc = IndexDoc(loaded.post_id, loaded.title, loaded.body, loaded.tags, loaded.date, loaded.source, terms)
+    return Prepared(doc, CatalogEntry(row, found.size, found.mtime_ns, tuple(warnings)))
+
+
+def _prepared(root: Path, files: Sequence[PostFile], parallel: bool) -> Iterator[Prepared | PostProblem]:
+    """Prepared posts in the order of ``files``; two worker processes when there are many."""
+    if not parallel:
+        for found in files:
+            yield prepare(root, found)
+        return
+    get_knowledge()  # loaded once here; forked workers share it
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        try:
+            yield from pool.map(partial(prepare, root), files, chunksize=64)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def reconcile(snapshot: Snapshot, state: TriageState) -> int:
+    """Move the triage state of posts that vanished to current posts with the same content hash."""
+    return state.reconcile({post_id: row.content_hash for post_id, row in snapshot.rows.items()})
+
+
+def _never() -> bool:
+    return False
+
+
+def _quiet(_progress: UpdateProgress) -> None:
+    return None
+
+
+class Indexer:
+    """Writes one corpus's index and catalog; one update at a time per process (another process is
+    kept out by the engine's write lock)."""
+
+    def __init__(self, posts_dir: Path, index_dir: Path, engine: Engine, view: CatalogView) -> None:
+        self.posts_dir = posts_dir
+        self.index_dir = index_dir
+        self.engine = engine
+        self.view = view
+        self.scan_problems: list[PostProblem] = []
+        self.read_only = False
+        self._lock = threading.Lock()
+
+    def problems(self) -> list[PostProblem]:
+        """Files the last scan could not list or read, then the catalog's skipped and warned posts."""
+        return self.scan_problems + self.view.problems()
+
+    def update(
+        self,
+        *,
+        rebuild: bool = False,
+        progress: Callable[[UpdateProgress], None] | None = None,
+        cancelled: Callable[[], bool] | None = None,
+        state: TriageState | None = None,
+    ) -> UpdateReport:
+        """Bring index and catalog in step with the folder; then, when posts were added or removed and a
+        writable ``state`` is given, let renamed or moved posts keep their triage state."""
+        with self._lock:
+            started = time.monotonic()
+            try:
+                report = self._update(rebuild, progress or _quiet, cancelled or _never, started)
+            except EngineLocked as error:
+                report = self._read_only(str(error), started)
+            except OSError as error:
+                reason = error.strerror or type(error).__name__
+                report = self._read_only(f"cannot write the index in {self.index_dir}: {reason}", started)
+            self.read_only = report.read_only
+        if state is None or state.readonly or not (report.added or report.removed):
+            return report
+        try:
+            moved = reconcile(self.view.snapshot(), state)
+        except StateError as error:
+            return replace(report, state_error=error)
+        return replace(report, reconciled=moved)
+
+    def _read_only(self, message: str, started: float) -> UpdateReport:
+        self.engine.forget()
+        self.view.hold(None)
+        return UpdateReport(
+            0, 0, 0, self.view.count(), self.problems(), False, time.monotonic() - started,
+            read_only=True, message=message,
+        )
+
+    def _scan(self, progress: Callable[[UpdateProgress], None]) -> tuple[list[PostFile], list[PostProblem]]:
+        files: list[PostFile] = []
+        problems: list[PostProblem] = []
+        for item in scan_corpus(self.posts_dir):
+            if isinstance(item, PostFile):
+                files.append(item)
+                if not len(files) % 2000:
+                    progress(UpdateProgress("scan", len(files), 0))
+            else:
+                problems.append(item)
+        return files, problems
+
+    def _in_step(self, snapshot: Snapshot) -> bool:
+        """The catalog matches the index only if it recorded the index's current generation."""
+        if not self.engine.healthy():
+            return False
+        return snapshot.generation is not None and snapshot.generation == self.engine.generation()
+
+    def _update(
+        self,
+        rebuild: bool,
+        progress: Callable[[UpdateProgress], None],
+        cancelled: Callable[[], bool],
+        started: float,
+    ) -> UpdateReport:
+        progress(UpdateProgress("scan", 0, 0))
+        if not self.posts_dir.is_dir():
+            return self._read_only(f"no such folder: {self.posts_dir}; the index was left as it is", started)
+        files, scan_problems = self._scan(progress)
+        if any(problem.post_id == "." for problem in scan_problems):
+            # The root itself is unreadable: keep the index as it is rather than empty it.
+            self.scan_problems = scan_problems
+            return self._read_only(scan_problems[0].reason, started)
+        catalog = self.view.catalog
+        snapshot = self.view.current()
+        rebuilt = rebuild or not self._in_step(snapshot)
+        if rebuilt:
+            self.engine.recreate()
+            catalog.reset(self.engine.generation())
+            snapshot = catalog.load()
+        present = {found.post_id for found in files}
+        removed = [post_id for post_id in snapshot.stats if post_id not in present]
+        # Newest first by file name (Jekyll names start with the date): document order then follows date
+        # order closely, which lets the first screen of a date-sorted search stop early (first_page.py).
+        todo = sorted(
+            (found for found in files if snapshot.stats.get(found.post_id) != (found.size, found.mtime_ns)),
+            key=lambda found: found.post_id.rsplit("/", 1)[-1],
+            reverse=True,
+        )
+        added = sum(1 for found in todo if found.post_id not in snapshot.stats)
+        self.scan_problems = scan_problems
+        if not todo and not removed:
+            self.view.hold(snapshot)
+            return UpdateReport(0, 0, 0, len(files), self.problems(), rebuilt, time.monotonic() - started)
+        bulk = len(todo) >= BULK_THRESHOLD
+        writer = self.engine.writer(bulk=bulk)
+        if writer.base_generation != snapshot.generation:
+            # Another process committed between our look at the catalog and our getting the lock: the
+            # plan is stale (carrying it out would index posts twice), so this run leaves it to them.
+            writer.cancel()
+            raise EngineLocked("another Spyglass updated this index at the same time; working read-only")
+        try:
+            upserts, problems, stopped = self._write(writer, snapshot, todo, removed, bulk, progress, cancelled)
+            progress(UpdateProgress("commit", len(todo), len(todo)))
+            writer.commit()
+        except BaseException:
+            writer.cancel()
+            raise
+        catalog.apply(upserts, problems, removed, self.engine.generation())
+        self.view.hold(catalog.load())
+        done = len(upserts) + len(problems)
+        changed = done - sum(1 for entry in upserts if entry.row.post_id not in snapshot.stats)
+        changed -= sum(1 for entry in problems if entry.problem.post_id not in snapshot.stats)
+        return UpdateReport(
+            added=min(added, done),
+            changed=changed,
+            removed=len(removed),
+            unchanged=len(files) - len(todo),
+            problems=self.problems(),
+            rebuilt=rebuilt,
+            seconds=time.monotonic() - started,
+            cancelled=stopped,
+        )
+
+    def _write(
+        self,
+        writer: EngineWriter,
+        snapshot: Snapshot,
+        todo: Sequence[PostFile],
+        removed: Sequence[str],
+        bulk: bool,
+        progress: Callable[[UpdateProgress], None],
+        cancelled: Callable[[], bool],
+    ) -> tuple[list[CatalogEntry], list[ProblemEntry], bool]:
+        """Feed the writer; on cancel, stop early: what was written so far is committed and kept."""
+        for post_id in removed:
+            if post_id in snapshot.rows:
+                writer.delete(post_id)
+        upserts: list[CatalogEntry] = []
+        problems: list[ProblemEntry] = []
+        total = len(todo)
+        step = max(1, total // 200)
+        for done, (found, result) in enumerate(zip(todo, _prepared(self.posts_dir, todo, bulk), strict=True), 1):
+            if isinstance(result, Prepared):
+                writer.add(result.doc, replace=found.post_id in snapshot.rows)
+                upserts.append(result.entry)
+            else:
+                if found.post_id in snapshot.rows:
+                    writer.delete(found.post_id)
+                problems.append(ProblemEntry(result, found.size, found.mtime_ns))
+            if not done % step or done == total:
+                progress(UpdateProgress("index", done, total))
+                if done < total and cancelled():
+                    return upserts, problems, True
+        return upserts, problems, False
