@@ -59,8 +59,6 @@ class SearchFinished(Message):
 
     serial: int
     result: SearchResult
-    labels: dict[str, str]
-    """Readable names for facet values that are codes (technique IDs → ATT&CK names)."""
 
 
 @dataclass

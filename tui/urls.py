@@ -1,25 +1,11 @@
-"""Source URLs leaving the app: which ones may, and how a browser is started for them.
+"""How a browser is started for a source URL (which URLs may leave is :func:`index.sanitize.url_problem`).
 
-Textual-free. The same rule guards opening (``o``) and copying (``y``): a post's URL is
-untrusted, so only a plain http/https link without spaces or control characters leaves.
+Textual-free: the screen decides whether to suspend the app around the browser.
 """
 
 from __future__ import annotations
 
 import webbrowser
-from urllib.parse import urlsplit
-
-
-def checked_url(url: str) -> str | None:
-    """``url`` stripped, if it is a plain http/https link; None for anything else."""
-    url = url.strip()
-    try:
-        scheme = urlsplit(url).scheme.lower()
-    except ValueError:
-        return None
-    if scheme not in ("http", "https") or any(ord(char) < 33 or ord(char) == 127 for char in url):
-        return None
-    return url
 
 
 def browser_needs_terminal() -> bool:

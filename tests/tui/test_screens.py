@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
@@ -16,6 +17,7 @@ from textual.widgets import Static
 from index.posts import PostProblem
 from tui.commands import COMMON_QUERIES, SearchRequested, SpyglassCommands
 from tui.keymap import config_path
+from tui.query_help import QUERY_CHEATSHEET, markdown_table, plain_text
 from tui.screens.help import HelpScreen
 from tui.screens.problems import ProblemsScreen, problems_text
 from tui.screens.prompts import ConfirmScreen, NoteScreen, TagsScreen
@@ -256,3 +258,11 @@ async def test_saved_queries_are_plain_text_in_the_palette() -> None:
         await pilot.pause()
         assert not isinstance(app.screen, CommandPalette) and not app.quit_requested
         assert app.searches == ["date:[2018-01 to 2018-06] actor:APT40"]
+
+
+def test_readme_query_table_is_the_cheat_sheet() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    assert markdown_table() in readme
+    assert plain_text().count("\n") == len(QUERY_CHEATSHEET) - 1 + sum(
+        1 for examples, _ in QUERY_CHEATSHEET if len("  ".join(examples)) > 40
+    )

@@ -8,7 +8,6 @@ one at a time in a worker so a locked state file never freezes the keys.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -27,10 +26,11 @@ from textual.widgets import Footer, Header
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from index.corpus import Corpus, PostRow, SearchResult, UpdateProgress
-from index.knowledge import get_knowledge
 from index.posts import Post, PostProblem
+from index.query import compose_query, filter_term
 from index.sanitize import one_line
 from index.state import Flag, StateError, TriageState
+from index.vocabulary import technique_id
 from tui.commands import SearchRequested
 from tui.messages import (
     IndexFinished,
@@ -57,42 +57,6 @@ READ_DELAY = 1.5
 ``read_delay`` setting)."""
 FIRST_SCREEN = 200
 """Hits asked for first, so the list fills before the full count and facets are ready."""
-
-FILTER_FIELDS: Mapping[str, str] = {
-    "tag": "tag",
-    "actor": "actor",
-    "victim": "victim",
-    "technique": "technique",
-    "ACTOR": "actor",
-    "VICTIM": "victim",
-    "TECHNIQUE": "technique",
-    "MALWARE": "malware",
-    "VULN": "cve",
-}
-_TECHNIQUE_ID = re.compile(r"^(T\d{4}(?:\.\d{3})?)\b", re.IGNORECASE)
-
-
-def filter_term(kind: str, value: str) -> str:
-    """One facet or entity as a query term: ``tag:"China"``, ``technique:T1566``; IoCs as a quoted phrase."""
-    field = FILTER_FIELDS.get(kind)
-    if field == "technique" and (match := _TECHNIQUE_ID.match(value.strip())):
-        return f"technique:{match.group(1).upper()}"
-    cleaned = " ".join(value.replace('"', " ").split())
-    if field is None:
-        return f'"{cleaned}"'
-    return f'{field}:"{cleaned}"'
-
-
-def compose_query(text: str, filters: Sequence[Filter]) -> str:
-    """The user's query AND every active filter."""
-    text = text.strip()
-    terms = [filter_term(kind, value) for kind, value in filters]
-    if not terms:
-        return text
-    if text:
-        terms.insert(0, f"({text})")
-    return " ".join(terms)
-
 
 def _note(result: SearchResult) -> str | None:
     """What the search bar should add about a cut-short result."""
@@ -148,7 +112,7 @@ class MainScreen(Screen[None]):
         self._chosen: str | None = None  # the post the user moved to or opened (not one a search put first)
         self._shown: str | None = None
         self._post: Post | PostProblem | None = None
-        self._terms: list[str] = []
+        self._stems: frozenset[str] = frozenset()  # what the article highlights: the search's matched stems
         self._index_pending = False
 
     # ----------------------------------------------------------------- layout
@@ -275,26 +239,17 @@ class MainScreen(Screen[None]):
     def _search(self, serial: int, query: str, sort: Sort) -> None:
         worker = get_current_worker()
         first = self.corpus.search(
-            query, sort=sort, state=self.triage, limit=FIRST_SCREEN, complete=False, snippets=False
+            query, sort=sort, state=self.triage, limit=FIRST_SCREEN, complete=False, snippets=False, labels=True
         )
         if first.complete:
             result = first
         else:
             # The newest hits first, so the list fills at once; the count and facets follow.
             if not worker.is_cancelled:
-                self.post_message(SearchFinished(serial, first, {}))
-            result = self.corpus.search(query, sort=sort, state=self.triage, snippets=False)
-        labels: dict[str, str] = {}
-        try:
-            knowledge = get_knowledge()
-            for technique, _ in result.facets.get("technique", []):
-                name = knowledge.technique_name(technique)
-                if name and name != technique:
-                    labels[technique] = f"{technique} {name}"
-        except Exception as error:  # names are a nicety; the IDs still work
-            self.log.warning("technique names unavailable", error)
+                self.post_message(SearchFinished(serial, first))
+            result = self.corpus.search(query, sort=sort, state=self.triage, snippets=False, labels=True)
         if not worker.is_cancelled:
-            self.post_message(SearchFinished(serial, result, labels))
+            self.post_message(SearchFinished(serial, result))
 
     def _first_answer(self) -> None:
         """Start bringing the index up to date, once: after the first screen, so both do not compete."""
@@ -323,7 +278,7 @@ class MainScreen(Screen[None]):
         if not result.complete:
             self.search_bar.show_text(f"{result.total:,}+ hits · counting…")
             return
-        self.sidebar.show_facets(result.facets, self.filters, message.labels)
+        self.sidebar.show_facets(result.facets, self.filters, result.labels)
         self.search_bar.show_result(result.total, result.elapsed, self.sort, result.error, _note(result))
         if not result.ids:
             self._show_post(None)
@@ -355,7 +310,7 @@ class MainScreen(Screen[None]):
     def _pivot(self, message: ArticleView.EntitySelected) -> None:
         self.filters = ()
         value = message.canonical
-        if message.kind == "TECHNIQUE" and _TECHNIQUE_ID.match(message.ref):
+        if message.kind == "TECHNIQUE" and technique_id(message.ref):
             value = message.ref
         self.search_bar.set_query(filter_term(message.kind, value))
         self.post_list.focus()
@@ -372,12 +327,12 @@ class MainScreen(Screen[None]):
             self._chosen = message.post_id
         elif message.post_id != self._chosen:
             self._chosen = None
-        terms = list(self.result.terms) if self.result else []
+        stems = self.result.stems if self.result else frozenset()
         if message.post_id is not None and message.post_id == self._shown and self._post is not None:
             # Same post after a new search: refresh the highlights, keep the read timer running.
-            if terms != self._terms:
-                self._terms = terms
-                self.article.show(self._post, terms)
+            if stems != self._stems:
+                self._stems = stems
+                self.article.show(self._post, stems)
             return
         self._cancel_read_timer()
         self._show_post(message.post_id)
@@ -410,8 +365,8 @@ class MainScreen(Screen[None]):
         if message.post_id != self._shown:
             return
         self._post = message.post
-        self._terms = list(self.result.terms) if self.result else []
-        self.article.show(message.post, self._terms)
+        self._stems = self.result.stems if self.result else frozenset()
+        self.article.show(message.post, self._stems)
         self.show_own_marks()
         self._arm_read_timer()
 
@@ -448,18 +403,11 @@ class MainScreen(Screen[None]):
                 last = now
                 self.post_message(IndexProgress(update))
 
-        report = self.corpus.update(progress=progress, cancelled=lambda: worker.is_cancelled)
-        if worker.is_cancelled:
-            return
-        if self.triage is not None and not self.read_only and (report.added or report.removed):
-            # Renamed or moved posts (same content) keep their triage state.
-            everything = self.corpus.search("", state=None).ids
-            hashes = {row.post_id: row.content_hash for row in self.corpus.rows(everything)}
-            try:
-                self.triage.reconcile(hashes)
-            except StateError as error:
-                self.app.call_from_thread(self.state_failed, error)
-        self.post_message(IndexFinished(report))
+        # With a writable state, renamed or moved posts (same content) keep their triage state.
+        state = self.triage if not self.read_only else None
+        report = self.corpus.update(progress=progress, cancelled=lambda: worker.is_cancelled, state=state)
+        if not worker.is_cancelled:
+            self.post_message(IndexFinished(report))
 
     @on(IndexProgress)
     def _index_progress(self, message: IndexProgress) -> None:
@@ -475,6 +423,8 @@ class MainScreen(Screen[None]):
         report = message.report
         if report is None:
             return
+        if report.state_error is not None:
+            self.state_failed(report.state_error)
         if report.read_only and report.message:
             self.notify(one_line(report.message, 400), title="Index not updated", severity="warning", markup=False)
         if report.added or report.changed or report.removed or report.rebuilt:

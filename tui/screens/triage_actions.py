@@ -12,12 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Final
 
-from index.sanitize import one_line
+from index.sanitize import one_line, url_host, url_problem
 from index.state import Flag, StateError
 from tui.messages import TriageAction, TriageSaved
 from tui.screens.prompts import ConfirmScreen, NoteScreen, TagsScreen
 from tui.triage import Change, SetFlags
-from tui.urls import checked_url
 
 if TYPE_CHECKING:
     from tui.screens.main import MainScreen
@@ -238,17 +237,16 @@ class TriageActions:
         self._notify("No more unread posts" if step > 0 else "No earlier unread posts")
 
     def _url(self, post_id: str | None) -> str | None:
+        """The post's source URL if it may leave the app (the same rule for opening and copying)."""
         row = self.screen.post_list.row(post_id) if post_id else None
-        if row is None or not row.url.strip():
+        url = row.url.strip() if row is not None else ""
+        if not url:
             self._notify("This post has no source URL", warning=True, timeout=3)
             return None
-        url = checked_url(row.url)
-        if url is None:
-            self._notify(
-                f"Refused: only plain http/https links are opened or copied ({one_line(row.url, 120)})",
-                warning=True,
-                timeout=5,
-            )
+        problem = url_problem(url)
+        if problem is not None:
+            self._notify(f"Refused: {problem} ({one_line(url, 120)})", warning=True, timeout=5)
+            return None
         return url
 
     def open_url(self, post_id: str | None) -> None:
@@ -262,7 +260,8 @@ class TriageActions:
             if yes:
                 screen.open_in_browser(url)
 
-        screen.app.push_screen(ConfirmScreen(f"Open {one_line(url, 200)} in the browser?"), confirmed)
+        question = f"Open {one_line(url, 200)} in the browser? It goes to {one_line(url_host(url), 100)}."
+        screen.app.push_screen(ConfirmScreen(question), confirmed)
 
     def copy_url(self, post_id: str | None) -> None:
         """Hand the URL to the terminal's clipboard (OSC 52), and show it in case that did not work."""

@@ -7,7 +7,7 @@ title of ``[@click=app.quit]`` is shown, never run. Intent leaves the pane as a 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -22,6 +22,7 @@ from textual.geometry import Region
 from textual.message import Message
 from textual.widgets import Static
 
+from index.engine import highlight_spans
 from index.extract import Mention, extract
 from index.posts import Post, PostProblem
 from index.sanitize import display_safe, one_line
@@ -30,7 +31,6 @@ from index.vocabulary import BY_KIND
 from tui.article_render import (
     CURRENT_STYLE,
     LEGEND,
-    find_terms,
     render_body,
     render_header,
     valid_mentions,
@@ -86,7 +86,7 @@ class ArticleView(VerticalScroll, can_focus=True):
         super().__init__(name=name, id=id, classes=classes)
         self._extractor = extractor
         self._post: Post | PostProblem | None = None
-        self._terms: list[str] = []
+        self._terms: frozenset[str] = frozenset()
         self._mentions: list[Mention] = []
         self._matches: list[tuple[int, int]] = []
         self._body_text = Text()
@@ -126,10 +126,10 @@ class ArticleView(VerticalScroll, can_focus=True):
         """The entity marked by ``]``/``[``, if any."""
         return None if self._entity_index is None else self._mentions[self._entity_index]
 
-    def show(self, post: Post | PostProblem | None, terms: list[str]) -> None:
+    def show(self, post: Post | PostProblem | None, terms: Collection[str]) -> None:
         """Show a post (entities found here, or in a thread for long bodies), a problem, or nothing."""
         self._post = post
-        self._terms = list(terms)
+        self._terms = frozenset(terms)
         self._generation += 1
         self._mentions = []
         self._matches = []
@@ -156,12 +156,12 @@ class ArticleView(VerticalScroll, can_focus=True):
         else:
             self._display(render_header(post, []), Text("Loading a long post…", "dim"))
             self._set_status(Content(" Finding entities…"))
-            self._prepare_in_thread(post, list(self._terms), self._generation)
+            self._prepare_in_thread(post, self._terms, self._generation)
 
     # --- rendering ------------------------------------------------------------------------
 
     @work(thread=True, exclusive=True, group="article-prepare", exit_on_error=False)
-    def _prepare_in_thread(self, post: Post, terms: list[str], generation: int) -> None:
+    def _prepare_in_thread(self, post: Post, terms: frozenset[str], generation: int) -> None:
         """Extract and render a long post off the UI thread; stale results are dropped on arrival."""
         try:
             mentions = self._extractor(post.body)
@@ -329,10 +329,10 @@ class _Prepared:
     matches: list[tuple[int, int]]
 
 
-def _prepare(post: Post, mentions: list[Mention], terms: list[str]) -> _Prepared:
+def _prepare(post: Post, mentions: list[Mention], terms: Collection[str]) -> _Prepared:
     body = render_body(post.body, mentions, terms)
     valid = valid_mentions(mentions, len(body.plain))
-    return _Prepared(render_header(post, valid), body, valid, find_terms(body.plain, terms))
+    return _Prepared(render_header(post, valid), body, valid, highlight_spans(body.plain, terms))
 
 
 def own_text(state: PostState) -> Text:
