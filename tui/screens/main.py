@@ -3,7 +3,12 @@
 Widgets say what the user wants (messages up); this screen decides, runs the blocking work
 (search, loading a post, indexing, every triage write) in thread workers, and pushes results
 down with method calls. Triage itself is :class:`tui.triage.Triage`, Textual-free; writes run
-one at a time in a worker so a locked state file never freezes the keys.
+one at a time in a worker so a locked state file never freezes the keys. What each triage key
+means on screen (prompts, undo, links) lives in :mod:`tui.screens.triage_actions`.
+
+It is longer than a layout alone (~570 lines) because it owns four workers and their messages
+(search, post loading, indexing, triage writes) and the "read means opened" timer, which needs
+the focus, the shown post and the list together; each section below is one of those.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from time import monotonic
 from typing import ClassVar, Literal
 
 from textual import on, work
-from textual.app import ComposeResult, SuspendNotSupported
+from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
@@ -45,7 +50,6 @@ from tui.screens.problems import ProblemsScreen
 from tui.screens.triage_actions import TriageActions
 from tui.settings import Settings, Sort
 from tui.triage import Change, Triage, WriteQueue
-from tui.urls import browser_needs_terminal, open_in_browser
 from tui.widgets.article import ArticleView
 from tui.widgets.post_list import Marks, PostList
 from tui.widgets.search_bar import SearchBar
@@ -514,25 +518,6 @@ class MainScreen(Screen[None]):
             self.article.show_own(self.triage.get(self._shown))
         except StateError as error:
             self.log.error("own marks failed", error)
-
-    def open_in_browser(self, url: str) -> None:
-        """Start the browser: a terminal one with the app suspended meanwhile, a graphical one in a worker."""
-        if not browser_needs_terminal():
-            self._start_browser(url)
-            return
-        try:
-            with self.app.suspend():
-                started = open_in_browser(url)
-        except SuspendNotSupported:
-            self.notify("This terminal cannot hand over to a terminal browser", severity="warning", markup=False)
-            return
-        if not started:
-            self.notify("The browser could not be started", severity="warning", markup=False)
-
-    @work(thread=True, group="browser", exit_on_error=False)
-    def _start_browser(self, url: str) -> None:
-        if not open_in_browser(url):
-            self.app.call_from_thread(self.notify, "No browser could be started", severity="warning", markup=False)
 
     def triage_flag_shown(self, post_id: str, flag: Flag, value: bool) -> None:
         """Show a flag change at once, before its write lands (the list re-reads the store if it fails)."""

@@ -10,13 +10,17 @@ stack. The writes themselves are :mod:`tui.triage` operations.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import TYPE_CHECKING, Final
+
+from textual.app import SuspendNotSupported
 
 from index.sanitize import one_line, url_host, url_problem
 from index.state import Flag, StateError
 from tui.messages import TriageAction, TriageSaved
 from tui.screens.prompts import ConfirmScreen, NoteScreen, TagsScreen
 from tui.triage import Change, SetFlags
+from tui.urls import browser_needs_terminal, open_in_browser
 
 if TYPE_CHECKING:
     from tui.screens.main import MainScreen
@@ -258,10 +262,29 @@ class TriageActions:
 
         def confirmed(yes: bool | None) -> None:
             if yes:
-                screen.open_in_browser(url)
+                self._open(url)
 
         question = f"Open {one_line(url, 200)} in the browser? It goes to {one_line(url_host(url), 100)}."
         screen.app.push_screen(ConfirmScreen(question), confirmed)
+
+    def _open(self, url: str) -> None:
+        """A terminal browser runs with the app suspended meanwhile; a graphical one starts in a worker."""
+        screen = self.screen
+        if not browser_needs_terminal():
+            screen.run_worker(partial(self._open_in_background, url), thread=True, group="browser", exit_on_error=False)
+            return
+        try:
+            with screen.app.suspend():
+                started = open_in_browser(url)
+        except SuspendNotSupported:
+            self._notify("This terminal cannot hand over to a terminal browser", warning=True, timeout=5)
+            return
+        if not started:
+            self._notify("The browser could not be started", warning=True, timeout=5)
+
+    def _open_in_background(self, url: str) -> None:
+        if not open_in_browser(url):
+            self.screen.app.call_from_thread(self._notify, "No browser could be started", warning=True, timeout=5)
 
     def copy_url(self, post_id: str | None) -> None:
         """Hand the URL to the terminal's clipboard (OSC 52), and show it in case that did not work."""
