@@ -81,12 +81,12 @@ class TriageActions:
         if post_id is None or not self._can_write():
             return
         screen = self.screen
-        value = not getattr(screen.post_list.marks(post_id), flag)
-        screen.triage_flag_shown(post_id, flag, value)
-        if flag == "archived" and value != self._archive_view():
+        shown = bool(getattr(screen.post_list.marks(post_id), flag))
+        screen.triage_flag_shown(post_id, flag, not shown)
+        if flag == "archived" and (not shown) != self._archive_view():
             screen.post_list.remove_ids({post_id})
         content_hash = self._hash(post_id)
-        screen.write(lambda triage: triage.set_flag(post_id, flag, value, content_hash), [post_id])
+        screen.write(lambda triage: triage.toggle(post_id, flag, shown, content_hash), [post_id])
 
     def mark_read(self, post_id: str) -> None:
         """The post stayed open long enough: it is read (quietly; ``u`` does not take this back)."""
