@@ -24,7 +24,7 @@ from index.posts import PostProblem
 from index.vocabulary import BY_KIND, FACET_KINDS
 
 CATALOG_NAME = "catalog.sqlite3"
-CATALOG_VERSION = 1
+CATALOG_VERSION = 2
 #: Facet keys: tags, then the entity kinds the catalog keeps (actor, victim, technique).
 FACETS: tuple[str, ...] = ("tag", *(BY_KIND[kind].field for kind in FACET_KINDS))
 _SEP = "\x1f"  # list separator; cheaper to split than JSON at 100k rows
@@ -34,7 +34,8 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS posts (
     id TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, content_hash TEXT NOT NULL,
     title TEXT NOT NULL, date TEXT, url TEXT NOT NULL, source TEXT NOT NULL, tags TEXT NOT NULL,
-    actors TEXT NOT NULL, victims TEXT NOT NULL, techniques TEXT NOT NULL, warnings TEXT NOT NULL
+    actors TEXT NOT NULL, victims TEXT NOT NULL, techniques TEXT NOT NULL, warnings TEXT NOT NULL,
+    malware TEXT NOT NULL, vulns TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS problems (
     id TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
@@ -57,6 +58,8 @@ class PostRow:
     victims: tuple[str, ...]
     techniques: tuple[str, ...]
     content_hash: str
+    malware: tuple[str, ...] = ()  # canonical names; with ``vulns`` (CVE ids) for exports and the dossier
+    vulns: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +169,8 @@ def _connect(path: Path) -> sqlite3.Connection:
 
 
 _LOAD_QUERY = (
-    "SELECT id, size, mtime_ns, content_hash, title, date, url, source, tags, actors, victims, techniques FROM posts"
+    "SELECT id, size, mtime_ns, content_hash, title, date, url, source, tags, actors, victims, techniques,"
+    " malware, vulns FROM posts"
 )
 _ORDER = " ORDER BY date IS NULL, date DESC, id DESC"
 #: The most rows :meth:`Catalog.rows` fetches in one call (SQLite's limit on parameters is far above).
@@ -193,7 +197,7 @@ def _row(record: Sequence[Any]) -> PostRow:
     posts (267 → 120 MiB) for 0.2 s more of a load that runs behind the first screen.
     """
     sep, intern = _SEP, sys.intern
-    _, _, _, content_hash, title, date, url, source, tags, actors, victims, techniques = record
+    _, _, _, content_hash, title, date, url, source, tags, actors, victims, techniques, malware, vulns = record
     return PostRow(
         record[0], title, datetime.fromisoformat(date) if date else None, url, intern(source),
         tuple(map(intern, tags.split(sep))) if tags else (),
@@ -201,6 +205,8 @@ def _row(record: Sequence[Any]) -> PostRow:
         tuple(map(intern, victims.split(sep))) if victims else (),
         tuple(map(intern, techniques.split(sep))) if techniques else (),
         content_hash,
+        tuple(map(intern, malware.split(sep))) if malware else (),
+        tuple(vulns.split(sep)) if vulns else (),
     )
 
 
@@ -303,13 +309,14 @@ class Catalog:
             db.executemany("DELETE FROM posts WHERE id = ?", gone)
             db.executemany("DELETE FROM problems WHERE id = ?", gone)
             db.executemany(
-                "INSERT INTO posts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO posts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
                         entry.row.post_id, entry.size, entry.mtime_ns, entry.row.content_hash, entry.row.title,
                         entry.row.date.isoformat() if entry.row.date else None, entry.row.url, entry.row.source,
                         _join(entry.row.tags), _join(entry.row.actors), _join(entry.row.victims),
                         _join(entry.row.techniques), _join(entry.warnings),
+                        _join(entry.row.malware), _join(entry.row.vulns),
                     )
                     for entry in upserts
                 ],
@@ -373,6 +380,10 @@ class CatalogView:
     def problems(self) -> list[PostProblem]:
         snapshot = self._snapshot
         return self.catalog.problems() if snapshot is None else list(snapshot.problems)
+
+    def all_rows(self) -> list[PostRow]:
+        """Every row, newest first (loads the catalog)."""
+        return list(self.snapshot().rows.values())
 
     def rows(self, ids: Sequence[str]) -> list[PostRow]:
         """Rows in the order of ``ids``; unknown ids are left out."""

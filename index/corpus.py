@@ -58,6 +58,10 @@ class Corpus:
     def rows(self, ids: Sequence[str]) -> list[PostRow]:
         return self._view.rows(ids)
 
+    def all_rows(self) -> list[PostRow]:
+        """Every catalog row, newest first (loads the catalog)."""
+        return self._view.all_rows()
+
     def load(self, post_id: str) -> Post | PostProblem:
         """The post fresh from disk; ids that would leave the folder are refused."""
         return load_by_id(self.posts_dir, post_id)

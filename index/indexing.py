@@ -73,7 +73,7 @@ def prepare(root: Path, found: PostFile) -> Prepared | PostProblem:
     except Exception as error:  # a bug in extraction must not lose the post from the index
         mentions, terms = [], {}
         warnings.append(f"entity extraction failed: {type(error).__name__}")
-    by_kind: dict[str, list[str]] = {"ACTOR": [], "VICTIM": [], "TECHNIQUE": []}
+    by_kind: dict[str, list[str]] = {"ACTOR": [], "VICTIM": [], "TECHNIQUE": [], "MALWARE": [], "VULN": []}
     for mention in mentions:
         if mention.kind in by_kind:
             technique_id = mention.ref if mention.kind == "TECHNIQUE" else ""
@@ -89,6 +89,8 @@ def prepare(root: Path, found: PostFile) -> Prepared | PostProblem:
         victims=_unique(by_kind["VICTIM"]),
         techniques=_unique(by_kind["TECHNIQUE"]),
         content_hash=loaded.content_hash,
+        malware=_unique(by_kind["MALWARE"]),
+        vulns=_unique(by_kind["VULN"]),
     )
     doc = IndexDoc(loaded.post_id, loaded.title, loaded.body, loaded.tags, loaded.date, loaded.source, terms)
     return Prepared(doc, CatalogEntry(row, found.size, found.mtime_ns, tuple(warnings)))

@@ -13,8 +13,10 @@ offsets computed on the original text stay valid on the sanitised text.
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 import unicodedata
+from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
 #: U+FFFD stands in for invisible controls that have no dedicated picture.
@@ -68,6 +70,19 @@ def one_line(text: str, limit: int = 300) -> str:
     """Sanitise ``text`` for a single-line display field, folding whitespace and capping length."""
     folded = " ".join(display_safe(text).split())
     return folded if len(folded) <= limit else folded[: limit - 1] + "…"
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
+
+def json_text(value: Any, indent: int | None = 2) -> str:
+    """``value`` as JSON that keeps readable Unicode but escapes every character :func:`display_safe` would
+    replace (C1 controls, DEL, bidi, zero-width, lone surrogates), so printing it cannot drive a terminal.
+
+    Those characters only ever occur inside JSON strings, where ``\\uXXXX`` decodes back to the same text.
+    """
+    return _UNSAFE.sub(_json_escape, json.dumps(value, ensure_ascii=False, indent=indent))
 
 
 #: Unicode categories no URL worth opening contains: controls, format characters (bidi, zero-width, soft

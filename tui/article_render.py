@@ -202,11 +202,19 @@ def _name(mention: Mention, count: int, value: str | None = None) -> Text:
     return item
 
 
-def _actor_item(mention: Mention, count: int) -> Text:
+def _actor_item(mention: Mention, count: int, used: set[str]) -> Text:
+    """The actor under the name the post uses: the canonical name when the post uses it anywhere, else the
+    post's first name for it with the canonical name first after "aka" ("AIRBREAK aka Orz, …")."""
     knowledge = get_knowledge()
-    item = _name(mention, count)
     canonical = mention.canonical.casefold()
-    aliases = [alias for alias in knowledge.actor_aliases(mention.canonical) if alias.casefold() != canonical]
+    shown = mention.canonical if canonical in used or not mention.text else mention.text
+    item = _name(mention, count, shown)
+    aliases = [mention.canonical] if shown.casefold() != canonical else []
+    aliases += [
+        alias
+        for alias in knowledge.actor_aliases(mention.canonical)
+        if alias.casefold() not in (canonical, shown.casefold())
+    ]
     country = knowledge.actor_country(mention.canonical) or mention.role
     if aliases:
         item.append(" aka ", MARKER_STYLE)
@@ -217,6 +225,17 @@ def _actor_item(mention: Mention, count: int) -> Text:
         item.append(" (", MARKER_STYLE)
         item.append(one_line(country, 60))
         item.append(")", MARKER_STYLE)
+    return item
+
+
+def _malware_item(mention: Mention, count: int, used: set[str]) -> Text:
+    """Malware under the name the post uses, the canonical name after "aka" ("AIRBREAK aka Orz")."""
+    if not mention.text or mention.canonical.casefold() in used:
+        return _name(mention, count)
+    item = _name(mention, count, mention.text)
+    if mention.canonical.casefold() != mention.text.casefold():
+        item.append(" aka ", MARKER_STYLE)
+        item.append(one_line(mention.canonical, 120))
     return item
 
 
@@ -289,11 +308,12 @@ def render_header(post: Post, mentions: list[Mention]) -> Text:
     by_kind: dict[str, list[Mention]] = {}
     for mention in mentions:
         by_kind.setdefault(mention.kind, []).append(mention)
+    used = {mention.text.casefold() for mention in mentions}  # the names the post itself uses
     sections: list[tuple[str, list[Text]]] = [
-        (BY_KIND["ACTOR"].title, [_actor_item(m, n) for m, n in _grouped(by_kind.get("ACTOR", []))]),
+        (BY_KIND["ACTOR"].title, [_actor_item(m, n, used) for m, n in _grouped(by_kind.get("ACTOR", []))]),
         (BY_KIND["VICTIM"].title, _victim_items(by_kind.get("VICTIM", []))),
         (BY_KIND["TECHNIQUE"].title, [_technique_item(m, n) for m, n in _grouped(by_kind.get("TECHNIQUE", []))]),
-        (BY_KIND["MALWARE"].title, [_name(m, n) for m, n in _grouped(by_kind.get("MALWARE", []))]),
+        (BY_KIND["MALWARE"].title, [_malware_item(m, n, used) for m, n in _grouped(by_kind.get("MALWARE", []))]),
         (BY_KIND["VULN"].title, [_name(m, n) for m, n in _grouped(by_kind.get("VULN", []))]),
         (BY_KIND["IOC"].title, [_ioc_item(m, n) for m, n in _grouped(by_kind.get("IOC", []))]),
     ]

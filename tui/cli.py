@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import os
 import sys
 import time
@@ -19,9 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from index.paths import POSTS_DIR_ENV
+from index.sanitize import json_text
+from tui import cli_outputs
 
 PROG = "spyglass"
-COMMANDS = ("index", "search", "check", "extract")
+COMMANDS = ("index", "search", "check", "extract", *cli_outputs.COMMANDS)
 #: The exit codes of every ``spyglass`` command, defined here only (``spyglass extract`` included).
 EXIT_OK = 0  # done; for search: hits found
 EXIT_PROBLEMS = 1  # problems found, nothing found, or the command could not do its work
@@ -109,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
                                   description="Find actors, victims, techniques, malware, CVEs and IoCs, with offsets.")
     extract.add_argument("source", metavar="FILE", help="a post or text file, or - for standard input")
     extract.add_argument("--json", action="store_true", help="print JSON")
-    for sub in (index, search, check, extract):
+    for sub in (index, search, check, extract, *cli_outputs.add_commands(commands)):
         _index_dir_option(sub, argparse.SUPPRESS)
     return parser
 
@@ -148,6 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as stop:  # argparse prints its own message
         return stop.code if isinstance(stop.code, int) else EXIT_USAGE
     handlers: dict[str | None, Callable[[argparse.Namespace], int]] = {
+        **cli_outputs.HANDLERS,
         None: _run_app, "index": _cmd_index, "search": _cmd_search, "check": _cmd_check, "extract": _cmd_extract,
     }
     try:
@@ -307,7 +309,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
             "query": result.query, "total": result.total, "shown": len(rows), "partial": result.partial,
             "error": result.error, "elapsed": round(result.elapsed, 4), "hits": [_hit(row, result) for row in rows],
         }
-        print(json.dumps(payload, ensure_ascii=False, indent=2))
+        print(json_text(payload))
     elif result.error is None:
         _print_table(rows, result)
     if result.error is not None:

@@ -92,6 +92,9 @@ class SpyglassCommands(Provider):
             key_help = escape(f"key: {self.app.get_key_display(binding)}")
             run = partial(self._run_bound_action, binding.action, active.node)
             commands.append(_Command(binding.description, key_help, run))
+        if hasattr(self.screen, "action_export"):  # the key exports the results; the open post only from here
+            run = partial(self._run_bound_action, "export('post')", self.screen)
+            commands.append(_Command("Export open post", "STIX, Navigator, CSV, Markdown or IoCs", run))
         for query in COMMON_QUERIES:
             commands.append(_Command(f"Search: {query}", "common search", partial(self._post_search, query)))
         for name, query in self._saved:

@@ -6,7 +6,6 @@ as markup, so a post cannot drive the terminal or inject styles.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Iterable
@@ -19,7 +18,7 @@ from rich.text import Text
 from index.extract import Mention, extract
 from index.knowledge import get_knowledge
 from index.posts import Post, PostFile, decode_post, load_post
-from index.sanitize import display_safe, one_line
+from index.sanitize import display_safe, json_text, one_line
 from index.vocabulary import KINDS, STYLES
 from tui.cli import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
 
@@ -47,7 +46,7 @@ def _read(source: str) -> tuple[str, str] | tuple[None, str]:
 
 def mentions_json(mentions: Iterable[Mention]) -> str:
     """The mentions as a JSON list (offsets are Python character indices into the body)."""
-    return json.dumps(
+    return json_text(
         [
             {
                 "kind": m.kind,
@@ -59,9 +58,7 @@ def mentions_json(mentions: Iterable[Mention]) -> str:
                 "role": m.role,
             }
             for m in mentions
-        ],
-        ensure_ascii=False,
-        indent=2,
+        ]
     )
 
 

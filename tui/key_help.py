@@ -10,6 +10,8 @@ from collections.abc import Callable, Iterable, Mapping
 
 from textual.binding import Binding, BindingType
 
+from tui.screens.dossier import DossierScreen
+from tui.screens.export import ExportScreen
 from tui.screens.help import HelpScreen
 from tui.screens.main import MainScreen
 from tui.screens.problems import ProblemsScreen
@@ -36,6 +38,8 @@ def panes(app_bindings: Iterable[BindingType]) -> list[tuple[str, list[Binding]]
         ("Tags", TagsScreen.BINDINGS),
         ("Note", NoteScreen.BINDINGS),
         ("Questions", ConfirmScreen.BINDINGS),
+        ("Dossier", DossierScreen.BINDINGS),
+        ("Export", ExportScreen.BINDINGS),
         ("Problems", ProblemsScreen.BINDINGS),
         ("Help", HelpScreen.BINDINGS),
     ]

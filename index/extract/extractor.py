@@ -13,6 +13,7 @@ import functools
 import re
 from dataclasses import dataclass
 
+from index.extract.actors import introduced_actors, vendors_sharing_an_alias
 from index.extract.iocs import find_iocs
 from index.extract.prose import Prose
 from index.extract.spans import PRIORITY, Hit, select
@@ -20,7 +21,7 @@ from index.extract.techniques import action_hits, exploitation_hits, refined
 from index.extract.victims import victim_hits
 from index.knowledge import Knowledge, get_knowledge
 from index.knowledge.model import CASE_ANY, CASE_EXACT, Entry, normalise
-from index.vocabulary import BY_KIND, ENTITY_FIELDS, TECHNIQUE_NUMBER, Kind
+from index.vocabulary import BY_KIND, ENTITY_FIELDS, TACTIC_ID, TECHNIQUE_NUMBER, Kind
 
 # Patterns start with literals (no leading \b) so the regex engine can skip ahead fast; the word
 # boundary before a match is checked in Python.
@@ -65,7 +66,10 @@ def extract(text: str) -> list[Mention]:
     mentions: list[Mention] = [*_cves(text), *_iocs(text, knowledge)]
     blocked = [(m.start, m.end) for m in mentions]
 
-    names = select(hits.get("NAME", []) + _scheme_actors(text, knowledge), blocked)
+    names = vendors_sharing_an_alias(prose, select(hits.get("NAME", []) + _scheme_actors(text, knowledge), blocked))
+    introduced = introduced_actors(prose, names, hits["INTRO"]) if "INTRO" in hits else []
+    if introduced:
+        names = select(names + introduced, blocked)
     for hit in names:
         if hit.entry.kind == "ACTOR":
             country = knowledge.actor_country(hit.entry.canonical) or ""
@@ -77,13 +81,16 @@ def extract(text: str) -> list[Mention]:
     techniques = hits.get("TECHNIQUE", []) + _technique_ids(text, knowledge)
     techniques += exploitation_hits(hits.get("EXPLOIT", []), prose, knowledge)
     techniques += action_hits(hits.get("ACTION", []), prose, knowledge)
+    technique_spans: list[tuple[int, int]] = []
     for hit in select(techniques, blocked + actors):
         attack_id = refined(hit.entry.ref, hit.start, prose, knowledge)
         name = knowledge.technique_name(attack_id)
         mentions.append(Mention("TECHNIQUE", hit.start, hit.end, text[hit.start : hit.end], name, attack_id))
+        technique_spans.append((hit.start, hit.end))
 
+    # A victim never sits inside a malware or actor name or a technique phrase ("Data from Local System").
     names_blocked = [(h.start, h.end) for h in names if h.entry.kind in ("ACTOR", "MALWARE")]
-    for hit in victim_hits(prose, hits, names, blocked + names_blocked):
+    for hit in victim_hits(prose, hits, names, blocked + names_blocked + technique_spans):
         entry = hit.entry
         surface = text[hit.start : hit.end]
         mentions.append(Mention("VICTIM", hit.start, hit.end, surface, entry.canonical, entry.ref, _ROLES[entry.kind]))
@@ -132,11 +139,11 @@ def _dictionary_hits(text: str, norm: str, knowledge: Knowledge) -> tuple[dict[s
             elif case and surface[0].isalpha() and not surface[0].isupper():
                 continue
             if entry.kind in _NAMES:
-                names.append(Hit(start, stop, entry))
+                names.append(_new_hit((start, stop, entry)))
             elif entry.kind in found:
-                found[entry.kind].append(Hit(start, stop, entry))
+                found[entry.kind].append(_new_hit((start, stop, entry)))
             else:
-                found[entry.kind] = [Hit(start, stop, entry)]
+                found[entry.kind] = [_new_hit((start, stop, entry))]
         if names:
             plain = len(names) == 1 and names[0].entry.kind not in ("ACTOR", "MALWARE")
             named.append(names[0] if plain else _meaning(names, norm, knowledge))
@@ -144,15 +151,23 @@ def _dictionary_hits(text: str, norm: str, knowledge: Knowledge) -> tuple[dict[s
 
 
 def _meaning(options: list[Hit], norm: str, knowledge: Knowledge) -> Hit:
-    """One meaning per span: "Conti ransomware" is malware, "the Conti gang" an actor."""
+    """One meaning per span: "Conti ransomware" and "infected with SeaDuke" are malware, "the Conti gang" an
+    actor."""
     best = min(options, key=lambda h: PRIORITY[h.entry.kind])
-    following = norm[best.end : best.end + 24].split(None, 1)
-    word = following[0] if following else ""
+    following = [word for word in norm[best.end : best.end + 32].split(None, 2)[:2] if word != "s"]
+    word = following[0] if following else ""  # "SeaDuke's author": the possessive is skipped
     cues = knowledge.cues
     if best.entry.kind == "MALWARE" and (word in cues.get("group_nouns", ()) or word in cues.get("agent_verbs", ())):
         canonical = knowledge.canonical_actor(best.entry.canonical) or best.entry.canonical
         return Hit(best.start, best.end, Entry("ACTOR", canonical, knowledge.actor_ref(canonical), CASE_ANY))
-    if best.entry.kind != "ACTOR" or word not in knowledge.cues.get("malware_nouns", frozenset()):
+    if best.entry.kind != "ACTOR":
+        return best
+    malware_context = word in cues.get("malware_nouns", frozenset()) or word in cues.get("malware_after", frozenset())
+    if not malware_context and any(hit.entry.kind == "MALWARE" for hit in options):
+        before = norm[max(0, best.start - 32) : best.start].split()[-2:]
+        after_cues = cues.get("malware_before", frozenset())
+        malware_context = bool(before) and (before[-1] in after_cues or " ".join(before) in after_cues)
+    if not malware_context:
         return best
     for hit in options:
         if hit.entry.kind == "MALWARE":
@@ -167,7 +182,9 @@ def _word_start(text: str, position: int) -> bool:
 def _scheme_actors(text: str, knowledge: Knowledge) -> list[Hit]:
     """Actors named by a naming scheme even when the galaxy lacks them (APT 99, UNC1234, Foo Panda)."""
     spans: list[tuple[int, int]] = [
-        (m.start(), m.end()) for m in _ACTOR_SCHEME.finditer(text) if _word_start(text, m.start())
+        (m.start(), m.end())
+        for m in _ACTOR_SCHEME.finditer(text)
+        if _word_start(text, m.start()) and not TACTIC_ID.fullmatch(m.group())  # TA0001 is an ATT&CK tactic
     ]
     for match in _ANIMAL.finditer(text):
         head = text[max(0, match.start() - 30) : match.start()].rsplit(" ", 1)[-1]

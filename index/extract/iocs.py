@@ -47,6 +47,33 @@ def refang(value: str) -> str:
     return value
 
 
+_DEFANG_SCHEMES = (("https://", "hxxps://"), ("http://", "hxxp://"), ("ftp://", "fxp://"))
+
+
+def defang(value: str, kind: str) -> str:
+    """A refanged indicator made safe to paste: ``http://evil.example/a.php`` → ``hxxp://evil[.]example/a.php``.
+
+    Only the host's dots (and an e-mail's ``@``) are bracketed, so :func:`refang` restores the value exactly.
+    Hashes are left as they are.
+    """
+    if kind in ("md5", "sha1", "sha256"):
+        return value
+    if kind == "ipv6":
+        return value.replace(":", "[:]")
+    if kind == "email":
+        local, _, domain = value.rpartition("@")
+        return f"{local}[@]{domain.replace('.', '[.]')}"
+    if kind != "url":
+        return value.replace(".", "[.]")
+    scheme = ""
+    for plain, defanged in _DEFANG_SCHEMES:
+        if value.lower().startswith(plain):
+            scheme, value = defanged, value[len(plain) :]
+            break
+    host, slash, rest = value.partition("/")
+    return scheme + host.replace(".", "[.]") + slash + rest
+
+
 def _worth_a_look(text: str, pos: int) -> bool:
     """Whether an anchor character can sit inside an indicator: "x.y", "x@y", "a:b", or a defang bracket."""
     char = text[pos]

@@ -86,6 +86,8 @@ class Prose:
         return any(f" {cue} " in fragment for cue in cues if " " in cue)
 
 
+_COPULA = frozenset({"is", "are", "was", "were", "be", "appear", "appeared", "seem", "seemed"})
+_PRICE = re.compile(r" ?[$€£¥]| ?\d")
 _FILLER = frozenset({"the", "a", "an", "on", "to", "with", "s"})
 
 
@@ -99,26 +101,31 @@ def country_role(prose: Prose, start: int, end: int, canonical: str, actor_count
             return "origin"
         if suffix and suffix[0] == "based":
             return "origin" if set(prose.words_after(end, 3)[1:]) & cues["actor_nouns"] else "neutral"
+    if _PRICE.match(text, end):  # "sold for US $150", "US$2 million": a currency, not a place
+        return "neutral"
     direct = _after(prose, end)
     if direct in ("origin", "neutral"):
         return direct
     before = [word for word in prose.words_before(start, 5) if word not in _FILLER][-3:]
     if before and before[-1] in cues["attribution"]:  # "blamed on Iran", "linked to Russia"
         return "origin"
+    if len(before) >= 2 and before[-1] in _COPULA and before[-2] in cues["actor_nouns"]:
+        return "origin"  # "the attackers were Chinese"
     if len(before) >= 2 and before[-1] in cues["origin_before"]:
         if before[-2] in cues["origin_before_heads"]:
             return "origin"
         if before[-2] in cues["neutral_before_heads"]:
             return "neutral"
-    if direct == "victim":
-        return "victim" if prose.cue_in_sentence(start, spread=1) else "neutral"
+    if direct in ("victim", "weak"):
+        return "victim" if prose.cue_in_sentence(start, spread=1 if direct == "victim" else 0) else "neutral"
     if canonical in actor_countries:
         return "origin"
     return "victim" if prose.cue_in_sentence(start) else "neutral"
 
 
 def _after(prose: Prose, end: int) -> str:
-    """What the words right after a country say: origin (hackers), victim (ministries), neutral, or ''."""
+    """What the words right after a country say: origin (hackers), victim (ministries), weak (a victim noun
+    that also names reporters: officials), neutral, or ''."""
     cues = prose.knowledge.cues
     for word in prose.words_after(end, 4):
         if word == "s":  # the possessive "'s" after normalisation
@@ -127,8 +134,8 @@ def _after(prose: Prose, end: int) -> str:
             return "origin"
         if word in cues["origin_modifiers"]:
             continue
-        if word in cues["victim_nouns"]:
-            return "victim"
+        if word in cues["victim_nouns"]:  # "US officials" can be either: only a same-sentence cue decides
+            return "weak" if word in cues["neutral_after"] else "victim"
         if word in cues["neutral_after"]:
             return "neutral"
         break

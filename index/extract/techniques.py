@@ -36,31 +36,62 @@ def _edges(objects: frozenset[str]) -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(o.split(" ")[0] for o in objects), frozenset(o.split(" ")[-1] for o in objects)
 
 
+@functools.cache
+def _by_first_word(objects: frozenset[str]) -> dict[str, tuple[str, ...]]:
+    """Object phrases grouped by their first word, longest first (ties alphabetical): the same phrase wins
+    under any hash seed, and a word is only compared with the phrases it can start."""
+    grouped: dict[str, list[str]] = {}
+    for phrase in sorted(objects, key=lambda phrase: (-len(phrase), phrase)):
+        grouped.setdefault(phrase.split(" ")[0], []).append(phrase)
+    return {word: tuple(phrases) for word, phrases in grouped.items()}
+
+
+@functools.cache
+def _by_last_word(objects: frozenset[str]) -> dict[str, tuple[str, ...]]:
+    """Like :func:`_by_first_word`, keyed by the last word."""
+    grouped: dict[str, list[str]] = {}
+    for phrase in sorted(objects, key=lambda phrase: (-len(phrase), phrase)):
+        grouped.setdefault(phrase.split(" ")[-1], []).append(phrase)
+    return {word: tuple(phrases) for word, phrases in grouped.items()}
+
+
+#: A verb and its object never sit on both sides of one of these ("stolen credentials or stolen cookies").
+_CONJUNCTIONS = frozenset({"and", "or", "but", "nor"})
+#: What may stand between an object and the verb after it: "computers were wiped", not "implant that fetched".
+_PASSIVE_GAP = frozenset(
+    {"was", "were", "is", "are", "be", "been", "being", "has", "have", "had", "also", "then", "later", "all"}
+)
+
+
 def _object_after(prose: Prose, words: list[re.Match[str]], objects: frozenset[str]) -> int:
-    """End offset of the first object phrase starting at one of ``words``, or 0."""
+    """End offset of the longest object phrase starting at one of ``words`` before any conjunction, or 0."""
     norm = prose.norm
-    firsts = _edges(objects)[0]
+    starting = _by_first_word(objects)
     for word in words[:_AHEAD]:
-        if word.group() not in firsts:
+        if word.group() in _CONJUNCTIONS:
+            return 0
+        if word.group() not in starting:
             continue
         tail = norm[word.start() : word.start() + 48]
-        for phrase in objects:
+        for phrase in starting[word.group()]:
             if tail.startswith(phrase) and (len(tail) == len(phrase) or tail[len(phrase)] == " "):
                 return word.start() + len(phrase)
     return 0
 
 
 def _object_before(prose: Prose, words: list[re.Match[str]], objects: frozenset[str]) -> int:
-    """Start offset of an object phrase ending at one of ``words`` (nearest first), or -1."""
+    """Start offset of the longest object phrase ending at one of ``words`` (nearest first) with only
+    auxiliaries between it and the verb, or -1."""
     norm = prose.norm
-    lasts = _edges(objects)[1]
+    ending = _by_last_word(objects)
     for word in reversed(words[-_BEHIND:]):
-        if word.group() not in lasts:
-            continue
-        head = norm[max(0, word.end() - 48) : word.end()]
-        for phrase in objects:
-            if head.endswith(phrase) and (len(head) == len(phrase) or head[-len(phrase) - 1] == " "):
-                return word.end() - len(phrase)
+        if word.group() in ending:
+            head = norm[max(0, word.end() - 48) : word.end()]
+            for phrase in ending[word.group()]:
+                if head.endswith(phrase) and (len(head) == len(phrase) or head[-len(phrase) - 1] == " "):
+                    return word.end() - len(phrase)
+        if word.group() not in _PASSIVE_GAP:
+            return -1
     return -1
 
 
@@ -70,13 +101,16 @@ def action_hits(verbs: list[Hit], prose: Prose, knowledge: Knowledge) -> list[Hi
     norm = prose.norm
     for verb in verbs:
         start, end = verb.start, verb.end
-        ahead = set(norm[end : end + 80].split()[:_AHEAD])
-        behind = set(norm[max(0, start - 60) : start].split()[-_BEHIND:])
+        firsts, lasts = knowledge.action_edges[verb.entry.canonical]
+        ahead = norm[end : end + 80].split()[:_AHEAD]
+        behind = norm[max(0, start - 60) : start].split()[-_BEHIND:]
+        if firsts.isdisjoint(ahead) and lasts.isdisjoint(behind):
+            continue  # no object of any of the verb's rules nearby: most verbs, rejected in C
         candidates = []
         for rule in _rule_numbers(verb.entry.canonical):
             attack_id, objects = knowledge.actions[rule]
-            firsts, lasts = _edges(objects)
-            if not ahead.isdisjoint(firsts) or not behind.isdisjoint(lasts):
+            rule_firsts, rule_lasts = _edges(objects)
+            if not rule_firsts.isdisjoint(ahead) or not rule_lasts.isdisjoint(behind):
                 candidates.append((attack_id, objects))
         if not candidates:
             continue
@@ -98,16 +132,23 @@ def action_hits(verbs: list[Hit], prose: Prose, knowledge: Knowledge) -> list[Hi
     return found
 
 
+def _ends_phrase(norm: str, end: int, phrases: frozenset[str]) -> bool:
+    """Whether a whole phrase ends at ``end`` ("zero day", not just "day" of "within days")."""
+    head = norm[max(0, end - 48) : end]
+    return any(head.endswith(p) and (len(head) == len(p) or head[-len(p) - 1] == " ") for p in phrases if p)
+
+
 def exploitation_hits(verbs: list[Hit], prose: Prose, knowledge: Knowledge) -> list[Hit]:
     """ "exploited a zero-day", "exploiting a flaw in Exchange": T1190 for servers, else T1203."""
     cues = knowledge.cues
-    vuln_words = _last_words(cues.get("vuln_nouns", frozenset()))
+    vuln_nouns = cues.get("vuln_nouns", frozenset())
+    vuln_words = _last_words(vuln_nouns)
     found: list[Hit] = []
     for verb in verbs:
         sentence = prose.sentence(verb.start)
         end = 0
         for word in _words(prose, verb.end, min(sentence[1], verb.end + 80))[:6]:
-            if word.group() in vuln_words:
+            if word.group() in vuln_words and _ends_phrase(prose.norm, word.end(), vuln_nouns):
                 end = verb.end if word.group() == "cve" else word.end()
                 break
         if not end:

@@ -8,12 +8,13 @@ from typing import Any
 import ahocorasick
 
 from index.knowledge import curated, galaxy
-from index.knowledge.model import CASE_ANY, CASE_CAP, CASE_EXACT, Entry, Knowledge, key_of
+from index.knowledge.model import CASE_ANY, CASE_CAP, CASE_EXACT, Entry, Knowledge, key_of, normalise
 
 _ACRONYM = re.compile(r"[A-Z0-9][A-Z0-9.&-]*")
 _MIN_KEY = 3
 _NAME_KINDS = frozenset({"ACTOR", "SOURCE", "MALWARE", "COUNTRY"})
 _GROUP_SUFFIX = re.compile(r" (?:Group|Team|Gang)$")
+_THE = re.compile(r"^The ")
 
 
 def _plural(phrase: str) -> list[str]:
@@ -55,7 +56,11 @@ class _Builder:
             forms = frozenset({surface, surface.rstrip(".")})
             if any(c.islower() for c in surface):  # a common-word name: as written, Capitalised or SHOUTED
                 forms |= {surface[:1].upper() + surface[1:].lower(), surface.upper()}
-        padded = f" {key}" if prefix else f" {key} "
+        for padded in dict.fromkeys(f" {k}" if prefix else f" {k} " for k in (key, normalise(surface).strip())):
+            self._add_key(padded, kind, canonical, ref, mode, forms)
+
+    def _add_key(self, padded: str, kind: str, canonical: str, ref: str, mode: int, forms: frozenset[str]) -> None:
+        """One padded key; the text is never space-folded, so "cmd /c" is also keyed as written ("cmd  c")."""
         ident = (kind, canonical, padded)
         if ident in self.seen:
             index = self.seen[ident]
@@ -91,12 +96,17 @@ def _countries(knowledge: Knowledge, builder: _Builder) -> None:
     for iso, (name, _tld) in galaxy.countries().items():
         canonical = str(overrides.get(iso, name))
         knowledge.country_codes[iso] = canonical
-        for surface in {name, canonical}:
+        for surface in dict.fromkeys((name, canonical)):  # ordered: the build is the same under any hash seed
             if key_of(surface) not in skip:
                 knowledge.countries.setdefault(key_of(surface), canonical)
                 builder.add("COUNTRY", surface, canonical, iso, CASE_CAP)
                 if not surface.endswith("s"):  # a possessive whose apostrophe was lost in scraping
                     builder.add("COUNTRY", surface + "s", canonical, iso, CASE_CAP)
+    regions: dict[str, Any] = data.get("regions") or {}
+    for region, names in regions.items():
+        for surface in names or []:
+            knowledge.countries.setdefault(key_of(str(surface)), str(region))
+            builder.add("COUNTRY", str(surface), str(region), "", CASE_EXACT if surface in exact else CASE_CAP)
     aliases: dict[str, Any] = data.get("aliases") or {}
     for iso, names in aliases.items():
         country = knowledge.country_codes.get(str(iso))
@@ -120,9 +130,9 @@ def _actors(knowledge: Knowledge, builder: _Builder, stop: set[str]) -> None:
     for actor in knowledge.actors.values():
         for alias in actor.aliases:
             knowledge.actor_index.setdefault(key_of(alias), actor.name)
-    for actor in knowledge.actors.values():  # "Lazarus" for "Lazarus Group", "Gamaredon" for "Gamaredon Group"
+    for actor in knowledge.actors.values():  # "Lazarus" for "Lazarus Group", "Dukes" for "The Dukes"
         for name in (actor.name, *actor.aliases):
-            stem = _GROUP_SUFFIX.sub("", name)
+            stem = _THE.sub("", _GROUP_SUFFIX.sub("", name))
             key = key_of(stem)
             usable = stem != name and len(stem) >= 4 and stem.lower() not in builder.common and key not in stop
             usable = usable and key not in knowledge.countries and key not in knowledge.sources  # not "Beijing"
@@ -143,35 +153,59 @@ def _malware(knowledge: Knowledge, builder: _Builder, stop: set[str]) -> None:
                 builder.add("MALWARE", surface, name, uuid)
 
 
+class KnowledgeError(ValueError):
+    """Our tables name something the bundled data does not know: the build stops instead of dropping it."""
+
+
+def _current_ids(data: dict[str, Any], known: dict[str, str], revoked: dict[str, str]) -> dict[str, str]:
+    """Every ATT&CK ID our technique table uses → the ID to store: itself, or ATT&CK's replacement when it
+    was revoked. Raises :class:`KnowledgeError` naming every ID that is neither current nor revoked."""
+    used = [str(item.get("id", "")) for key in ("techniques", "actions") for item in data.get(key) or []]
+    used += [str(rule.get("id", "")) for item in data.get("techniques") or [] for rule in item.get("refine") or []]
+    current = {ident: ident if ident in known else revoked.get(ident, "") for ident in used}
+    unknown = sorted(ident for ident, now in current.items() if now not in known)
+    if unknown:
+        raise KnowledgeError(f"technique tables name ATT&CK IDs the bundled galaxy does not know: {', '.join(unknown)}")
+    return current
+
+
 def _techniques(knowledge: Knowledge, builder: _Builder) -> None:
     data = curated.load("techniques")
     stop = {key_of(name) for name in curated.words(data, "name_stoplist")}
-    skip_tactics = {"reconnaissance", "resource-development"}
+    skip_tactics = {"reconnaissance", "resource-development"}  # enterprise IDs that sit in PRE tactics too
     for technique in galaxy.techniques():
         knowledge.techniques[technique.attack_id] = technique.name
+        if technique.domain != "enterprise":  # PRE and mobile: by ID only, their names shadow enterprise ones
+            continue
         key = key_of(technique.name)
         knowledge.technique_index[key] = (*knowledge.technique_index.get(key, ()), technique.attack_id)
         if " " in key and key not in stop and not technique.tactics <= skip_tactics:
             builder.add("TECHNIQUE", technique.name, technique.name, technique.attack_id, CASE_ANY)
+    mined = curated.load("procedures")  # generated from ATT&CK procedure examples: after our own phrases
+    data = {**data, "techniques": [*(data.get("techniques") or []), *(mined.get("techniques") or [])]}
+    current = _current_ids(data, knowledge.techniques, galaxy.revocations())
     rules_of: dict[str, list[str]] = {}  # verb -> indices of its rules, in file order
     for item in data.get("actions") or []:
-        attack_id = str(item.get("id", ""))
+        attack_id = current[str(item.get("id", ""))]
         objects = frozenset(key_of(str(o)) for o in item.get("objects") or [] if key_of(str(o)))
-        if attack_id not in knowledge.techniques or not objects:
+        if not objects:
             continue
         for verb in item.get("verbs") or []:
             rules_of.setdefault(str(verb), []).append(str(len(knowledge.actions)))
         knowledge.actions.append((attack_id, objects))
     for verb, indices in rules_of.items():  # one entry per verb: one hit per occurrence
-        builder.add("ACTION", verb, ",".join(indices), "", CASE_ANY)
+        listed = ",".join(indices)
+        builder.add("ACTION", verb, listed, "", CASE_ANY)
+        phrases = [phrase for index in indices for phrase in knowledge.actions[int(index)][1]]
+        knowledge.action_edges[listed] = (
+            frozenset(phrase.split(" ")[0] for phrase in phrases),
+            frozenset(phrase.split(" ")[-1] for phrase in phrases),
+        )
     for item in data.get("techniques") or []:
-        attack_id = str(item.get("id", ""))
-        if attack_id not in knowledge.techniques:
-            continue
+        attack_id = current[str(item.get("id", ""))]
         rules = tuple(
-            (frozenset(str(cue).lower() for cue in rule.get("cues") or []), str(rule.get("id")))
+            (frozenset(str(cue).lower() for cue in rule.get("cues") or []), current[str(rule.get("id", ""))])
             for rule in item.get("refine") or []
-            if str(rule.get("id")) in knowledge.techniques
         )
         if rules:
             knowledge.refine[attack_id] = rules
@@ -187,6 +221,7 @@ def _sectors(knowledge: Knowledge, builder: _Builder) -> None:
     data = curated.load("sectors")
     knowledge.cues["sector_heads"] = frozenset(key_of(w) for w in curated.words(data, "heads"))
     knowledge.cues["sector_list_heads"] = frozenset(key_of(w) for w in curated.words(data, "list_heads"))
+    knowledge.cues["sector_not_before"] = frozenset(key_of(w) for w in curated.words(data, "not_before"))
     modifiers: dict[str, Any] = data.get("modifiers") or {}
     heads = curated.words(data, "heads")
     for sector, words in modifiers.items():
@@ -196,6 +231,10 @@ def _sectors(knowledge: Knowledge, builder: _Builder) -> None:
             for head in heads:  # "energy companies", "video game makers": matched whole by the automaton
                 builder.add("SECTOR", f"{word} {head}", str(sector), "", mode)
     knowledge.cues["sector_modifier_lasts"] = frozenset(key.split(" ")[-1] for key in knowledge.sector_modifiers)
+    # Single sector words that may start or continue a bare list; acronyms ("IT") are left out: lower-cased
+    # they are common words ("it").
+    acronyms = {key_of(str(w)) for words in modifiers.values() for w in words or [] if _ACRONYM.fullmatch(str(w))}
+    knowledge.cues["sector_words"] = frozenset(k for k in knowledge.sector_modifiers if " " not in k) - acronyms
     for head in curated.words(data, "list_heads"):
         builder.add("LISTHEAD", head, head, "", CASE_ANY)
     table: dict[str, Any] = data.get("sectors") or {}
@@ -203,6 +242,8 @@ def _sectors(knowledge: Knowledge, builder: _Builder) -> None:
         for phrase in phrases or []:
             for surface in _plural(str(phrase)):
                 knowledge.sectors.setdefault(key_of(surface), str(sector))
+                if " " not in key_of(surface):
+                    knowledge.cues["sector_words"] |= {key_of(surface)}
                 mode = CASE_EXACT if _ACRONYM.fullmatch(surface) else CASE_ANY
                 builder.add("SECTOR", surface, str(sector), "", mode)
 
@@ -218,17 +259,24 @@ def _sources(knowledge: Knowledge, builder: _Builder) -> None:
 def _tables(knowledge: Knowledge, builder: _Builder) -> None:
     context = curated.load("context")
     knowledge.cues = {key: frozenset(key_of(w) for w in curated.words(context, key)) for key in context}
-    for stem in knowledge.cues.get("targeting_stems", frozenset()):
+    for stem in sorted(knowledge.cues.get("targeting_stems", frozenset())):
         builder.add("CUE", stem, stem, "", CASE_ANY, prefix=True)
-    for verb in knowledge.cues.get("exploit_verbs", frozenset()):
+    for verb in sorted(knowledge.cues.get("exploit_verbs", frozenset())):
         builder.add("EXPLOIT", verb, verb, "", CASE_ANY)
-    for cue in knowledge.cues.get("object_cues", frozenset()):
+    for kind in ("naming", "group"):
+        for cue in sorted(knowledge.cues.get(f"{kind}_cues", frozenset())):
+            builder.add("INTRO", cue, kind, "", CASE_ANY)
+    for cue in sorted(knowledge.cues.get("object_cues", frozenset())):
         builder.add("OBJECT", cue, cue, "", CASE_ANY)
-    for cue in knowledge.cues.get("subject_cues", frozenset()):
+    for cue in sorted(knowledge.cues.get("subject_cues", frozenset())):
         builder.add("SUBJECT", cue, cue, "", CASE_ANY)
     orgs = curated.load("organisations")
     knowledge.org = {key: frozenset(curated.words(orgs, key)) for key in orgs}
-    for head in knowledge.org.get("heads", frozenset()):
+    for noun in sorted(knowledge.org.get("possessed", frozenset())):
+        builder.add("POSSESSED", f"s {noun}", noun, "", CASE_ANY)
+    for noun in sorted(knowledge.org.get("descriptors", frozenset())):
+        builder.add("DESCRIPTOR", noun, noun, "", CASE_ANY)
+    for head in sorted(knowledge.org.get("heads", frozenset())):
         builder.add("HEAD", head, head, "", CASE_EXACT)
     iocs = curated.load("iocs")
     tlds = {tld for _, tld in galaxy.countries().values() if tld} | set(curated.words(iocs, "generic_tlds"))

@@ -9,7 +9,17 @@ from typing import Any
 import yaml
 
 DATA_DIR = Path(__file__).parent / "data"
-FILES = ("techniques", "countries", "sectors", "context", "organisations", "sources", "stoplist", "iocs")
+FILES = (
+    "techniques",
+    "procedures",
+    "countries",
+    "sectors",
+    "context",
+    "organisations",
+    "sources",
+    "stoplist",
+    "iocs",
+)
 
 
 def load(name: str) -> dict[str, Any]:

@@ -59,11 +59,13 @@ def _synonyms(value: dict[str, Any]) -> list[str]:
 
 @dataclass(frozen=True, slots=True)
 class Technique:
-    """One ATT&CK technique or sub-technique."""
+    """One ATT&CK technique or sub-technique; ``domain`` is enterprise, pre (reconnaissance and resource
+    development, part of enterprise ATT&CK) or mobile."""
 
     attack_id: str
     name: str
     tactics: frozenset[str]
+    domain: str = "enterprise"
 
 
 def countries() -> dict[str, tuple[str, str]]:
@@ -78,20 +80,52 @@ def countries() -> dict[str, tuple[str, str]]:
     return table
 
 
+def _domain(chains: list[str]) -> str:
+    """The ATT&CK domain of a technique from its kill-chain entries ("attack-Windows:…", "attack-PRE:…")."""
+    domains = {str(chain).split(":")[0] for chain in chains}
+    if any(domain.startswith("attack-") and domain != "attack-PRE" for domain in domains):
+        return "enterprise"
+    if "attack-PRE" in domains:
+        return "pre"
+    return "mobile" if any(domain.startswith("mobile-attack") for domain in domains) else ""
+
+
+def _retired(value: dict[str, Any]) -> bool:
+    return bool(value.get("revoked")) or str(value.get("description", "")).startswith(_DEPRECATED)
+
+
 def techniques() -> list[Technique]:
-    """Current enterprise ATT&CK techniques; deprecated ones and pure mobile/PRE entries skipped."""
+    """Current ATT&CK techniques (enterprise, PRE and mobile); deprecated and revoked ones skipped."""
     found: list[Technique] = []
     for value in _values("mitre-attack-pattern"):
-        if str(value.get("description", "")).startswith(_DEPRECATED) or value.get("revoked"):
+        if _retired(value):
             continue
         name, attack_id = _split_id(str(value["value"]))
         chains = (value.get("meta") or {}).get("kill_chain") or []
-        domains = {str(chain).split(":")[0] for chain in chains}
-        if not attack_id or not any(domain.startswith("attack-") and domain != "attack-PRE" for domain in domains):
-            continue
-        tactics = frozenset(str(chain).split(":")[-1] for chain in chains)
-        found.append(Technique(attack_id, name, tactics))
+        domain = _domain(chains)
+        if attack_id and domain:
+            found.append(Technique(attack_id, name, frozenset(str(chain).split(":")[-1] for chain in chains), domain))
     return found
+
+
+def revocations() -> dict[str, str]:
+    """Revoked ATT&CK ID → the current ID ATT&CK replaced it with (chains of revocations followed)."""
+    by_uuid = {str(value["uuid"]): value for value in _values("mitre-attack-pattern")}
+    successor: dict[str, str] = {}
+    for value in by_uuid.values():
+        targets = [str(r.get("dest-uuid")) for r in value.get("related") or [] if r.get("type") == "revoked-by"]
+        if value.get("revoked") and targets and targets[0] in by_uuid:
+            successor[str(value["uuid"])] = targets[0]
+    replaced: dict[str, str] = {}
+    for uuid in sorted(successor):
+        current, seen = successor[uuid], {uuid}
+        while current in successor and current not in seen:
+            seen.add(current)
+            current = successor[current]
+        old_id, new_id = _split_id(str(by_uuid[uuid]["value"]))[1], _split_id(str(by_uuid[current]["value"]))[1]
+        if old_id and new_id and not _retired(by_uuid[current]):
+            replaced.setdefault(old_id, new_id)
+    return replaced
 
 
 def actors(country_names: dict[str, str]) -> list[Actor]:
@@ -143,3 +177,38 @@ def common_words() -> frozenset[str]:
         for value in _values(galaxy):
             counts.update(_WORD.findall(str(value.get("description", ""))))
     return frozenset(word for word, count in counts.items() if count >= 2)
+
+
+_DESCRIBED = ("threat-actor", "mitre-intrusion-set", "malpedia", "mitre-malware", "mitre-tool")
+
+
+@cache
+def _descriptions() -> dict[str, str]:
+    by_uuid: dict[str, str] = {}
+    for galaxy in _DESCRIBED:
+        for value in _values(galaxy):
+            described = str(value.get("description") or "").strip()
+            if described:
+                by_uuid.setdefault(str(value["uuid"]), described)
+    return by_uuid
+
+
+@cache
+def _technique_descriptions() -> dict[str, str]:
+    found: dict[str, str] = {}
+    for value in _values("mitre-attack-pattern"):
+        _, attack_id = _split_id(str(value["value"]))
+        described = str(value.get("description") or "").strip()
+        if attack_id and described and not described.startswith(_DEPRECATED):
+            found.setdefault(attack_id, described)
+    return found
+
+
+def description(uuid: str) -> str:
+    """The galaxy description of an actor or a malware family by its MISP uuid, or ``""`` (reads the JSON once)."""
+    return _descriptions().get(uuid, "") if uuid else ""
+
+
+def technique_description(attack_id: str) -> str:
+    """The ATT&CK description of a technique ID, or ``""``."""
+    return _technique_descriptions().get(attack_id.upper(), "")

@@ -73,6 +73,8 @@ class Knowledge:
     technique_index: dict[str, tuple[str, ...]] = field(default_factory=dict)  # key_of(name/phrase) -> IDs
     refine: dict[str, tuple[tuple[frozenset[str], str], ...]] = field(default_factory=dict)
     actions: list[tuple[str, frozenset[str]]] = field(default_factory=list)  # (ID, object keys) per verb rule
+    # per verb's rule list ("3,5"): first words and last words of all its objects, for a quick reject
+    action_edges: dict[str, tuple[frozenset[str], frozenset[str]]] = field(default_factory=dict)
     malware: dict[str, tuple[str, str]] = field(default_factory=dict)  # key_of(alias) -> (canonical, uuid)
     countries: dict[str, str] = field(default_factory=dict)  # key_of(name/demonym) -> country
     country_codes: dict[str, str] = field(default_factory=dict)  # ISO -> country
@@ -118,6 +120,11 @@ class Knowledge:
         """The ATT&CK name of an ID, or the ID itself when unknown."""
         return self.techniques.get(technique_id.upper(), technique_id)
 
+    def technique_label(self, technique_id: str) -> str:
+        """``T1566.001 Spearphishing Attachment``; the ID alone when unknown."""
+        name = self.technique_name(technique_id)
+        return technique_id if name == technique_id else f"{technique_id} {name}"
+
     def canonical_victim(self, name: str) -> str | None:
         """A country (from a name or demonym) or a sector (from a sector noun)."""
         key = key_of(name)
@@ -134,6 +141,30 @@ class Knowledge:
         """The canonical malware or tool name for any alias."""
         found = self.malware.get(key_of(name))
         return found[0] if found else None
+
+    def victim_role(self, canonical: str) -> str:
+        """``"country"``, ``"sector"`` or ``"organisation"`` for a canonical victim name (as the catalog keeps it)."""
+        if canonical in self._country_set:
+            return "country"
+        if canonical in self._sector_set:
+            return "sector"
+        return "organisation"
+
+    def country_code(self, country: str) -> str:
+        """The ISO 3166 code of a canonical country name, or ``""``."""
+        return self._iso_by_country.get(country, "")
+
+    @functools.cached_property
+    def _country_set(self) -> frozenset[str]:
+        return frozenset(self.countries.values())
+
+    @functools.cached_property
+    def _sector_set(self) -> frozenset[str]:
+        return frozenset(self.sectors.values()) | frozenset(self.sector_modifiers.values())
+
+    @functools.cached_property
+    def _iso_by_country(self) -> dict[str, str]:
+        return {name: iso for iso, name in sorted(self.country_codes.items(), reverse=True)}
 
     def is_source(self, name: str) -> bool:
         """Whether ``name`` is a vendor, official body or news outlet (a reporter, never a victim)."""

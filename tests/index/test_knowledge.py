@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import ahocorasick
 import pytest
 
 from index.knowledge import Knowledge, curated, get_knowledge, key_of
 from index.knowledge import disk as disk_module
+from index.knowledge.build import KnowledgeError, build_knowledge
 from index.knowledge.disk import cache_key, cache_path, load_knowledge
 
 
@@ -51,6 +53,29 @@ def test_technique_lookups(knowledge: Knowledge) -> None:
 def test_deprecated_techniques_are_skipped(knowledge: Knowledge) -> None:
     assert "T1193" not in knowledge.techniques  # the old "Spearphishing Attachment"
     assert knowledge.technique_ids("T1193") == []
+
+
+def test_curated_ids_follow_attack_revocations(knowledge: Knowledge) -> None:
+    # techniques.yaml lists DLL side-loading under T1574.002, which ATT&CK revoked in favour of T1574.001
+    assert knowledge.technique_ids("DLL side-loading") == ["T1574.001"]
+    assert knowledge.technique_ids("typosquatting") == ["T1583.001"]  # PRE techniques are known by ID
+    assert knowledge.technique_ids("smishing") == ["T1660"]  # mobile ones too
+    assert knowledge.technique_ids("Phishing") == ["T1566"]  # mobile names never shadow enterprise ones
+
+
+def test_unknown_curated_id_fails_the_build(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = curated.load
+
+    def with_unknown(name: str) -> dict[str, Any]:
+        data = real(name)
+        if name == "techniques":
+            data["techniques"] = [*data["techniques"], {"id": "T9998", "phrases": ["made-up technique"]}]
+            data["actions"] = [*data["actions"], {"id": "T9997", "verbs": ["frobbed"], "objects": ["widgets"]}]
+        return data
+
+    monkeypatch.setattr(curated, "load", with_unknown)
+    with pytest.raises(KnowledgeError, match="T9997, T9998"):
+        build_knowledge()
 
 
 def test_victim_and_malware_lookups(knowledge: Knowledge) -> None:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from textual.app import App
 from textual.pilot import Pilot
 from textual.worker import WorkerCancelled
 
@@ -139,7 +140,7 @@ def reopen_state() -> TriageState:
     return TriageState()
 
 
-def screen_lines(app: SpyglassApp) -> list[str]:
+def screen_lines(app: App[Any]) -> list[str]:
     """The screen's text, line by line, from the SVG export."""
     svg = app.export_screenshot()
     rows: dict[str, list[tuple[float, str]]] = {}

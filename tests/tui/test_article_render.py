@@ -220,6 +220,23 @@ def knowledge(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.usefixtures("knowledge")
+def test_header_names_an_actor_as_the_post_does_with_the_canonical_name_as_aka() -> None:
+    body = "TEMP.Periscope phished the ministry; later TEMP.Periscope returned."
+    first = mention(body, "TEMP.Periscope", "ACTOR", canonical="APT40")
+    second = Mention("ACTOR", body.rindex("TEMP"), body.rindex("TEMP") + 14, "TEMP.Periscope", "APT40")
+    plain = render_header(make_post(body=body), [first, second]).plain
+    actors = next(line for line in plain.splitlines() if line.startswith("Actors"))
+    assert "TEMP.Periscope ×2 aka APT40, Leviathan, BRONZE MOHAWK, Kryptonite Panda, Gadolinium +" in actors
+    assert actors.count("TEMP.Periscope") == 1
+
+
+def test_header_names_malware_as_the_post_does() -> None:
+    body = "The loader dropped AIRBREAK on the host."
+    plain = render_header(make_post(body=body), [mention(body, "AIRBREAK", "MALWARE", canonical="Orz")]).plain
+    assert "AIRBREAK aka Orz" in next(line for line in plain.splitlines() if line.startswith("Malware"))
+
+
+@pytest.mark.usefixtures("knowledge")
 def test_header_summarises_entities_with_aliases_and_attack_ids() -> None:
     body = (
         "TEMP.Periscope targeted Cambodia's National Election Commission and banks with spear-phishing "

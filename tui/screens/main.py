@@ -46,6 +46,8 @@ from tui.messages import (
     TriageRequested,
     TriageSaved,
 )
+from tui.screens.dossier import DossierChoice, DossierScreen, entity_under_cursor
+from tui.screens.export import ExportScreen
 from tui.screens.problems import ProblemsScreen
 from tui.screens.triage_actions import TriageActions
 from tui.settings import Settings, Sort
@@ -85,6 +87,8 @@ class MainScreen(Screen[None]):
         Binding("ctrl+s,S", "toggle_sort", "Sort date/relevance", show=False, id="main.sort"),
         Binding("c,x", "clear_filters", "Clear filters", show=False, id="main.clear_filters"),
         Binding("P", "show_problems", "Problems", show=False, id="main.problems"),
+        Binding("d", "dossier", "Dossier", show=False, id="main.dossier"),
+        Binding("E", "export", "Export results", show=False, id="main.export"),
     ]
 
     query_text: reactive[str] = reactive("", init=False)
@@ -571,3 +575,25 @@ class MainScreen(Screen[None]):
 
     def action_show_problems(self) -> None:
         self.app.push_screen(ProblemsScreen(list(self.corpus.problems)))
+
+    def action_dossier(self) -> None:
+        entity = entity_under_cursor(self.focused, self.sidebar, self.article)
+        if entity is None:
+            self.notify("Put the cursor on an actor, victim, technique or malware first", timeout=3, markup=False)
+            return
+        self.app.push_screen(DossierScreen(self.corpus, entity[1], entity[0]), self._dossier_closed)
+
+    def _dossier_closed(self, choice: DossierChoice | None) -> None:
+        if choice is not None and choice.post_id is not None:
+            self._chosen = choice.post_id  # opened from the dossier: it counts as opened
+            self._show_post(choice.post_id)
+            self.article.focus()
+        elif choice is not None and choice.entity is not None:
+            self.filters = ()
+            self.search_bar.set_query(filter_term(*choice.entity))
+            self.post_list.focus()
+
+    def action_export(self, scope: str = "") -> None:
+        """Export the results, or the open post (``scope="post"``, or when the article has focus)."""
+        post = self._shown if scope == "post" or (not scope and self.article.has_focus_within) else None
+        self.app.push_screen(ExportScreen(self.corpus, self.search_query, self.triage, post))
