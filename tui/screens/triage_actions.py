@@ -234,7 +234,7 @@ class TriageActions:
         start = ids.index(post_id) if post_id is not None and post_id in ids else listed.cursor
         position = start + step
         while 0 <= position < len(ids):
-            if ids[position] not in read and not listed.marks(ids[position]).read:
+            if ids[position] not in read:
                 listed.cursor = position
                 return
             position += step
