@@ -6,9 +6,10 @@ down with method calls. Triage itself is :class:`tui.triage.Triage`, Textual-fre
 one at a time in a worker so a locked state file never freezes the keys. What each triage key
 means on screen (prompts, undo, links) lives in :mod:`tui.screens.triage_actions`.
 
-It is longer than a layout alone (~570 lines) because it owns four workers and their messages
-(search, post loading, indexing, triage writes) and the "read means opened" timer, which needs
-the focus, the shown post and the list together; each section below is one of those.
+It is longer than a layout alone (~600 lines) because it owns four workers and their messages
+(search, post loading, indexing, triage writes), the "read means opened" timer (which needs the
+focus, the shown post and the list together) and the entry points of the dossier and export
+screens; each section below is one of those.
 """
 
 from __future__ import annotations
