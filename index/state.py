@@ -70,6 +70,8 @@ DAMAGE_NOTICE_SUFFIX: Final = ".damaged"
 DEFAULT_BUSY_TIMEOUT: Final = 5.0
 MAX_TAG_LENGTH: Final = 100
 DISK_FULL: Final = "the disk is full"
+_BATCH: Final = 500
+"""Ids per ``IN (…)`` query: well under SQLite's bound-parameter limit."""
 
 # Schema migrations: entry N (1-based) takes user_version N-1 to N. Append, never edit.
 _MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
@@ -285,7 +287,9 @@ class _OwnerLock:
 class TriageState:
     """Read and change the triage state; every write is one committed transaction.
 
-    Safe to share between threads (one connection behind a lock). Use ``readonly=True`` to look at the
+    Safe to share between threads. Writes go through one connection behind a lock; reads use a second
+    connection with its own lock, so a write waiting for another process's lock (up to the busy timeout)
+    never holds up a read (WAL readers do not wait for writers). Use ``readonly=True`` to look at the
     state when the data folder cannot be written; writes then raise :class:`StateReadOnlyError`.
     """
 
@@ -300,13 +304,21 @@ class TriageState:
         self.readonly = readonly
         self.busy_timeout = busy_timeout
         self._lock = threading.RLock()
+        self._read_lock = threading.RLock()
         self._owner = _OwnerLock(self.path.with_name(self.path.name + ".lock"))
         self._conn: sqlite3.Connection | None = None
         self._writes = 0  # commits through this object; see version()
+        self._reader: sqlite3.Connection | None = None
         if readonly:
-            self._conn = self._open_readonly()
+            self._conn = self._reader = self._open_readonly()
         else:
             self._conn = self._open_writable()
+            try:
+                self._reader = self._connect(str(self.path), uri=False)
+                self._reader.execute("PRAGMA query_only = ON")
+            except sqlite3.Error as exc:
+                self.close()
+                raise self._translate(exc, opening=True) from exc
 
     # ----------------------------------------------------------------------------------- opening
 
@@ -506,15 +518,16 @@ class TriageState:
 
     # ---------------------------------------------------------------------------------- plumbing
 
-    def _connection(self) -> sqlite3.Connection:
-        if self._conn is None:
+    def _connection(self, conn: sqlite3.Connection | None = None) -> sqlite3.Connection:
+        conn = self._conn if conn is None else conn
+        if conn is None or self._conn is None:
             raise StateError("Triage state is closed", f"{self.path} was already closed.")
-        return self._conn
+        return conn
 
     @contextmanager
     def _reading(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            conn = self._connection()
+        with self._read_lock:
+            conn = self._connection(self._reader)
             try:
                 yield conn
             except sqlite3.Error as exc:
@@ -558,29 +571,46 @@ class TriageState:
 
     def get(self, post_id: str) -> PostState:
         """The state of one post; a post never seen is unread with nothing set."""
+        return self.get_many([post_id])[post_id]
+
+    def get_many(self, post_ids: Iterable[str]) -> dict[str, PostState]:
+        """The state of each of ``post_ids`` in a few queries (one per 500 ids): what a list paints per block."""
+        ids = list(dict.fromkeys(post_ids))
+        found: dict[str, tuple[object, ...]] = {}
+        tags: dict[str, list[str]] = {}
         with self._reading() as conn:
-            row = conn.execute(
-                "SELECT read, starred, flagged, archived, note, content_hash, created, updated "
-                "FROM post_state WHERE post_id = ?",
-                (post_id,),
-            ).fetchone()
+            for start in range(0, len(ids), _BATCH):
+                chunk = ids[start : start + _BATCH]
+                marks = ",".join("?" * len(chunk))
+                for row in conn.execute(
+                    "SELECT post_id, read, starred, flagged, archived, note, content_hash, created, updated "
+                    f"FROM post_state WHERE post_id IN ({marks})",
+                    chunk,
+                ):
+                    found[row[0]] = row
+                for post_id, tag in conn.execute(
+                    f"SELECT post_id, tag FROM own_tag WHERE post_id IN ({marks}) ORDER BY post_id, tag", chunk
+                ):
+                    tags.setdefault(post_id, []).append(tag)
+        states: dict[str, PostState] = {}
+        for post_id in ids:
+            row = found.get(post_id)
             if row is None:
-                return PostState(post_id)
-            tags = tuple(
-                r[0] for r in conn.execute("SELECT tag FROM own_tag WHERE post_id = ? ORDER BY tag", (post_id,))
+                states[post_id] = PostState(post_id)
+                continue
+            states[post_id] = PostState(
+                post_id=post_id,
+                read=bool(row[1]),
+                starred=bool(row[2]),
+                flagged=bool(row[3]),
+                archived=bool(row[4]),
+                note=str(row[5]),
+                tags=tuple(tags.get(post_id, ())),
+                content_hash=str(row[6]),
+                created=_parse_time(str(row[7])),
+                updated=_parse_time(str(row[8])),
             )
-        return PostState(
-            post_id=post_id,
-            read=bool(row[0]),
-            starred=bool(row[1]),
-            flagged=bool(row[2]),
-            archived=bool(row[3]),
-            note=row[4],
-            tags=tags,
-            content_hash=row[5],
-            created=_parse_time(row[6]),
-            updated=_parse_time(row[7]),
-        )
+        return states
 
     def version(self) -> tuple[int, int]:
         """A token that changes whenever the state may have changed: this object's commits, and SQLite's
@@ -643,14 +673,17 @@ class TriageState:
 
     def set_flag_many(self, post_ids: Iterable[str], flag: str, value: bool) -> None:
         """Set one flag on many posts in one transaction ("mark all read", "archive all")."""
+        self.set_flag_values(flag, dict.fromkeys(post_ids, value))
+
+    def set_flag_values(self, flag: str, values: Mapping[str, bool]) -> None:
+        """Set one flag per post to its own value, in one transaction (undoing a bulk change)."""
         column = _check_flag(flag)
         now = _now()
-        ids = list(dict.fromkeys(post_ids))
         with self._writing() as conn:
             conn.executemany(
                 f"""INSERT INTO post_state (post_id, {column}, created, updated) VALUES (?, ?, ?, ?)
                     ON CONFLICT (post_id) DO UPDATE SET {column} = excluded.{column}, updated = excluded.updated""",
-                ((post_id, int(bool(value)), now, now) for post_id in ids),
+                ((post_id, int(bool(value)), now, now) for post_id, value in values.items()),
             )
 
     def set_note(self, post_id: str, note: str, content_hash: str = "") -> None:
@@ -720,7 +753,11 @@ class TriageState:
 
     def close(self) -> None:
         """Close the connection and drop the owner lock; safe to call twice."""
-        with self._lock:
+        with self._lock, self._read_lock:
+            reader, self._reader = self._reader, None
+            if reader is not None and reader is not self._conn:
+                with suppress(sqlite3.Error):
+                    reader.close()
             if self._conn is not None:
                 try:
                     self._conn.close()

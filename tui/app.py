@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import ClassVar
 
+from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.content import Content
@@ -17,10 +18,12 @@ from index.corpus import Corpus
 from index.sanitize import one_line
 from index.state import StateCorruptError, StateError, TriageState, take_damage_notice
 from tui.commands import SpyglassCommands
-from tui.keymap import load_keymap
+from tui.key_help import binding_ids, key_rows
+from tui.keymap import config_path, load_keymap, unknown_binding_ids
+from tui.messages import SettingsChanged
 from tui.screens.help import HelpScreen
 from tui.screens.main import MainScreen
-from tui.widgets.post_list import PostList
+from tui.settings import Settings, load_settings, save_settings
 
 
 def open_triage(path: Path | None = None) -> tuple[TriageState | None, StateError | None]:
@@ -54,6 +57,9 @@ class SpyglassApp(App[int]):
         self.corpus = corpus
         self.triage = triage
         self.state_error = state_error
+        self._settings_loaded = False
+        self.keymap: dict[str, str] = {}
+        """The user's key map (binding id → keys), from ``keys.toml``."""
 
     @classmethod
     def for_folder(cls, posts_dir: Path, index_dir: Path | None = None) -> SpyglassApp:
@@ -67,12 +73,21 @@ class SpyglassApp(App[int]):
         return Content.assemble((title, "bold"), (" ─ ", "dim"), Content(sub_title))
 
     def on_mount(self) -> None:
-        keymap, warning = load_keymap()
-        self.set_keymap(keymap)
+        self.keymap, warning = load_keymap()
+        self.set_keymap(self.keymap)
+        unknown = unknown_binding_ids(self.keymap, binding_ids(self.BINDINGS))
+        if unknown:
+            names = ", ".join(repr(one_line(name, 40)) for name in unknown[:5])
+            problem = f"{config_path()}: no key has the id {names}; the ids are listed in help (?)"
+            warning = f"{warning}; {problem}" if warning else problem
         if warning:
-            self.notify(one_line(warning, 400), title="Key map", severity="warning", timeout=10, markup=False)
+            self.notify(one_line(warning, 600), title="Key map", severity="warning", timeout=10, markup=False)
         read_only = self.triage is None or self.state_error is not None
-        self.push_screen(MainScreen(self.corpus, self.triage, read_only=read_only))
+        settings = load_settings()
+        if settings.theme is not None and settings.theme in self.available_themes:
+            self.theme = settings.theme
+        self._settings_loaded = True
+        self.push_screen(MainScreen(self.corpus, self.triage, read_only=read_only, settings=settings))
         if (notice := take_damage_notice()) is not None:  # found by a command since the last start
             self.notify(one_line(notice.message, 600), title=notice.title, severity="error", timeout=30, markup=False)
         if self.state_error is not None:
@@ -84,6 +99,24 @@ class SpyglassApp(App[int]):
                 markup=False,
             )
 
+    def watch_theme(self, theme: str) -> None:
+        """Remember the theme for the next run (once the saved one has been applied)."""
+        if self._settings_loaded:
+            self._save_settings(Settings(theme=theme))
+
+    def on_settings_changed(self, message: SettingsChanged) -> None:
+        """Save a setting a screen changed."""
+        self._save_settings(message.changes)
+
+    @work(thread=True, group="settings", exit_on_error=False)
+    def _save_settings(self, changes: Settings) -> None:
+        """Save in a worker; a failure is a warning, never an interruption."""
+        problem = save_settings(changes)
+        if problem:
+            self.call_from_thread(
+                self.notify, one_line(problem, 300), title="Settings not saved", severity="warning", markup=False
+            )
+
     def on_unmount(self) -> None:
         if self.triage is not None:
             self.triage.close()
@@ -92,19 +125,8 @@ class SpyglassApp(App[int]):
             close()
 
     def action_help(self) -> None:
-        """Help generated from the bindings in force (plus the list's, which are always relevant)."""
-        keys: dict[str, list[str]] = {}
-        bindings = [active.binding for active in self.screen.active_bindings.values()]
-        bindings += Binding.make_bindings(PostList.BINDINGS)
-        for binding in bindings:
-            if not binding.description or binding.system:
-                continue
-            shown = keys.setdefault(binding.description, [])
-            display = self.get_key_display(binding)
-            if display not in shown:
-                shown.append(display)
-        rows = [(" / ".join(shown), description) for description, shown in keys.items()]
-        self.push_screen(HelpScreen(rows))
+        """Help generated from every pane's bindings, with the user's key map applied."""
+        self.push_screen(HelpScreen(key_rows(self.BINDINGS, self.keymap, self.get_key_display)))
 
     async def action_quit(self) -> None:
         """Stop indexing cleanly (the worker sees the cancel and releases the index lock), then leave."""

@@ -13,11 +13,12 @@ matches computed on the original body stay exact on the displayed text.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 
 from rich.text import Text
 
+from index.engine import highlight_spans
 from index.extract import Mention
 from index.knowledge import get_knowledge
 from index.posts import Post
@@ -27,8 +28,6 @@ from index.vocabulary import BY_KIND, KINDS, STYLES
 TERM_STYLE = "reverse"
 CURRENT_STYLE = "bold underline reverse"
 MARKER_STYLE = "dim"
-MAX_TERMS = 50
-MAX_MATCHES = 10_000
 _MAX_ITEMS = 12
 _MAX_ALIASES = 5
 _MAX_EXTRAS = 20
@@ -135,38 +134,6 @@ def _style_line(line: str, offset: int, chars: list[str], spans: list[tuple[int,
         spans.append((offset + emphasis.end(1), offset + emphasis.end(), MARKER_STYLE))
 
 
-def _term_pattern(term: str) -> str | None:
-    """A whole-word regex for a search term or phrase; a trailing ``*`` matches any word ending."""
-    words = term.strip().strip('"').split()
-    if not words:
-        return None
-    parts = []
-    for word in words[:20]:
-        wildcard = word.endswith("*")
-        word = word.rstrip("*")
-        if not word:
-            continue
-        parts.append(re.escape(word[:200]) + (r"\w*" if wildcard else ""))
-    if not parts:
-        return None
-    return r"(?<!\w)" + r"\s+".join(parts) + r"(?!\w)"
-
-
-def find_terms(text: str, terms: Iterable[str]) -> list[tuple[int, int]]:
-    """Offsets of whole-word, case-insensitive matches of the search terms, in order, not overlapping."""
-    patterns = {pattern for term in list(terms)[:MAX_TERMS] if (pattern := _term_pattern(term))}
-    if not patterns:
-        return []
-    combined = re.compile("|".join(sorted(patterns, key=len, reverse=True)), re.IGNORECASE)
-    found: list[tuple[int, int]] = []
-    for match in combined.finditer(text):
-        if match.end() > match.start():
-            found.append((match.start(), match.end()))
-            if len(found) >= MAX_MATCHES:
-                break
-    return found
-
-
 def valid_mentions(mentions: Iterable[Mention], length: int) -> list[Mention]:
     """Mentions whose offsets fit a text of ``length`` characters, sorted by position."""
     return sorted(
@@ -175,8 +142,9 @@ def valid_mentions(mentions: Iterable[Mention], length: int) -> list[Mention]:
     )
 
 
-def render_body(body: str, mentions: list[Mention], terms: list[str]) -> Text:
-    """The post body as styled Text: Markdown structure, entity colours and search-term highlights."""
+def render_body(body: str, mentions: list[Mention], stems: Collection[str]) -> Text:
+    """The post body as styled Text: Markdown structure, entity colours, and every word that analyses to
+    one of the search's matched ``stems`` (``SearchResult.stems``) highlighted."""
     display, markdown_spans = _layout(display_safe(body))
     text = Text(display, end="")
     for start, end, style in markdown_spans:
@@ -184,7 +152,7 @@ def render_body(body: str, mentions: list[Mention], terms: list[str]) -> Text:
             text.stylize(style, start, end)
     for mention in valid_mentions(mentions, len(display)):
         text.stylize(STYLES.get(mention.kind, "bold"), mention.start, mention.end)
-    for start, end in find_terms(display, terms):
+    for start, end in highlight_spans(display, stems):
         text.stylize(TERM_STYLE, start, end)
     return text
 

@@ -6,15 +6,16 @@ File format (TOML; every part optional)::
 
     [keys]
     # binding id = key, or several keys separated by commas (Textual key names)
-    star = "ctrl+s"
-    "article.next_entity" = "n,right_square_bracket"
+    "triage.star" = "s,asterisk"
+    "article.next_entity" = "right_square_bracket,greater_than_sign"
 
     [queries]
     # palette name = query; shown in the command palette as saved searches
     "China-nexus actors" = "actor:APT40 OR actor:APT41"
     "Phishing this year" = "technique:T1566 date:2024"
 
-Binding ids are the ``id=`` of the app's bindings (listed on the help screen).
+Binding ids are the ``id=`` of the app's bindings (listed on the help screen); an id that no
+binding has is named in a warning at start.
 A missing file is normal. A file that cannot be read or parsed never stops the app:
 the loaders return what they could use plus a warning for the app to show.
 """

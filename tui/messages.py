@@ -1,17 +1,39 @@
-"""Messages the app's workers post back to the UI thread.
+"""The app's messages: workers post results back to the UI thread, widgets post what the user wants.
 
 Small dataclasses: workers run in threads and hand results over as messages, so the
-widgets are only ever touched on the UI thread.
+widgets are only ever touched on the UI thread; a widget says what the user asked for
+(:class:`TriageRequested`) and the screen decides, instead of calling screen actions by name.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from textual.message import Message
 
 from index.corpus import SearchResult, UpdateProgress, UpdateReport
 from index.posts import Post, PostProblem
+from index.state import StateError
+from tui.settings import Settings
+from tui.triage import Change
+
+TriageAction = Literal[
+    "read",
+    "star",
+    "flag",
+    "archive",
+    "tag",
+    "note",
+    "undo",
+    "all_read",
+    "all_archive",
+    "next_unread",
+    "previous_unread",
+    "open_url",
+    "copy_url",
+]
+"""What a triage key asks for; the screen owns the state and carries it out."""
 
 
 @dataclass
@@ -37,8 +59,6 @@ class SearchFinished(Message):
 
     serial: int
     result: SearchResult
-    labels: dict[str, str]
-    """Readable names for facet values that are codes (technique IDs → ATT&CK names)."""
 
 
 @dataclass
@@ -47,3 +67,32 @@ class PostLoaded(Message):
 
     post_id: str
     post: Post | PostProblem
+
+
+@dataclass
+class TriageRequested(Message):
+    """A triage key was pressed on a pane showing ``post_id`` (None: no post there)."""
+
+    post_id: str | None
+    action: TriageAction
+
+
+@dataclass
+class TriageSaved(Message):
+    """A triage write finished in the worker: ``change`` on success, ``error`` when it was not saved."""
+
+    change: Change | None
+    error: StateError | None = None
+    ids: tuple[str, ...] = ()
+    """The posts the write was about (to repaint their marks from the store after a failure)."""
+    origin: Literal["key", "auto", "undo"] = "key"
+    """A key (reported, and undoable with ``u``), the automatic "read after a moment" (quiet), or an undo."""
+    refused: str = ""
+    """Why the state refused the change (a tag too long), when it did; nothing was written."""
+
+
+@dataclass
+class SettingsChanged(Message):
+    """A remembered setting changed (sort order, theme); the app saves it for the next run."""
+
+    changes: Settings

@@ -433,7 +433,7 @@ async def test_triage_survives_index_deletion_and_rebuild(tmp_path: Path) -> Non
     again = SpyglassApp.for_folder(posts)
     async with again.run_test(size=(160, 45)) as pilot:
         await settle(again, pilot, lambda: len(post_list(again).ids) == COUNT - 1)  # the archived one hidden
-        marks = main_screen(again)._fetch_marks([first])
+        marks = main_screen(again).fetch_marks([first])
         assert marks[first].starred and marks[first].flagged
     with reopen_state() as state:
         assert state.ids_with("starred") == state.ids_with("flagged") == {first}

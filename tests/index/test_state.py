@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -252,3 +253,41 @@ def test_version_moves_with_every_commit_from_either_instance_and_not_with_reads
         assert own != start
         second.set_flag("b", "starred", True)
         assert first.version() != own
+
+
+def test_get_many_matches_get_for_each_id(db: Path) -> None:
+    with TriageState(db) as state:
+        state.set_flag("a", "starred", True)
+        state.add_tag("a", "follow up")
+        state.add_tag("a", "apt")
+        state.set_note("b", "ask Bob")
+        ids = ["a", "b", "never-seen", *(f"x{n}" for n in range(1200))]
+        many = state.get_many(ids)
+        assert list(many) == ids
+        for post_id in ("a", "b", "never-seen", "x1100"):
+            assert many[post_id] == state.get(post_id)
+        assert many["a"].tags == ("apt", "follow up") and many["a"].starred
+        assert many["b"].note == "ask Bob" and not many["b"].read
+
+
+def test_set_flag_values_sets_each_post_its_own_value_at_once(db: Path) -> None:
+    with TriageState(db) as state:
+        state.set_flag_many(["a", "b"], "read", True)
+        state.set_flag_values("read", {"a": False, "b": True, "c": True})
+        assert state.ids_with("read") == {"b", "c"}
+
+
+def test_a_read_does_not_wait_for_a_write_held_up_by_another_connection(db: Path) -> None:
+    with TriageState(db, busy_timeout=60.0) as state:
+        state.set_flag("a", "starred", True)
+        other = sqlite3.connect(db, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        writer = threading.Thread(target=state.set_flag, args=("a", "flagged", True))
+        writer.start()
+        time.sleep(0.2)  # the write now waits for the other connection's lock
+        assert state.get("a").starred
+        assert writer.is_alive()  # the read came back while the write was still waiting
+        other.execute("ROLLBACK")
+        writer.join()
+        other.close()
+        assert state.get("a").flagged

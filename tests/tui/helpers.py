@@ -148,3 +148,9 @@ def screen_lines(app: App[Any]) -> list[str]:
         x, y, body = match.groups()
         rows.setdefault(y, []).append((float(x), html.unescape(body).replace("\xa0", " ")))
     return ["".join(text for _, text in sorted(parts)) for _, parts in sorted(rows.items(), key=lambda r: float(r[0]))]
+
+
+async def written(app: SpyglassApp, pilot: Pilot[Any]) -> None:
+    """Let the triage worker commit what the keys asked for (writes run in a worker, in order)."""
+    await app.workers.wait_for_complete()
+    await pilot.pause()

@@ -221,5 +221,5 @@ async def test_relaunch_keeps_state(posts_dir: Path) -> None:
     async with again.run_test(size=(160, 45)) as pilot:
         await settle(again, pilot)
         assert post_list(again).current == first
-        marks = main_screen(again)._fetch_marks([first])
+        marks = main_screen(again).fetch_marks([first])
         assert marks[first].starred

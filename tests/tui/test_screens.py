@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
@@ -16,9 +17,10 @@ from textual.widgets import Static
 from index.posts import PostProblem
 from tui.commands import COMMON_QUERIES, SearchRequested, SpyglassCommands
 from tui.keymap import config_path
+from tui.query_help import QUERY_CHEATSHEET, markdown_table, plain_text
 from tui.screens.help import HelpScreen
 from tui.screens.problems import ProblemsScreen, problems_text
-from tui.screens.prompts import ConfirmScreen, TextPromptScreen
+from tui.screens.prompts import ConfirmScreen, NoteScreen, TagsScreen
 
 TRAP = "[@click=app.quit]x[/] [bold red]y [[nested]]"
 
@@ -88,19 +90,50 @@ async def test_confirm_screen_buttons() -> None:
         assert app.results == [False]
 
 
-async def test_text_prompt_returns_the_value_or_none() -> None:
+async def test_confirm_screen_defaulting_to_no_answers_no_on_enter() -> None:
     app = HostApp()
     async with app.run_test() as pilot:
-        app.push_screen(TextPromptScreen(f"Note {TRAP}", "first"), app.record)
+        app.push_screen(ConfirmScreen("Archive 300 posts?", default=False), app.record)
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        app.push_screen(ConfirmScreen("Archive 300 posts?", default=False), app.record)
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+        assert app.results == [False, True]
+
+
+async def test_note_editor_takes_several_lines_and_escape_keeps_the_note() -> None:
+    app = HostApp()
+    async with app.run_test() as pilot:
+        app.push_screen(NoteScreen(f"first {TRAP}"), app.record)
         await pilot.pause()
         assert TRAP in screen_text(app)
-        await pilot.press(*" s[x]", "enter")  # typing "s" must not star: the input has focus
+        await pilot.press("enter", *"s[x]", "ctrl+s")  # typing "s" must not star: the editor has focus
         await pilot.pause()
-        app.push_screen(TextPromptScreen("Tag"), app.record)
+        app.push_screen(NoteScreen("kept"), app.record)
         await pilot.pause()
         await pilot.press("a", "escape")
         await pilot.pause()
-        assert app.results == ["first s[x]", None]
+        assert app.results == [f"first {TRAP}\ns[x]", None]
+        assert app.stars == 0
+
+
+async def test_tags_screen_lists_the_tags_removes_unticked_and_adds_typed() -> None:
+    app = HostApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.push_screen(TagsScreen(["apt", TRAP], known=["apt", "banks"]), app.record)
+        await pilot.pause()
+        text = screen_text(app)
+        assert TRAP in text and "apt" in text and "banks" in text
+        await pilot.press(*"new one, s", "shift+tab", "down", "space", "tab", "enter")
+        await pilot.pause()
+        app.push_screen(TagsScreen([]), app.record)
+        await pilot.pause()
+        await pilot.press("a", "escape")
+        await pilot.pause()
+        assert app.results == [(["new one", "s"], [TRAP]), None]
         assert app.stars == 0
 
 
@@ -110,10 +143,10 @@ async def test_text_prompt_returns_the_value_or_none() -> None:
 async def test_help_screen_lists_bindings_legend_and_queries() -> None:
     app = HostApp()
     async with app.run_test(size=(100, 50)) as pilot:
-        app.push_screen(HelpScreen([("s", "Star post"), ("[", TRAP)]), app.record)
+        app.push_screen(HelpScreen([("List", [("s", "Star post", "triage.star"), ("[", TRAP, "x")])]), app.record)
         await pilot.pause()
         text = screen_text(app)
-        assert "Star post" in text
+        assert "Star post" in text and "triage.star" in text and "Keys: List" in text
         assert TRAP in text
         assert "actor" in text and "technique" in text  # legend
         assert "tag:china" in text and "date:[2018-01 to 2018-06]" in text
@@ -225,3 +258,11 @@ async def test_saved_queries_are_plain_text_in_the_palette() -> None:
         await pilot.pause()
         assert not isinstance(app.screen, CommandPalette) and not app.quit_requested
         assert app.searches == ["date:[2018-01 to 2018-06] actor:APT40"]
+
+
+def test_readme_query_table_is_the_cheat_sheet() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    assert markdown_table() in readme
+    assert plain_text().count("\n") == len(QUERY_CHEATSHEET) - 1 + sum(
+        1 for examples, _ in QUERY_CHEATSHEET if len("  ".join(examples)) > 40
+    )

@@ -1,5 +1,5 @@
-"""Triage keys: each press is saved at once (checked by reopening the database), and never
-fires while the search box has focus."""
+"""Triage keys: each press is saved at once, in a worker (checked by reopening the database),
+and never fires while the search box has focus."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from textual import events
 
-from tests.tui.helpers import post_list, reopen_state, settle, titles
+from tests.tui.helpers import post_list, reopen_state, settle, titles, written
 from tui.app import SpyglassApp
 from tui.widgets.search_bar import SearchBar
 
@@ -23,10 +23,12 @@ async def test_flags_are_saved_at_once(posts_dir: Path) -> None:
         first = post_list(app).current
         assert first is not None
         await pilot.press("s", "f", "r")
+        await written(app, pilot)
         with reopen_state() as state:  # a second connection sees the commits while the app runs
             saved = state.get(first)
             assert (saved.starred, saved.flagged, saved.read) == (True, True, True)
         await pilot.press("r", "s")
+        await written(app, pilot)
         with reopen_state() as state:
             saved = state.get(first)
             assert (saved.starred, saved.flagged, saved.read) == (False, True, False)
@@ -105,12 +107,12 @@ async def test_tag_and_note_through_prompts(posts_dir: Path) -> None:
         await pilot.press(*"follow up", "enter")
         await pilot.press("N")
         await pilot.pause()
-        await pilot.press(*"ask Bob", "enter")
-        await pilot.pause()
+        await pilot.press(*"ask Bob", "enter", *"line two", "ctrl+s")  # the note editor takes several lines
+        await written(app, pilot)
     with reopen_state() as state:
         saved = state.get(first)
         assert saved.tags == ("follow up",)
-        assert saved.note == "ask Bob"
+        assert saved.note == "ask Bob\nline two"
 
 
 async def test_mark_all_read_asks_first(posts_dir: Path) -> None:
@@ -126,7 +128,7 @@ async def test_mark_all_read_asks_first(posts_dir: Path) -> None:
         await pilot.press("R")
         await pilot.pause()
         await pilot.press("y")
-        await pilot.pause()
+        await written(app, pilot)
         with reopen_state() as state:
             assert state.ids_with("read") == set(post_list(app).ids)
 

@@ -7,7 +7,7 @@ title of ``[@click=app.quit]`` is shown, never run. Intent leaves the pane as a 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -22,18 +22,21 @@ from textual.geometry import Region
 from textual.message import Message
 from textual.widgets import Static
 
+from index.engine import highlight_spans
 from index.extract import Mention, extract
 from index.posts import Post, PostProblem
-from index.sanitize import one_line
+from index.sanitize import display_safe, one_line
+from index.state import PostState
 from index.vocabulary import BY_KIND
 from tui.article_render import (
     CURRENT_STYLE,
     LEGEND,
-    find_terms,
     render_body,
     render_header,
     valid_mentions,
 )
+from tui.messages import TriageAction, TriageRequested
+from tui.widgets.triage_keys import TRIAGE_BINDINGS
 
 Extractor = Callable[[str], list[Mention]]
 
@@ -51,12 +54,17 @@ class ArticleView(VerticalScroll, can_focus=True):
         Binding("k", "scroll_up", "Scroll up", show=False, id="article.scroll_up"),
         Binding("space", "page_down", "Page down", show=False, id="article.page_down"),
         Binding("b", "page_up", "Page up", show=False, id="article.page_up"),
+        Binding("ctrl+d", "half_page(1)", "Half a page down", show=False, id="article.half_down"),
+        Binding("ctrl+u", "half_page(-1)", "Half a page up", show=False, id="article.half_up"),
+        Binding("g", "scroll_home", "Top", show=False, id="article.top"),
+        Binding("G", "scroll_end", "Bottom", show=False, id="article.bottom"),
         Binding("right_square_bracket", "next_entity", "Next entity", id="article.next_entity"),
         Binding("left_square_bracket", "previous_entity", "Previous entity", show=False, id="article.previous_entity"),
         Binding("right_curly_bracket", "next_match", "Next match", id="article.next_match"),
         Binding("left_curly_bracket", "previous_match", "Previous match", show=False, id="article.previous_match"),
         Binding("e", "pivot", "Pivot on entity", id="article.pivot"),
         Binding("l", "toggle_legend", "Legend", id="article.legend"),
+        *TRIAGE_BINDINGS,
     ]
 
     @dataclass
@@ -78,7 +86,7 @@ class ArticleView(VerticalScroll, can_focus=True):
         super().__init__(name=name, id=id, classes=classes)
         self._extractor = extractor
         self._post: Post | PostProblem | None = None
-        self._terms: list[str] = []
+        self._terms: frozenset[str] = frozenset()
         self._mentions: list[Mention] = []
         self._matches: list[tuple[int, int]] = []
         self._body_text = Text()
@@ -88,6 +96,8 @@ class ArticleView(VerticalScroll, can_focus=True):
         self._generation = 0
         self._heights: tuple[int, list[int]] | None = None
         self._ready = False
+        self._header = Text()
+        self._own = Text()
 
     def compose(self) -> ComposeResult:
         yield Static(id="article-header")
@@ -116,10 +126,10 @@ class ArticleView(VerticalScroll, can_focus=True):
         """The entity marked by ``]``/``[``, if any."""
         return None if self._entity_index is None else self._mentions[self._entity_index]
 
-    def show(self, post: Post | PostProblem | None, terms: list[str]) -> None:
+    def show(self, post: Post | PostProblem | None, terms: Collection[str]) -> None:
         """Show a post (entities found here, or in a thread for long bodies), a problem, or nothing."""
         self._post = post
-        self._terms = list(terms)
+        self._terms = frozenset(terms)
         self._generation += 1
         self._mentions = []
         self._matches = []
@@ -146,12 +156,12 @@ class ArticleView(VerticalScroll, can_focus=True):
         else:
             self._display(render_header(post, []), Text("Loading a long post…", "dim"))
             self._set_status(Content(" Finding entities…"))
-            self._prepare_in_thread(post, list(self._terms), self._generation)
+            self._prepare_in_thread(post, self._terms, self._generation)
 
     # --- rendering ------------------------------------------------------------------------
 
     @work(thread=True, exclusive=True, group="article-prepare", exit_on_error=False)
-    def _prepare_in_thread(self, post: Post, terms: list[str], generation: int) -> None:
+    def _prepare_in_thread(self, post: Post, terms: frozenset[str], generation: int) -> None:
         """Extract and render a long post off the UI thread; stale results are dropped on arrival."""
         try:
             mentions = self._extractor(post.body)
@@ -179,8 +189,22 @@ class ArticleView(VerticalScroll, can_focus=True):
 
     def _display(self, header: Text, body: Text) -> None:
         self._body_text = body
-        self.query_one("#article-header", Static).update(header)
+        self._header = header
+        self._show_header()
         self.query_one("#article-body", Static).update(body)
+
+    def _show_header(self) -> None:
+        header = self._header.copy()
+        if self._own and self._post is not None:
+            header.append("\n")
+            header.append_text(self._own)
+        self.query_one("#article-header", Static).update(header)
+
+    def show_own(self, state: PostState | None) -> None:
+        """Show the reader's own marks, tags and note for the post in the header (None: nothing)."""
+        self._own = own_text(state) if state is not None else Text()
+        if self._ready:
+            self._show_header()
 
     def _mark(self, start: int, end: int) -> None:
         """Restyle the body with one span marked as current, and scroll it into view."""
@@ -281,6 +305,15 @@ class ArticleView(VerticalScroll, can_focus=True):
             return
         self.post_message(self.EntitySelected(mention.kind, mention.canonical or mention.text, mention.ref))
 
+    def action_half_page(self, direction: int) -> None:
+        """Scroll half a screen down (1) or up (-1)."""
+        step = max(1, self.scrollable_content_region.height // 2)
+        self.scroll_relative(y=direction * step, animate=False)
+
+    def action_triage(self, action: TriageAction) -> None:
+        """Ask the screen to triage the post shown here."""
+        self.post_message(TriageRequested(self._post.post_id if self._post is not None else None, action))
+
     def action_toggle_legend(self) -> None:
         """Show or hide the colour legend."""
         self.toggle_class("-legend")
@@ -296,10 +329,32 @@ class _Prepared:
     matches: list[tuple[int, int]]
 
 
-def _prepare(post: Post, mentions: list[Mention], terms: list[str]) -> _Prepared:
+def _prepare(post: Post, mentions: list[Mention], terms: Collection[str]) -> _Prepared:
     body = render_body(post.body, mentions, terms)
     valid = valid_mentions(mentions, len(body.plain))
-    return _Prepared(render_header(post, valid), body, valid, find_terms(body.plain, terms))
+    return _Prepared(render_header(post, valid), body, valid, highlight_spans(body.plain, terms))
+
+
+def own_text(state: PostState) -> Text:
+    """The reader's own marks, tags and note, for the header ("" when there are none)."""
+    text = Text()
+    marks = [
+        label
+        for label, on in (("★ starred", state.starred), ("⚑ flagged", state.flagged), ("▣ archived", state.archived))
+        if on
+    ]
+    if marks:
+        text.append("Mine   ", "bold")
+        text.append("  ".join(marks))
+    if state.tags:
+        text.append("\n" if text else "")
+        text.append("My tags ", "bold")
+        text.append(", ".join(one_line(tag, 100) for tag in state.tags))
+    if state.note:
+        text.append("\n" if text else "")
+        text.append("Note   ", "bold")
+        text.append(display_safe(state.note.strip()).replace("\n", "\n       "), "italic")
+    return text
 
 
 def _problem_header(problem: PostProblem) -> Text:

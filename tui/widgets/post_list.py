@@ -26,6 +26,8 @@ from textual.strip import Strip
 
 from index.corpus import PostRow
 from index.sanitize import one_line
+from tui.messages import TriageAction, TriageRequested
+from tui.widgets.triage_keys import TRIAGE_BINDINGS
 
 BLOCK = 128
 """Rows fetched from the catalog at a time."""
@@ -49,6 +51,10 @@ class Marks:
     starred: bool = False
     flagged: bool = False
     archived: bool = False
+    tagged: bool = False
+    """The post carries own tags."""
+    noted: bool = False
+    """The post carries a note."""
 
 
 RowsFetcher = Callable[[Sequence[str]], list[PostRow]]
@@ -66,8 +72,8 @@ def _no_marks(ids: Sequence[str]) -> Mapping[str, Marks]:
 class PostList(ScrollView, can_focus=True, inherit_bindings=False):
     """Posts, one per line, with a cursor. Posts ``Highlighted`` and ``Selected`` messages up."""
 
-    # Triage keys live here, on the list, so they never fire while the search box has focus.
-    # Their actions run on the screen, which owns the triage state.
+    # Triage keys live on the panes that show a post (here and the article), so they never fire
+    # while the search box has focus; they post TriageRequested and the screen carries them out.
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("j,down", "cursor_down", "Down", show=False, id="list.down"),
         Binding("k,up", "cursor_up", "Up", show=False, id="list.up"),
@@ -76,21 +82,7 @@ class PostList(ScrollView, can_focus=True, inherit_bindings=False):
         Binding("home,g", "first", "First post", show=False, id="list.first"),
         Binding("end,G", "last", "Last post", show=False, id="list.last"),
         Binding("enter", "select", "Open", show=False, id="list.open"),
-        Binding("r", "screen.toggle_read", "Read", id="triage.read"),
-        Binding("s", "screen.toggle_star", "Star", id="triage.star"),
-        Binding("f", "screen.toggle_flag", "Flag", id="triage.flag"),
-        Binding("a", "screen.toggle_archive", "Archive", id="triage.archive"),
-        Binding("t", "screen.add_tag", "Tag", show=False, id="triage.tag"),
-        Binding("N", "screen.edit_note", "Note", show=False, id="triage.note"),
-        Binding("n", "screen.next_unread", "Next unread", show=False, id="triage.next_unread"),
-        Binding("p", "screen.previous_unread", "Previous unread", show=False, id="triage.previous_unread"),
-        Binding("o", "screen.open_url", "Open URL", id="triage.open_url"),
-        Binding("y", "screen.copy_url", "Copy URL", show=False, id="triage.copy_url"),
-        Binding("R", "screen.mark_all_read", "Mark all results read", show=False, id="triage.all_read"),
-        Binding("A", "screen.archive_all", "Archive all results", show=False, id="triage.all_archive"),
-        Binding("S", "screen.toggle_sort", "Sort date/relevance", show=False, id="list.sort"),
-        Binding("c,x", "screen.clear_filters", "Clear filters", show=False, id="list.clear_filters"),
-        Binding("b", "screen.toggle_sidebar", "Sidebar", show=False, id="list.sidebar"),
+        *TRIAGE_BINDINGS,
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -129,6 +121,8 @@ class PostList(ScrollView, can_focus=True, inherit_bindings=False):
 
         post_list: PostList
         post_id: str | None
+        fresh: bool = False
+        """The cursor landed here because a new list was shown, not because the user moved it."""
 
         @property
         def control(self) -> PostList:
@@ -162,6 +156,7 @@ class PostList(ScrollView, can_focus=True, inherit_bindings=False):
         self._marks: LRUCache[str, Marks] = LRUCache(4 * BLOCK)
         self._lines: LRUCache[tuple[str, int, bool], Strip] = LRUCache(1024)
         self.empty_message = "No posts."
+        self._fresh = False
 
     # ----------------------------------------------------------------- data in
     @property
@@ -189,7 +184,9 @@ class PostList(ScrollView, can_focus=True, inherit_bindings=False):
                 index = 0
         if index == 0:
             self.scroll_to(y=0, animate=False, immediate=True)
+        self._fresh = True  # the cursor moves because the list changed, not because the user moved it
         self.cursor = index
+        self._fresh = False
         self._scroll_cursor_visible()
         self.refresh()
 
@@ -216,6 +213,23 @@ class PostList(ScrollView, can_focus=True, inherit_bindings=False):
             self._lines.clear()
         self.refresh()
 
+    def marks(self, post_id: str) -> Marks:
+        """The marks shown (or about to be shown) for ``post_id``."""
+        try:
+            index = self._ids.index(post_id)
+        except ValueError:
+            return self._fetch_marks([post_id]).get(post_id, Marks())
+        return self._marks_of(post_id, index)
+
+    def show_marks(self, marks: Mapping[str, Marks]) -> None:
+        """Show these marks now, before the write behind them is committed (a failed write calls
+        :meth:`refresh_marks` to show the stored truth again)."""
+        for post_id, shown in marks.items():
+            self._marks.discard(post_id)  # LRUCache.set keeps an existing entry
+            self._marks[post_id] = shown
+        self._lines.clear()
+        self.refresh()
+
     def refresh_rows(self) -> None:
         """Forget cached row metadata (after re-indexing) and repaint."""
         self._rows.clear()
@@ -234,7 +248,7 @@ class PostList(ScrollView, can_focus=True, inherit_bindings=False):
         self._lines.clear()
         self._scroll_cursor_visible()
         self.refresh()
-        self.post_message(self.Highlighted(self, self.current))
+        self.post_message(self.Highlighted(self, self.current, self._fresh))
 
     def validate_cursor(self, cursor: int) -> int:
         return max(0, min(cursor, len(self._ids) - 1)) if self._ids else 0
@@ -248,14 +262,6 @@ class PostList(ScrollView, can_focus=True, inherit_bindings=False):
             self.scroll_to(y=self.cursor, animate=False, immediate=True)
         elif self.cursor >= top + height:
             self.scroll_to(y=self.cursor - height + 1, animate=False, immediate=True)
-
-    def move_to(self, post_id: str) -> bool:
-        """Put the cursor on ``post_id``; False if it is not listed."""
-        try:
-            self.cursor = self._ids.index(post_id)
-        except ValueError:
-            return False
-        return True
 
     def action_cursor_down(self) -> None:
         self.cursor += 1
@@ -274,6 +280,10 @@ class PostList(ScrollView, can_focus=True, inherit_bindings=False):
 
     def action_last(self) -> None:
         self.cursor = len(self._ids) - 1
+
+    def action_triage(self, action: TriageAction) -> None:
+        """Ask the screen to triage the post under the cursor."""
+        self.post_message(TriageRequested(self.current, action))
 
     def action_select(self) -> None:
         if (post_id := self.current) is not None:
@@ -348,6 +358,8 @@ class PostList(ScrollView, can_focus=True, inherit_bindings=False):
         text.append("★" if marks.starred else " ", mark_style)
         text.append("⚑" if marks.flagged else " ", mark_style)
         text.append("▣" if marks.archived else " ", mark_style)
+        text.append("✎" if marks.noted else "#" if marks.tagged else " ", mark_style)
+        text.append(" ")
         if row is None:
             text.append(one_line(post_id, 200))
             return text

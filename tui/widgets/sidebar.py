@@ -50,7 +50,8 @@ class Sidebar(OptionList):
     """Facets with counts. Posts ``FilterToggled`` when an entry is picked."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("c,x", "screen.clear_filters", "Clear filters", show=False, id="sidebar.clear_filters"),
+        Binding("j", "cursor_down", "Down", show=False, id="sidebar.down"),
+        Binding("k", "cursor_up", "Up", show=False, id="sidebar.up"),
         Binding("1", "jump(0)", "Tags", id="sidebar.tags"),
         Binding("2", "jump(1)", "Actors", id="sidebar.actors"),
         Binding("3", "jump(2)", "Victims", id="sidebar.victims"),
