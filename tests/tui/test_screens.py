@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import os
 import re
 from pathlib import Path
 from typing import Any, ClassVar
@@ -14,7 +15,7 @@ from textual.command import CommandPalette, DiscoveryHit, Hit
 from textual.content import Content
 from textual.widgets import Static
 
-from index.posts import PostProblem
+from index.posts import PostProblem, scan_corpus
 from tui.commands import COMMON_QUERIES, SearchRequested, SpyglassCommands
 from tui.keymap import config_path
 from tui.query_help import QUERY_CHEATSHEET, markdown_table, plain_text
@@ -266,3 +267,10 @@ def test_readme_query_table_is_the_cheat_sheet() -> None:
     assert plain_text().count("\n") == len(QUERY_CHEATSHEET) - 1 + sum(
         1 for examples, _ in QUERY_CHEATSHEET if len("  ".join(examples)) > 40
     )
+
+
+def test_a_file_name_that_is_not_utf8_shows_one_placeholder_per_bad_byte(tmp_path: Path) -> None:
+    (tmp_path / os.fsdecode(b"junk-\xff.md")).write_bytes(b"\x00binary")
+    (found,) = scan_corpus(tmp_path)
+    shown = problems_text([PostProblem(found.post_id, "binary")]).plain
+    assert "junk-\ufffd.md" in shown
