@@ -54,6 +54,13 @@ class IndexFinished(Message):
 
 
 @dataclass
+class FolderChanged(Message):
+    """Posts in the watched folder were added, changed or deleted (one message per burst)."""
+
+    paths: int
+
+
+@dataclass
 class SearchFinished(Message):
     """A search completed; ``serial`` lets the screen drop answers to superseded queries."""
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from textual import events
 
-from tests.tui.helpers import post_list, reopen_state, settle, titles, written
+from tests.tui.helpers import post_list, reopen_state, settle, titles, workers_done, written
 from tui.app import SpyglassApp
 from tui.widgets.search_bar import SearchBar
 
@@ -161,7 +161,7 @@ async def test_open_url_confirms_and_uses_webbrowser(posts_dir: Path, monkeypatc
         await pilot.press("o")
         await pilot.pause()
         await pilot.press("y")
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         assert opened == ["https://www.cyberscoop.com/cambodia-election-apt40/"]
         # An ftp:// source is refused without asking.
         post_list(app).cursor = len(post_list(app).ids) - 1

@@ -31,14 +31,16 @@ from textual.widget import Widget
 from textual.widgets import Footer, Header
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from index.corpus import Corpus, PostRow, SearchResult, UpdateProgress
+from index.corpus import Corpus, PostRow, SearchResult, UpdateProgress, UpdateReport
 from index.posts import Post, PostProblem
 from index.query import compose_query, filter_term
 from index.sanitize import one_line
 from index.state import Flag, StateError, TriageState
 from index.vocabulary import technique_id
+from index.watch import watch_posts
 from tui.commands import SearchRequested
 from tui.messages import (
+    FolderChanged,
     IndexFinished,
     IndexProgress,
     PostLoaded,
@@ -65,6 +67,22 @@ READ_DELAY = 1.5
 FIRST_SCREEN = 200
 """Hits asked for first, so the list fills before the full count and facets are ready."""
 
+def _counted(count: int, one: str, many: str) -> str:
+    return f"{count:,} {one if count == 1 else many}"
+
+
+def changes_note(report: UpdateReport) -> str:
+    """``2 new posts, 1 changed``: what an update while the app runs brought in ("" when nothing)."""
+    parts = []
+    if report.added:
+        parts.append(_counted(report.added, "new post", "new posts"))
+    if report.changed:
+        parts.append(f"{report.changed:,} changed")
+    if report.removed:
+        parts.append(f"{report.removed:,} removed")
+    return ", ".join(parts)
+
+
 def _note(result: SearchResult) -> str | None:
     """What the search bar should add about a cut-short result."""
     notes = list(result.notes)
@@ -90,6 +108,7 @@ class MainScreen(Screen[None]):
         Binding("P", "show_problems", "Problems", show=False, id="main.problems"),
         Binding("d", "dossier", "Dossier", show=False, id="main.dossier"),
         Binding("E", "export", "Export results", show=False, id="main.export"),
+        Binding("ctrl+r", "rescan", "Rescan folder", show=False, id="main.rescan"),
     ]
 
     query_text: reactive[str] = reactive("", init=False)
@@ -123,6 +142,10 @@ class MainScreen(Screen[None]):
         self._post: Post | PostProblem | None = None
         self._stems: frozenset[str] = frozenset()  # what the article highlights: the search's matched stems
         self._index_pending = False
+        self._updates = 0  # updates finished: the first brings the index in step, later ones are live
+        self._update_again = False  # the folder changed (or ctrl+r) while an update ran
+        self._manual = False  # the running update was asked for with ctrl+r: say so even if nothing changed
+        self._hold: tuple[str, int] | None = None  # (post id, rows below the top) to keep across a refresh
 
     # ----------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
@@ -162,11 +185,13 @@ class MainScreen(Screen[None]):
         self.indexing = "indexing…"
         self._index_pending = True  # the update starts once the first screen is shown (see _first_answer)
         self._start_search()
+        self._watch()
 
     def on_resize(self) -> None:
         self.set_class(self.size.width < 100, "-narrow")
 
     def on_unmount(self) -> None:
+        self.workers.cancel_group(self, "watch")
         self.workers.cancel_group(self, "index")
         # A triage write the user already asked for must land before the state is closed.
         timeout = self.triage.busy_timeout + 1 if self.triage is not None else 1
@@ -283,7 +308,13 @@ class MainScreen(Screen[None]):
             empty = "No posts indexed yet — indexing…"
         else:
             empty = f"No posts in {one_line(str(self.corpus.posts_dir), 200)}"
-        self.post_list.set_ids(result.ids, keep=self.post_list.current, empty_message=empty)
+        if self._hold is not None:
+            keep, row = self._hold
+            self.post_list.set_ids(result.ids, keep=keep, empty_message=empty, row=row)
+            if result.complete:
+                self._hold = None
+        else:
+            self.post_list.set_ids(result.ids, keep=self.post_list.current, empty_message=empty)
         if not result.complete:
             self.search_bar.show_text(f"{result.total:,}+ hits · counting…")
             return
@@ -426,11 +457,43 @@ class MainScreen(Screen[None]):
         else:
             self.indexing = f"{update.stage}…"
 
+    @work(thread=True, exclusive=True, group="watch", exit_on_error=False)
+    def _watch(self) -> None:
+        """Watch the posts folder for as long as the screen lives; each burst of changes is one message."""
+        worker = get_current_worker()
+        for paths in watch_posts(self.corpus.posts_dir, lambda: worker.is_cancelled):
+            self.post_message(FolderChanged(paths))
+
+    @on(FolderChanged)
+    def _folder_changed(self) -> None:
+        self._request_update()
+
+    def action_rescan(self) -> None:
+        self._manual = True
+        self._request_update()
+
+    def _request_update(self) -> None:
+        """Run an incremental update now, or right after the one running (never two at once)."""
+        if self.indexing:
+            self._update_again = True
+            return
+        self.indexing = "scan…"
+        self._index()
+
     @on(IndexFinished)
     def _index_finished(self, message: IndexFinished) -> None:
         self.indexing = ""
+        live, manual = self._updates > 0, self._manual
+        self._updates += 1
+        self._manual = False
+        if self._update_again:
+            self._update_again = False
+            self.call_later(self._request_update)
         report = message.report
         if report is None:
+            return
+        if live:
+            self._live_finished(report, manual)
             return
         if report.state_error is not None:
             self.state_failed(report.state_error)
@@ -444,6 +507,26 @@ class MainScreen(Screen[None]):
                 f"in {report.seconds:.1f} s",
                 markup=False,
             )
+        self._update_title()
+        self._sync_status()
+
+    def _live_finished(self, report: UpdateReport, manual: bool) -> None:
+        """An update while the app runs: refresh the list in place (same post under the cursor, same
+        scroll) and say briefly what came in."""
+        if report.state_error is not None:
+            self.state_failed(report.state_error)
+        note = changes_note(report)
+        if note:
+            current = self.post_list.current
+            if current is not None:
+                self._hold = (current, self.post_list.cursor - round(self.post_list.scroll_y))
+            self.post_list.refresh_rows()
+            self._start_search()
+            self.notify(note, timeout=4, markup=False)
+        elif manual:
+            self.notify("No changes in the folder", timeout=3, markup=False)
+        if report.read_only and report.message and manual:
+            self.notify(one_line(report.message, 400), title="Index not updated", severity="warning", markup=False)
         self._update_title()
         self._sync_status()
 
