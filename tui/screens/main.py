@@ -146,6 +146,9 @@ class MainScreen(Screen[None]):
         self._update_again = False  # the folder changed (or ctrl+r) while an update ran
         self._manual = False  # the running update was asked for with ctrl+r: say so even if nothing changed
         self._hold: tuple[str, int] | None = None  # (post id, rows below the top) to keep across a refresh
+        self._progress: UpdateProgress | None = None  # the running update's last step
+        self._stage_started = 0.0
+        self._clock: Timer | None = None  # ticks the elapsed seconds of a long stage (a commit reports no steps)
 
     # ----------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
@@ -319,7 +322,12 @@ class MainScreen(Screen[None]):
             self.search_bar.show_text(f"{result.total:,}+ hits · counting…")
             return
         self.sidebar.show_facets(result.facets, self.filters, result.labels)
-        self.search_bar.show_result(result.total, result.elapsed, self.sort, result.error, _note(result))
+        note = _note(result)
+        if self._updates == 0 and self.indexing and self._progress is not None and self._progress.total:
+            # A first build: the catalog answers only once the index is committed.
+            ready = f"index not ready — {self._progress.done:,} of {self._progress.total:,} indexed"
+            note = f"{ready}; {note}" if note else ready
+        self.search_bar.show_result(result.total, result.elapsed, self.sort, result.error, note)
         if not result.ids:
             self._show_post(None)
 
@@ -452,10 +460,28 @@ class MainScreen(Screen[None]):
     @on(IndexProgress)
     def _index_progress(self, message: IndexProgress) -> None:
         update = message.progress
-        if update.total:
-            self.indexing = f"{update.stage} {update.done:,} / {update.total:,}"
-        else:
-            self.indexing = f"{update.stage}…"
+        if self._progress is None or self._progress.stage != update.stage:
+            self._stage_started = monotonic()
+        self._progress = update
+        if self._clock is None:
+            self._clock = self.set_interval(1, self._show_progress)
+        self._show_progress()
+
+    def _show_progress(self) -> None:
+        """The status line's indexing text; a stage that runs long shows its seconds, so it visibly moves."""
+        update = self._progress
+        if update is None or not self.indexing:
+            return
+        text = f"{update.stage} {update.done:,} / {update.total:,}" if update.total else f"{update.stage}…"
+        seconds = int(monotonic() - self._stage_started)
+        self.indexing = f"{text} · {seconds} s" if seconds >= 2 else text
+
+    def _index_done(self) -> None:
+        self.indexing = ""
+        self._progress = None
+        if self._clock is not None:
+            self._clock.stop()
+            self._clock = None
 
     @work(thread=True, exclusive=True, group="watch", exit_on_error=False)
     def _watch(self) -> None:
@@ -482,7 +508,7 @@ class MainScreen(Screen[None]):
 
     @on(IndexFinished)
     def _index_finished(self, message: IndexFinished) -> None:
-        self.indexing = ""
+        self._index_done()
         live, manual = self._updates > 0, self._manual
         self._updates += 1
         self._manual = False
@@ -539,7 +565,7 @@ class MainScreen(Screen[None]):
             return
         error = event.worker.error
         if event.worker.group == "index":
-            self.indexing = ""
+            self._index_done()
         if event.worker.group == "search":
             self._first_answer()
         if isinstance(error, StateError):
