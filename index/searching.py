@@ -1,8 +1,9 @@
 """Answering a query over one corpus: hits in order, the first screen fast, filters, facets and highlights.
 
 The catalog answers what whoosh is slow at (listing by date, counting facets); the engine answers text.
-Triage filters (``is:``) and the rule that archived posts stay hidden unless asked for are applied here,
-so the app and the command line agree. Searching never raises: problems come back in ``error``.
+Triage filters (``is:``, ``note:``, own tags under ``tag:``) and the rule that archived posts stay hidden
+unless asked for are applied here, so the app and the command line agree.
+Searching never raises: problems come back in ``error``.
 """
 
 from __future__ import annotations
@@ -38,6 +39,14 @@ class FlagSource(Protocol):
     """What search needs from the triage state (index.state.TriageState satisfies it)."""
 
     def ids_with(self, flag: str) -> set[str]: ...
+
+    def ids_tagged(self, tag: str) -> set[str]:
+        """Posts the user tagged ``tag`` (any case)."""
+        ...
+
+    def ids_with_note_containing(self, text: str) -> set[str]:
+        """Posts whose note contains ``text`` (any case)."""
+        ...
 
     def version(self) -> Hashable:
         """Changes whenever any flag may have changed: answers cached under one version stay valid."""
@@ -153,7 +162,7 @@ class CorpusSearch:
         if parsed.error:
             return failed(parsed.error)
         order: Sort = "relevance" if (parsed.sort or sort) == "relevance" else "date"
-        wanted_flags = any(wanted for _, wanted in parsed.flags)
+        wanted_flags = any(wanted for _, wanted in parsed.flags) or bool(parsed.tags or parsed.note_words)
         if not complete and limit and not wanted_flags:
             known = self._cached(self._key(query, plain, order, None, True, state), state)
             if known is not None:  # the complete answer of the same search: its head is the first screen
@@ -242,6 +251,10 @@ class CorpusSearch:
         else:
             matched = set(ranking.by_date)
         matched = apply_filters(matched, parsed.flags, parsed.show_archived, state)
+        try:
+            matched = self._own_filters(matched, parsed, state)
+        except Exception as error:
+            return failed(search_failure(error))
         ids = self._ordered(ranking, matched, top if order == "relevance" else [], bool(parsed.text))
         return SearchResult(
             query=query,
@@ -255,6 +268,18 @@ class CorpusSearch:
             scores=scores,
             stems=stems,
         )
+
+    def _own_filters(self, matched: set[str], parsed: ParsedQuery, state: FlagSource | None) -> set[str]:
+        """``tag:`` terms (the post's tags or the user's own) and ``note:`` words, ANDed with the query."""
+        for term, tag in parsed.tags:
+            tagged = set(run(self._searchers, term, expand=expand_term, time_limit=self.time_limit).ids)
+            if state is not None:
+                tagged |= state.ids_tagged(tag)
+            matched &= tagged
+        for word, wanted in parsed.note_words:
+            noted = state.ids_with_note_containing(word) if state is not None else set()
+            matched = matched & noted if wanted else matched - noted
+        return matched
 
     @staticmethod
     def _ordered(ranking: Ranking, matched: set[str], best_first: list[str], text: bool) -> list[str]:
