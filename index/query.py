@@ -102,6 +102,17 @@ def _single_quoted(value: str) -> str:
     return "'" + value.replace("'", " ").strip() + "'"
 
 
+def _top_level_or(tokens: Sequence[re.Match[str]]) -> bool:
+    """Whether an ``OR`` joins terms outside parentheses (``(a OR b) tag:x`` still ANDs the tag)."""
+    depth = 0
+    for match in tokens:
+        token = match.group()
+        depth += 1 if token == "(" else -1 if token == ")" else 0
+        if depth <= 0 and match.lastgroup == "word" and token == "OR":
+            return True
+    return False
+
+
 def _drop_not(out: list[str]) -> None:
     """Take back the ``NOT`` already written for a term that is applied outside whoosh."""
     while out and not out[-1].strip():
@@ -127,7 +138,7 @@ def parse_query(query: str, *, plain: bool = False) -> ParsedQuery:
     tags: list[tuple[str, str]] = []
     note_words: list[tuple[str, bool]] = []
     tokens = list(_TOKEN.finditer(query))
-    anded = not any(m.lastgroup == "word" and m.group() == "OR" for m in tokens)  # own tags: plain AND only
+    anded = not _top_level_or(tokens)  # own tags and notes apply to the whole query: an AND at the top only
     depth = 0
     for match in tokens:
         kind = match.lastgroup

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from index.corpus import Corpus
+from index.feeds import unread_counts
 from index.query import parse_query
 from index.state import TriageState
 
@@ -47,6 +48,7 @@ def test_a_tag_under_or_or_not_stays_with_the_engine() -> None:
     assert parse_query("tag:china OR tag:iran").text == "tags:china OR tags:iran"
     assert parse_query("wiper NOT tag:iran").text == "wiper NOT tags:iran"
     assert parse_query("(tag:china wiper)").tags == ()
+    assert parse_query('(wiper OR ransomware) tag:"china"').tags == (('tags:"china"', "china"),)
 
 
 @pytest.mark.parametrize("query", ["note:", "a OR note:x", "(note:x)", "-note:"])
@@ -79,3 +81,12 @@ def test_note_finds_any_case_part_of_a_word(corpus: Corpus, tmp_path: Path) -> N
         assert corpus.search("wiper note:done", state=state).ids == [post(4)]
         state.set_note(post(3), "")
         assert corpus.search("note:soc", state=state).ids == []  # a changed note is a new answer
+
+
+def test_unread_counts_are_hits_less_read_posts(corpus: Corpus, tmp_path: Path) -> None:
+    with TriageState(tmp_path / "state.sqlite3") as state:
+        state.set_flag(post(1), "read", True)
+        state.set_flag(post(3), "archived", True)
+        counts = unread_counts(corpus, ["ransomware", "tag:china", "is:archived", 'date:[2019 to "x'], state)
+        assert counts == {"ransomware": 1, "tag:china": 1, "is:archived": 1, 'date:[2019 to "x': None}
+        assert unread_counts(corpus, ["ransomware"], None) == {"ransomware": 3}
