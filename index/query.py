@@ -255,6 +255,7 @@ def expand_term(fieldname: str, value: str) -> Sequence[str]:
 #: kinds (``ACTOR``, ``VULN``, …). Indicators are left out on purpose: they are searched as a quoted phrase.
 FILTER_FIELDS: Mapping[str, str] = {
     "tag": "tag",
+    "own_tag": "tag",  # the user's own tag: tag: matches own tags as well as the posts' tags
     **{BY_KIND[kind].field: BY_KIND[kind].query_field for kind in FACET_KINDS},
     **{info.kind: info.query_field for info in KINDS if info.kind != "IOC"},
 }

@@ -102,6 +102,16 @@ def apply_filters(
     return matched - hidden_by_state(flags, show_archived, state)
 
 
+def own_tags_only_where_used(parsed: ParsedQuery, state: FlagSource | None) -> ParsedQuery:
+    """Give back to the engine each ``tag:`` that no post carries as an own tag (the usual case), so it
+    keeps the engine's fast first screen; only the others are answered as "the post's tag or the user's"."""
+    if not parsed.tags:
+        return parsed
+    own = [(term, tag) for term, tag in parsed.tags if state is not None and state.ids_tagged(tag)]
+    plain = [term for term, tag in parsed.tags if (term, tag) not in own]
+    return replace(parsed, text=" ".join([parsed.text, *plain]).strip(), tags=tuple(own))
+
+
 def facet_labels(facets: dict[str, list[tuple[str, int]]]) -> dict[str, str]:
     """Readable labels for facet values: technique IDs get their ATT&CK names. Best effort."""
     techniques = facets.get("technique", [])
@@ -161,6 +171,7 @@ class CorpusSearch:
 
         if parsed.error:
             return failed(parsed.error)
+        parsed = own_tags_only_where_used(parsed, state)
         order: Sort = "relevance" if (parsed.sort or sort) == "relevance" else "date"
         wanted_flags = any(wanted for _, wanted in parsed.flags) or bool(parsed.tags or parsed.note_words)
         if not complete and limit and not wanted_flags:

@@ -59,6 +59,8 @@ def test_a_note_filter_that_cannot_apply_to_the_whole_query_is_an_error(query: s
 def test_tag_finds_front_matter_tags_and_own_tags(corpus: Corpus, tmp_path: Path) -> None:
     with TriageState(tmp_path / "state.sqlite3") as state:
         assert set(corpus.search("tag:china", state=state).ids) == {post(1), post(2)}
+        # No own tag China yet: the engine answers alone, with its fast first screen.
+        assert not corpus.search("tag:china", state=state, complete=False, limit=1).complete
         state.add_tag(post(5), "China")
         assert set(corpus.search("tag:china", state=state).ids) == {post(1), post(2), post(5)}
         assert set(corpus.search("tag:CHINA ransomware", state=state).ids) == {post(1), post(5)}
