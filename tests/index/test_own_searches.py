@@ -92,3 +92,4 @@ def test_unread_counts_are_hits_less_read_posts(corpus: Corpus, tmp_path: Path) 
         counts = unread_counts(corpus, ["ransomware", "tag:china", "is:archived", 'date:[2019 to "x'], state)
         assert counts == {"ransomware": 1, "tag:china": 1, "is:archived": 1, 'date:[2019 to "x': None}
         assert unread_counts(corpus, ["ransomware"], None) == {"ransomware": 3}
+        assert unread_counts(corpus, ["ransomware", "wiper"], state, cancelled=lambda: True) == {}

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import TYPE_CHECKING
 
+from textual.worker import get_current_worker
+
 from index.feeds import unread_counts
 from index.sanitize import one_line
 from index.state import StateError
@@ -47,8 +49,11 @@ class FeedActions:
 
     def _count(self) -> None:
         screen = self.screen
+        worker = get_current_worker()
         feeds = load_feeds()
-        counts = unread_counts(screen.corpus, [feed.query for feed in feeds], screen.triage)
+        counts = unread_counts(screen.corpus, [f.query for f in feeds], screen.triage, lambda: worker.is_cancelled)
+        if worker.is_cancelled:
+            return
         own = screen.triage.all_own_tags() if screen.triage is not None else []
         screen.post_message(FeedsCounted([(f.name, f.query, counts.get(f.query)) for f in feeds], own))
 
