@@ -92,7 +92,7 @@ class Sidebar(OptionList):
         self._facets: dict[str, list[tuple[str, int]]] = {}
         self._active: tuple[Filter, ...] = ()
         self._labels: dict[str, str] = {}
-        self._own: dict[str, list[tuple[str, int | None]]] = {}
+        self._own: dict[str, list[tuple[str, int | None]]] = {FEED: [], OWN_TAG: []}
 
     def show_own(self, feeds: Sequence[tuple[str, int | None]], own_tags: Sequence[tuple[str, int]]) -> None:
         """Replace the feeds (name, unread count; None while unknown) and the own tags (tag, posts)."""
