@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import itertools
 import re
+from collections import defaultdict
 from dataclasses import dataclass
 
 from index.extract.actors import introduced_actors, vendors_sharing_an_alias
@@ -121,7 +122,7 @@ def _mention(kind: Kind, text: str, hit: Hit, role: str = "") -> Mention:
 def _dictionary_hits(text: str, norm: str, knowledge: Knowledge) -> tuple[dict[str, list[Hit]], list[int]]:
     """Every dictionary key on word boundaries whose surface passes its case rule, grouped by kind
     (names under "NAME", one meaning per span), and the start of every targeting cue."""
-    found: dict[str, list[Hit]] = {"NAME": []}
+    found: defaultdict[str, list[Hit]] = defaultdict(list)  # callers read absent kinds with .get()
     named = found["NAME"]
     cues: list[int] = []
     add_cue = cues.append
@@ -136,11 +137,7 @@ def _dictionary_hits(text: str, norm: str, knowledge: Knowledge) -> tuple[dict[s
         if start > 1 and text[start - 1] == "-" and text[start - 2].isalnum():
             continue  # "phishing" inside "spear-phishing" is not a match of its own
         if fast:  # one meaning, any case, not a name: no checks needed
-            hit = _new_hit((start, end, group[0]))
-            if fast in found:
-                found[fast].append(hit)
-            else:
-                found[fast] = [hit]
+            found[fast].append(_new_hit((start, end, group[0])))
             continue
         surface = text[start:end]
         names: list[Hit] = []
@@ -156,10 +153,8 @@ def _dictionary_hits(text: str, norm: str, knowledge: Knowledge) -> tuple[dict[s
                 continue
             if entry.kind in _NAMES:
                 names.append(_new_hit((start, stop, entry)))
-            elif entry.kind in found:
-                found[entry.kind].append(_new_hit((start, stop, entry)))
             else:
-                found[entry.kind] = [_new_hit((start, stop, entry))]
+                found[entry.kind].append(_new_hit((start, stop, entry)))
         if names:
             plain = len(names) == 1 and names[0].entry.kind not in ("ACTOR", "MALWARE")
             named.append(names[0] if plain else _meaning(names, norm, knowledge))
