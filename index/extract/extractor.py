@@ -164,7 +164,7 @@ def _dictionary_hits(text: str, norm: str, knowledge: Knowledge) -> tuple[dict[s
 def _meaning(options: list[Hit], norm: str, knowledge: Knowledge) -> Hit:
     """One meaning per span: "Conti ransomware" and "infected with SeaDuke" are malware, "the Conti gang" an
     actor."""
-    best = min(options, key=lambda h: PRIORITY[h.entry.kind])
+    best = options[0] if len(options) == 1 else min(options, key=lambda h: PRIORITY[h.entry.kind])
     following = [word for word in norm[best.end : best.end + 32].split(None, 2)[:2] if word != "s"]
     word = following[0] if following else ""  # "SeaDuke's author": the possessive is skipped
     cues = knowledge.cues

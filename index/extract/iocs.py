@@ -19,11 +19,14 @@ MAX_TOKEN = 2048
 # engine rejects the ordinary full stops and brackets of prose at C speed, so Python only sees real
 # candidates. A hash is found from a digit followed by 15 more hex digits (every realistic hash has one
 # in its first half).
+# The pattern starts with one character class (the conditions are look-arounds after it), so the engine
+# still skips to the next candidate character at C speed.
 _ANCHOR = re.compile(
-    r"(?<=[^\W_])[.@:](?=[^\W_])"
-    r"|\[(?=[.@:/]\]|[dD][oO][tT]\]|[aA][tT]\])"
-    r"|\((?=\.\)|[dD][oO][tT]\)|[aA][tT]\))"
-    r"|\{(?=\.\})"
+    r"[.@:\[({]"
+    r"(?:(?<=[^\W_][.@:])(?=[^\W_])"
+    r"|(?<=\[)(?=[.@:/]\]|[dD][oO][tT]\]|[aA][tT]\])"
+    r"|(?<=\()(?=\.\)|[dD][oO][tT]\)|[aA][tT]\))"
+    r"|(?<=\{)(?=\.\}))"
 )
 _HEX_RUN = re.compile(r"[0-9][0-9a-fA-F]{15}")
 _TOKEN_END = re.compile(rf"\S{{0,{MAX_TOKEN}}}")

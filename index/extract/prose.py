@@ -66,8 +66,8 @@ class Prose:
 
     def words_after(self, pos: int, count: int) -> list[str]:
         """The next ``count`` normalised words after ``pos`` (within the sentence)."""
-        limit = self.sentence(pos)[1] if pos < len(self.text) else pos
-        return self.norm[pos : min(limit, pos + _WINDOW)].split()[:count]
+        limit = self.ends[bisect_right(self.starts, pos) - 1] if pos < len(self.text) else pos
+        return self.norm[pos : min(limit, pos + _WINDOW)].split(None, count)[:count]  # stop splitting early
 
     def word_matches_after(self, pos: int, count: int) -> list[re.Match[str]]:
         """Like :meth:`words_after`, with offsets."""
@@ -76,9 +76,10 @@ class Prose:
 
     def words_before(self, pos: int, count: int) -> list[str]:
         """The ``count`` normalised words before ``pos`` (within the sentence), nearest last."""
-        limit = self.sentence(max(0, pos - 1))[0]
-        words = self.norm[max(limit, pos - _WINDOW) : pos].split()
-        return words[-count:] if count else []
+        if not count:
+            return []
+        limit = self.starts[bisect_right(self.starts, max(0, pos - 1)) - 1]
+        return self.norm[max(limit, pos - _WINDOW) : pos].rsplit(None, count)[-count:]  # stop splitting early
 
     def cue_words(self, start: int, end: int, cues: frozenset[str]) -> bool:
         """Whether any cue word (or multi-word cue) occurs in the normalised text [start, end)."""
