@@ -35,7 +35,6 @@ from index.extract import Mention, extract  # noqa: E402
 from index.posts import Post, PostFile, load_post  # noqa: E402
 
 KINDS = ("ACTOR", "VICTIM", "TECHNIQUE")
-TraceFunction = Callable[[FrameType, str, Any], Any]
 PARENTS = "ATT&CK parent IDs"
 DEV = ("dev", ROOT / "sample_posts" / "gold", ROOT / "sample_posts")
 BLIND = ("blind", ROOT / "tests" / "blind" / "gold", ROOT / "tests" / "blind" / "posts")
@@ -338,6 +337,9 @@ def speed(posts_dir: Path, megabytes: float = 8.0) -> str:
         f"{total:.1f} MB in {elapsed:.2f} CPU s = {total / elapsed:.1f} MB/s ({mentions} mentions,"
         f" {len(bodies)} posts); {line_events(bodies):,} Python line events in index/ per pass"
     )
+
+
+TraceFunction = Callable[[FrameType, str, Any], Any]
 
 
 def line_events(bodies: list[str]) -> int:

@@ -17,10 +17,9 @@ MAX_TOKEN = 2048
 # Spots an indicator can hold: "x.y", "x@y", "a:b" between two alphanumerics ([^\W_] is exactly
 # str.isalnum), or a defang bracket ("[.]", "(dot)", "[at]", …; the letters in either case). The regex
 # engine rejects the ordinary full stops and brackets of prose at C speed, so Python only sees real
-# candidates. A hash is found from a digit followed by 15 more hex digits (every realistic hash has one
-# in its first half).
-# The pattern starts with one character class (the conditions are look-arounds after it), so the engine
-# still skips to the next candidate character at C speed.
+# candidates; the pattern starts with one character class (the conditions are look-arounds after it), so the
+# engine still skips to the next candidate character at C speed. A hash is found from a digit followed by
+# 15 more hex digits (every realistic hash has one in its first half).
 _ANCHOR = re.compile(
     r"[.@:\[({]"
     r"(?:(?<=[^\W_][.@:])(?=[^\W_])"
