@@ -15,7 +15,7 @@ from functools import partial
 from pathlib import Path
 
 from index.catalog import CatalogEntry, CatalogView, PostRow, ProblemEntry, Snapshot
-from index.engine import Engine, EngineLocked, EngineWriter, IndexDoc
+from index.engine import Engine, EngineLocked, EngineUnavailable, EngineWriter, IndexDoc
 from index.extract import CAPPED_NOTE, capped, extract, index_terms
 from index.knowledge import get_knowledge
 from index.posts import PostFile, PostProblem, load_post, scan_corpus
@@ -163,7 +163,7 @@ class Indexer:
             started = time.monotonic()
             try:
                 report = self._update(rebuild, progress or _quiet, cancelled or _never, started)
-            except EngineLocked as error:
+            except (EngineLocked, EngineUnavailable) as error:  # another process holds or is rebuilding it
                 report = self._read_only(str(error), started)
             except OSError as error:
                 reason = error.strerror or type(error).__name__

@@ -19,7 +19,7 @@ from typing import Any
 
 from index.paths import POSTS_DIR_ENV
 from index.sanitize import json_text
-from tui import cli_outputs
+from tui import cli_outputs, query_help
 
 PROG = "spyglass"
 COMMANDS = ("index", "search", "check", "extract", *cli_outputs.COMMANDS)
@@ -88,9 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     search = commands.add_parser(
         "search", help="search a folder's posts",
-        description="Search posts (the index is brought up to date first). Query language: words, \"phrases\", "
-        "AND/OR/NOT, tag:, actor:, victim:, technique:, malware:, cve:, ioc:, source:, title:, "
-        "date:2018, date:2018-07, date:[2018-01 to 2018-06], is:unread|read|starred|flagged|archived.",
+        description="Search posts (the index is brought up to date first).\n\nQuery language:\n"
+        + query_help.plain_text(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="Exit codes: 0 hits found, 1 no hits, 2 usage error or malformed query.",
     )
     search.add_argument("posts_dir", type=Path, metavar="DIR", help="the posts folder")

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from whoosh.filedb.filestore import FileStorage
+from whoosh.index import EmptyIndexError
 from whoosh.util.filelock import try_for
 
 from index.engine.schema import SCHEMA_VERSION, build_schema, read_stamp, write_stamp
@@ -237,6 +238,11 @@ class Engine:
         keep_private(lock)  # a bulk build's worker processes must not hold it
         try:
             writer = ix.writer(_lk=False)
+        except EmptyIndexError as error:  # another process emptied the folder to rebuild it a moment ago
+            lock.release()
+            self.forget()
+            message = "another Spyglass updated this index at the same time; working read-only"
+            raise EngineUnavailable(message) from error
         except BaseException:
             lock.release()
             raise

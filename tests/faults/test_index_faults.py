@@ -17,7 +17,7 @@ from whoosh.filedb.filestore import FileStorage
 
 from index.catalog import CATALOG_NAME
 from index.corpus import ENGINE_FOLDER, Corpus, UpdateProgress
-from index.engine import Engine
+from index.engine import Engine, EngineUnavailable
 from index.engine.store import DAMAGE_MARKER, LOCK_NAME
 from index.posts import Post, PostProblem
 from index.state import TriageState
@@ -406,3 +406,18 @@ def test_an_index_path_taken_by_something_else_repairs_itself(corpus: Corpus, po
     assert Corpus.open(posts, corpus.index_dir).search("common").total == COUNT
     (displaced,) = corpus.index_dir.glob(f"{taken.name}.displaced-*")  # moved aside, never deleted
     assert displaced.is_file() if what.startswith("a file") else (displaced / "inner").is_dir()
+
+
+def test_a_writer_on_an_index_another_process_just_emptied_means_read_only(tmp_path: Path) -> None:
+    """Two first builds at once: one empties the folder to rebuild while the other holds the index open."""
+    posts = write_posts(tmp_path / "posts", 3)
+    corpus = Corpus.open(posts, tmp_path / "index")
+    assert not corpus.update().read_only
+    folder = tmp_path / "index" / ENGINE_FOLDER
+    engine = Engine(folder)
+    engine.index()  # opened, as the other update had it
+    for toc in folder.glob("*.toc"):
+        toc.unlink()  # what the rebuilding process does first
+    with pytest.raises(EngineUnavailable, match="another Spyglass updated this index"):
+        engine.writer()
+    Engine(folder).recreate()  # the write lock was let go: this would raise EngineLocked

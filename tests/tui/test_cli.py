@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tui import cli
+from tui.query_help import QUERY_CHEATSHEET
 
 
 @pytest.fixture(autouse=True)
@@ -34,7 +35,10 @@ def posts(tmp_path: Path) -> Path:
 def test_help_and_usage_errors(posts: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["--help"]) == 0
     assert cli.main(["search", "--help"]) == 0
-    assert "QUERY" in capsys.readouterr().out
+    shown = capsys.readouterr().out
+    assert "QUERY" in shown
+    for examples, _meaning in QUERY_CHEATSHEET:  # the help screen's and README's cheat-sheet, not a copy
+        assert all(example in shown for example in examples)
     assert cli.main(["index", str(tmp_path / "missing")]) == 2
     assert "no such folder" in capsys.readouterr().err
     assert cli.main(["index", str(posts / "2018-07-11-a.md")]) == 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import os
 import re
 from pathlib import Path
 from typing import Any, ClassVar
@@ -14,8 +15,10 @@ from textual.command import CommandPalette, DiscoveryHit, Hit
 from textual.content import Content
 from textual.widgets import Static
 
-from index.posts import PostProblem
+from index.posts import PostProblem, scan_corpus
+from tui.app import SpyglassApp
 from tui.commands import COMMON_QUERIES, SearchRequested, SpyglassCommands
+from tui.key_help import panes
 from tui.keymap import config_path
 from tui.query_help import QUERY_CHEATSHEET, markdown_table, plain_text
 from tui.screens.help import HelpScreen
@@ -266,3 +269,40 @@ def test_readme_query_table_is_the_cheat_sheet() -> None:
     assert plain_text().count("\n") == len(QUERY_CHEATSHEET) - 1 + sum(
         1 for examples, _ in QUERY_CHEATSHEET if len("  ".join(examples)) > 40
     )
+
+
+def test_a_file_name_that_is_not_utf8_shows_one_placeholder_per_bad_byte(tmp_path: Path) -> None:
+    (tmp_path / os.fsdecode(b"junk-\xff.md")).write_bytes(b"\x00binary")
+    (found,) = scan_corpus(tmp_path)
+    shown = problems_text([PostProblem(found.post_id, "binary")]).plain
+    assert "junk-\ufffd.md" in shown
+
+
+#: How the README writes the keys whose Textual names are words.
+_README_KEY = {
+    "slash": "/", "question_mark": "?", "escape": "esc", "right_square_bracket": "]", "left_square_bracket": "[",
+    "right_curly_bracket": "}", "left_curly_bracket": "{",
+}  # fmt: skip
+#: Keys the README names as a group instead of one by one.
+_GROUPED = {"up", "down", "pageup", "pagedown", "home", "end", "left", "right"}
+
+
+def _readme_keys_table() -> str:
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    start = readme.index("## Keys")
+    return readme[start : readme.index("\n## ", start + 1)]
+
+
+def test_readme_keys_table_lists_every_key_of_the_main_panes() -> None:
+    documented = set(re.findall(r"`([^`]+)`", _readme_keys_table()))
+    for title, bindings in panes(SpyglassApp.BINDINGS):
+        if title not in {"Everywhere", "Main screen", "Post list", "Article", "Sidebar"}:
+            continue
+        for binding in bindings:
+            if not binding.description or binding.system:
+                continue
+            for key in (part.strip() for part in binding.key.split(",")):
+                if key in _GROUPED:
+                    continue
+                shown = _README_KEY.get(key, key)
+                assert shown in documented, f"README's key table does not mention {shown!r} ({binding.id})"

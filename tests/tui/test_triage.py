@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
@@ -98,5 +97,4 @@ def test_write_queue_survives_a_failing_job() -> None:
     queue.drain()
     assert ran == ["next"]
     assert queue.wait(0.1)
-    started = time.monotonic()
-    assert queue.wait(1) and time.monotonic() - started < 0.5
+    assert queue.wait(1)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from textual import events
+from textual.widgets import Static
 
 from tests.tui.helpers import post_list, reopen_state, settle, titles, workers_done, written
 from tui.app import SpyglassApp
@@ -160,6 +161,8 @@ async def test_open_url_confirms_and_uses_webbrowser(posts_dir: Path, monkeypatc
         await settle(app, pilot)
         await pilot.press("o")
         await pilot.pause()
+        question = str(app.screen.query_one("#confirm-question", Static).render())
+        assert question.splitlines()[1] == "Host: www.cyberscoop.com"  # the real host, on its own line
         await pilot.press("y")
         await workers_done(app)
         assert opened == ["https://www.cyberscoop.com/cambodia-election-apt40/"]

@@ -9,7 +9,8 @@ means on screen (prompts, undo, links) lives in :mod:`tui.screens.triage_actions
 It is longer than a layout alone (~600 lines) because it owns four workers and their messages
 (search, post loading, indexing, triage writes), the "read means opened" timer (which needs the
 focus, the shown post and the list together) and the entry points of the dossier and export
-screens; each section below is one of those.
+screens; each section below is one of those. Feeds, own-tag counts and the watch for other
+instances' changes are :class:`tui.screens.feed_actions.FeedActions`.
 """
 
 from __future__ import annotations
@@ -40,17 +41,20 @@ from index.vocabulary import technique_id
 from index.watch import watch_posts
 from tui.commands import SearchRequested
 from tui.messages import (
+    FeedsCounted,
     FolderChanged,
     IndexFinished,
     IndexProgress,
     PostLoaded,
     SearchFinished,
     SettingsChanged,
+    StateMoved,
     TriageRequested,
     TriageSaved,
 )
 from tui.screens.dossier import DossierChoice, DossierScreen, entity_under_cursor
 from tui.screens.export import ExportScreen
+from tui.screens.feed_actions import FeedActions
 from tui.screens.problems import ProblemsScreen
 from tui.screens.triage_actions import TriageActions
 from tui.settings import Settings, Sort
@@ -109,6 +113,7 @@ class MainScreen(Screen[None]):
         Binding("d", "dossier", "Dossier", show=False, id="main.dossier"),
         Binding("E", "export", "Export results", show=False, id="main.export"),
         Binding("ctrl+r", "rescan", "Rescan folder", show=False, id="main.rescan"),
+        Binding("F", "save_feed", "Save search as feed", show=False, id="main.save_feed"),
     ]
 
     query_text: reactive[str] = reactive("", init=False)
@@ -134,6 +139,7 @@ class MainScreen(Screen[None]):
             self.set_reactive(MainScreen.sort, self.settings.sort)
         self.result: SearchResult | None = None
         self.actions = TriageActions(self)
+        self.feeds = FeedActions(self)
         self._writes = WriteQueue()
         self._serial = 0
         self._read_timer: Timer | None = None
@@ -189,6 +195,7 @@ class MainScreen(Screen[None]):
         self._index_pending = True  # the update starts once the first screen is shown (see _first_answer)
         self._start_search()
         self._watch()
+        self.feeds.start()
 
     def on_resize(self) -> None:
         self.set_class(self.size.width < 100, "-narrow")
@@ -363,6 +370,21 @@ class MainScreen(Screen[None]):
         self.search_bar.set_query(filter_term(message.kind, value))
         self.post_list.focus()
 
+    @on(Sidebar.FeedAction)
+    def _feed_action(self, message: Sidebar.FeedAction) -> None:
+        self.feeds.act(message.action, message.name)
+
+    @on(FeedsCounted)
+    def _feeds_counted(self, message: FeedsCounted) -> None:
+        self.feeds.counted(message)
+
+    @on(StateMoved)
+    def _state_moved(self) -> None:
+        self.feeds.moved()
+
+    def action_save_feed(self) -> None:
+        self.feeds.ask_to_save()
+
     def set_query(self, query: str) -> None:
         """Replace the query (used by the command palette)."""
         self.search_bar.set_query(query)
@@ -528,6 +550,7 @@ class MainScreen(Screen[None]):
         if report.added or report.changed or report.removed or report.rebuilt:
             self.post_list.refresh_rows()
             self._start_search()
+            self.feeds.recount()
             self.notify(
                 f"Indexed: {report.added:,} new, {report.changed:,} changed, {report.removed:,} removed "
                 f"in {report.seconds:.1f} s",

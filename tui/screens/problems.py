@@ -11,7 +11,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from index.posts import PostProblem
+from index.posts import PostProblem, display_id
 from index.sanitize import one_line
 
 #: More than this many lines would only slow the screen down; the rest are counted.
@@ -24,7 +24,7 @@ def problems_text(problems: list[PostProblem]) -> Text:
     for number, problem in enumerate(problems[:MAX_SHOWN]):
         if number:
             text.append("\n")
-        where = problem.post_id
+        where = display_id(problem.post_id)
         if problem.line is not None:
             where += f":{problem.line}" + (f":{problem.column}" if problem.column is not None else "")
         text.append(one_line(where, 300), "bold")

@@ -264,7 +264,8 @@ class TriageActions:
             if yes:
                 self._open(url)
 
-        question = f"Open {one_line(url, 200)} in the browser? It goes to {one_line(url_host(url), 100)}."
+        # The host on its own line: a long URL cut short could show a trusted name the link never reaches.
+        question = f"Open this link in the browser?\nHost: {one_line(url_host(url), 100)}\n{one_line(url, 200)}"
         screen.app.push_screen(ConfirmScreen(question), confirmed)
 
     def _open(self, url: str) -> None:

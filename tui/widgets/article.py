@@ -24,7 +24,7 @@ from textual.widgets import Static
 
 from index.engine import highlight_spans
 from index.extract import Mention, extract
-from index.posts import Post, PostProblem
+from index.posts import Post, PostProblem, display_id
 from index.sanitize import display_safe, one_line
 from index.state import PostState
 from index.vocabulary import BY_KIND
@@ -360,7 +360,7 @@ def own_text(state: PostState) -> Text:
 def _problem_header(problem: PostProblem) -> Text:
     text = Text("This post could not be read\n", "bold")
     text.append("File   ", "bold")
-    text.append(one_line(problem.post_id, 1000))
+    text.append(one_line(display_id(problem.post_id), 1000))
     if problem.line is not None:
         text.append(f":{problem.line}" + (f":{problem.column}" if problem.column is not None else ""))
     text.append("\nReason ", "bold")

@@ -25,6 +25,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from index.corpus import PostRow
+from index.posts import display_id
 from index.sanitize import one_line
 from tui.messages import TriageAction, TriageRequested
 from tui.widgets.triage_keys import TRIAGE_BINDINGS
@@ -367,7 +368,7 @@ class PostList(ScrollView, can_focus=True, inherit_bindings=False):
         text.append("✎" if marks.noted else "#" if marks.tagged else " ", mark_style)
         text.append(" ")
         if row is None:
-            text.append(one_line(post_id, 200))
+            text.append(one_line(display_id(post_id), 200))
             return text
         date = row.date.strftime("%Y-%m-%d") if row.date else ""
         text.append(f"{date:<{DATE_WIDTH}}", muted)
