@@ -52,6 +52,11 @@ class Corpus:
         return self._indexer.read_only
 
     @property
+    def updating(self) -> bool:
+        """An update is running in this process (a thread is still writing the index or the catalog)."""
+        return self._indexer.busy
+
+    @property
     def problems(self) -> list[PostProblem]:
         return self._indexer.problems()
 

@@ -140,6 +140,11 @@ class Indexer:
         self.read_only = False
         self._lock = threading.Lock()
 
+    @property
+    def busy(self) -> bool:
+        """An update is running in this process."""
+        return self._lock.locked()
+
     def problems(self) -> list[PostProblem]:
         """Files the last scan could not list or read, then the catalog's skipped and warned posts."""
         return self.scan_problems + self.view.problems()

@@ -37,6 +37,8 @@ _NULLS = {"", "~", "null", "none"}
 #: Bytes that do not occur in text files (C0 controls other than tab, newline, VT, FF and CR).
 _CONTROL_BYTES = bytes([*range(9), *range(14, 32)])
 _STARTS_WITH_FENCE = re.compile(r"\A-{3,}[ \t]*$", re.MULTILINE)
+_TOP_HEADING = re.compile(r"[ ]{0,3}#[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
+_CODE_FENCE = re.compile(r"[ ]{0,3}(?:```|~~~)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +198,17 @@ def _read_bytes(path: Path) -> bytes:
     return data
 
 
+def first_heading(body: str) -> str | None:
+    """The text of the body's first ``# heading`` (level one, outside code fences), if it has one."""
+    in_fence = False
+    for line in body.split("\n"):
+        if _CODE_FENCE.match(line):
+            in_fence = not in_fence
+        elif not in_fence and (heading := _TOP_HEADING.fullmatch(line)) and heading.group(1).strip():
+            return heading.group(1).strip()
+    return None
+
+
 def parse_post(text: str, post_id: str, path: Path, warnings: list[str] | None = None) -> Post:
     """Build a :class:`Post` from decoded text. Raises :class:`FrontMatterError` for bad YAML."""
     notes = list(warnings or ())
@@ -215,6 +228,8 @@ def parse_post(text: str, post_id: str, path: Path, warnings: list[str] | None =
     name = path.name
 
     title = _as_text(metadata.get("title"))
+    if title is None and not metadata:
+        title = first_heading(body)  # plain Markdown: its own heading names it better than the file
     if title is None:
         title = title_from_file_name(name)
         if metadata:

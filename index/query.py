@@ -1,9 +1,9 @@
 """The query language: whoosh syntax plus Spyglass fields, made safe before whoosh sees it.
 
-This layer never imports whoosh. It pulls out what whoosh cannot do (``is:`` triage filters,
-``sort:``), checks dates so a typo gives a message instead of silently matching nothing,
-refangs IoCs, quotes everything in "plain words" mode, and supplies the expansions (actor
-aliases, technique names) that the engine applies to entity terms.
+This layer never imports whoosh. It pulls out what whoosh cannot do (``is:`` triage filters, ``note:``,
+the user's own tags that ``tag:`` also matches, ``sort:``), checks dates so a typo gives a message
+instead of silently matching nothing, refangs IoCs, quotes everything in "plain words" mode, and
+supplies the expansions (actor aliases, technique names) that the engine applies to entity terms.
 """
 
 from __future__ import annotations
@@ -62,6 +62,12 @@ class ParsedQuery:
     terms: tuple[str, ...] = ()  # words and phrases to highlight
     error: str | None = None
     notes: tuple[str, ...] = field(default=())
+    #: ``tag:`` terms ANDed with the whole query, as (whoosh term, tag): a post matches one when its own
+    #: front matter has the tag or the user tagged it so. A ``tag:`` under OR, NOT or parentheses stays in
+    #: ``text`` and matches front-matter tags only.
+    tags: tuple[tuple[str, str], ...] = ()
+    #: ``note:`` words as (word, wanted): the note contains the word (any case, any part of a word).
+    note_words: tuple[tuple[str, bool], ...] = ()
 
 
 def _valid_date(text: str) -> bool:
@@ -96,6 +102,25 @@ def _single_quoted(value: str) -> str:
     return "'" + value.replace("'", " ").strip() + "'"
 
 
+def _top_level_or(tokens: Sequence[re.Match[str]]) -> bool:
+    """Whether an ``OR`` joins terms outside parentheses (``(a OR b) tag:x`` still ANDs the tag)."""
+    depth = 0
+    for match in tokens:
+        token = match.group()
+        depth += 1 if token == "(" else -1 if token == ")" else 0
+        if depth <= 0 and match.lastgroup == "word" and token == "OR":
+            return True
+    return False
+
+
+def _drop_not(out: list[str]) -> None:
+    """Take back the ``NOT`` already written for a term that is applied outside whoosh."""
+    while out and not out[-1].strip():
+        out.pop()
+    if out and out[-1] in ("NOT", "ANDNOT"):
+        out.pop()
+
+
 def parse_query(query: str, *, plain: bool = False) -> ParsedQuery:
     """Split ``query``; never raises. Problems come back in ``error`` with nothing to search."""
     if len(query) > MAX_QUERY_CHARS:
@@ -110,10 +135,16 @@ def parse_query(query: str, *, plain: bool = False) -> ParsedQuery:
     sort: str | None = None
     show_archived = False
     negate = False
-    for match in _TOKEN.finditer(query):
+    tags: list[tuple[str, str]] = []
+    note_words: list[tuple[str, bool]] = []
+    tokens = list(_TOKEN.finditer(query))
+    anded = not _top_level_or(tokens)  # own tags and notes apply to the whole query: an AND at the top only
+    depth = 0
+    for match in tokens:
         kind = match.lastgroup
         token = match.group()
         if kind == "space" or kind == "paren":
+            depth += 1 if token == "(" else -1 if token == ")" else 0
             out.append(token)
             continue
         was_negated, negate = negate, False
@@ -125,6 +156,12 @@ def parse_query(query: str, *, plain: bool = False) -> ParsedQuery:
         if kind == "word":
             if token in OPERATORS:
                 negate = token in ("NOT", "ANDNOT")
+            elif token[:6].lower() == "-note:":  # "-note:x" is the same as "NOT note:x"
+                word = _unquote(token[6:])
+                if not word or depth or not anded:
+                    return ParsedQuery("", error="note: needs a word and cannot sit under OR or ( )")
+                note_words.append((word, False))
+                continue
             elif token.startswith("-") and len(token) > 1:
                 token, was_negated = token[1:], True  # "-word" means NOT word, as in most search boxes
                 out.append("NOT ")
@@ -139,6 +176,16 @@ def parse_query(query: str, *, plain: bool = False) -> ParsedQuery:
                 return ParsedQuery("", error=f"unknown filter is:{word} (use {', '.join(IS_FILTERS)})")
             flags.append(IS_FILTERS[word])
             show_archived = show_archived or word == "archived"
+            continue
+        if name == "note":
+            word = _unquote(value)
+            if not word:
+                return ParsedQuery("", error="note: needs a word, e.g. note:follow-up")
+            if depth or not anded:
+                return ParsedQuery("", error="note: applies to the whole query; it cannot sit under OR or ( )")
+            if was_negated:
+                _drop_not(out)
+            note_words.append((word, not was_negated))
             continue
         if name == "sort":
             word = _unquote(value).lower()
@@ -164,12 +211,17 @@ def parse_query(query: str, *, plain: bool = False) -> ParsedQuery:
             value = _single_quoted(refang(_unquote(value)).lower())
         elif value.startswith("'") and target != "title" and target != "body":
             value = _single_quoted(_unquote(value))
+        if target == "tags" and anded and not depth and not was_negated and _unquote(value):
+            tags.append((f"{target}:{value}", _unquote(value)))
+            terms.append(_unquote(value))
+            continue
         out.append(f"{target}:{value}")
         if target in _HIGHLIGHTED_FIELDS and not was_negated and _unquote(value):
             terms.append(_unquote(value))
     text = "".join(out).strip()
     return ParsedQuery(
-        text, tuple(flags), show_archived, sort, tuple(dict.fromkeys(term for term in terms if term))
+        text, tuple(flags), show_archived, sort, tuple(dict.fromkeys(term for term in terms if term)),
+        tags=tuple(tags), note_words=tuple(note_words),
     )
 
 
@@ -203,6 +255,7 @@ def expand_term(fieldname: str, value: str) -> Sequence[str]:
 #: kinds (``ACTOR``, ``VULN``, …). Indicators are left out on purpose: they are searched as a quoted phrase.
 FILTER_FIELDS: Mapping[str, str] = {
     "tag": "tag",
+    "own_tag": "tag",  # the user's own tag: tag: matches own tags as well as the posts' tags
     **{BY_KIND[kind].field: BY_KIND[kind].query_field for kind in FACET_KINDS},
     **{info.kind: info.query_field for info in KINDS if info.kind != "IOC"},
 }

@@ -1,8 +1,9 @@
 """Answering a query over one corpus: hits in order, the first screen fast, filters, facets and highlights.
 
 The catalog answers what whoosh is slow at (listing by date, counting facets); the engine answers text.
-Triage filters (``is:``) and the rule that archived posts stay hidden unless asked for are applied here,
-so the app and the command line agree. Searching never raises: problems come back in ``error``.
+Triage filters (``is:``, ``note:``, own tags under ``tag:``) and the rule that archived posts stay hidden
+unless asked for are applied here, so the app and the command line agree.
+Searching never raises: problems come back in ``error``.
 """
 
 from __future__ import annotations
@@ -38,6 +39,14 @@ class FlagSource(Protocol):
     """What search needs from the triage state (index.state.TriageState satisfies it)."""
 
     def ids_with(self, flag: str) -> set[str]: ...
+
+    def ids_tagged(self, tag: str) -> set[str]:
+        """Posts the user tagged ``tag`` (any case)."""
+        ...
+
+    def ids_with_note_containing(self, text: str) -> set[str]:
+        """Posts whose note contains ``text`` (any case)."""
+        ...
 
     def version(self) -> Hashable:
         """Changes whenever any flag may have changed: answers cached under one version stay valid."""
@@ -91,6 +100,16 @@ def apply_filters(
         if wanted:
             matched = matched & (state.ids_with(flag) if state is not None else set())
     return matched - hidden_by_state(flags, show_archived, state)
+
+
+def own_tags_only_where_used(parsed: ParsedQuery, state: FlagSource | None) -> ParsedQuery:
+    """Give back to the engine each ``tag:`` that no post carries as an own tag (the usual case), so it
+    keeps the engine's fast first screen; only the others are answered as "the post's tag or the user's"."""
+    if not parsed.tags:
+        return parsed
+    own = [(term, tag) for term, tag in parsed.tags if state is not None and state.ids_tagged(tag)]
+    plain = [term for term, tag in parsed.tags if (term, tag) not in own]
+    return replace(parsed, text=" ".join([parsed.text, *plain]).strip(), tags=tuple(own))
 
 
 def facet_labels(facets: dict[str, list[tuple[str, int]]]) -> dict[str, str]:
@@ -152,8 +171,9 @@ class CorpusSearch:
 
         if parsed.error:
             return failed(parsed.error)
+        parsed = own_tags_only_where_used(parsed, state)
         order: Sort = "relevance" if (parsed.sort or sort) == "relevance" else "date"
-        wanted_flags = any(wanted for _, wanted in parsed.flags)
+        wanted_flags = any(wanted for _, wanted in parsed.flags) or bool(parsed.tags or parsed.note_words)
         if not complete and limit and not wanted_flags:
             known = self._cached(self._key(query, plain, order, None, True, state), state)
             if known is not None:  # the complete answer of the same search: its head is the first screen
@@ -242,6 +262,10 @@ class CorpusSearch:
         else:
             matched = set(ranking.by_date)
         matched = apply_filters(matched, parsed.flags, parsed.show_archived, state)
+        try:
+            matched = self._own_filters(matched, parsed, state)
+        except Exception as error:
+            return failed(search_failure(error))
         ids = self._ordered(ranking, matched, top if order == "relevance" else [], bool(parsed.text))
         return SearchResult(
             query=query,
@@ -255,6 +279,18 @@ class CorpusSearch:
             scores=scores,
             stems=stems,
         )
+
+    def _own_filters(self, matched: set[str], parsed: ParsedQuery, state: FlagSource | None) -> set[str]:
+        """``tag:`` terms (the post's tags or the user's own) and ``note:`` words, ANDed with the query."""
+        for term, tag in parsed.tags:
+            tagged = set(run(self._searchers, term, expand=expand_term, time_limit=self.time_limit).ids)
+            if state is not None:
+                tagged |= state.ids_tagged(tag)
+            matched &= tagged
+        for word, wanted in parsed.note_words:
+            noted = state.ids_with_note_containing(word) if state is not None else set()
+            matched = matched & noted if wanted else matched - noted
+        return matched
 
     @staticmethod
     def _ordered(ranking: Ranking, matched: set[str], best_first: list[str], text: bool) -> list[str]:

@@ -630,6 +630,14 @@ class TriageState:
         with self._reading() as conn:
             return {r[0] for r in conn.execute("SELECT post_id FROM post_state WHERE note != ''")}
 
+    def ids_with_note_containing(self, text: str) -> set[str]:
+        """Ids whose note contains ``text``, any case (``note:`` in a query). Notes are few and short, so
+        they are compared here with Python's case folding, which SQLite's ``LIKE`` lacks beyond ASCII."""
+        wanted = " ".join(text.split()).casefold()
+        with self._reading() as conn:
+            rows = conn.execute("SELECT post_id, note FROM post_state WHERE note != ''").fetchall()
+        return {str(post_id) for post_id, note in rows if wanted in " ".join(str(note).split()).casefold()}
+
     def ids_tagged(self, tag: str) -> set[str]:
         """Ids carrying the own tag ``tag`` (case-insensitive)."""
         cleaned = " ".join(tag.split())

@@ -5,6 +5,8 @@ Kept small on purpose: everything about posts lives in :mod:`tui.screens.main`.
 
 from __future__ import annotations
 
+import asyncio
+import os
 import sys
 from pathlib import Path
 from typing import ClassVar
@@ -141,5 +143,16 @@ def run_app(posts_dir: Path, index_dir: Path | None = None) -> int:
     except (OSError, ValueError) as error:
         print(f"spyglass: cannot open {posts_dir}: {error}", file=sys.stderr)
         return 2
-    result = app.run()
-    return int(result or app.return_code or 0)
+    loop = asyncio.new_event_loop()  # not asyncio.run: that would wait for every worker thread at exit
+    result = app.run(loop=loop)
+    code = int(result or app.return_code or 0)
+    if app.corpus.updating:
+        # Quit during an index write (a commit is not interruptible and can take many seconds): leave now.
+        # The index stays consistent: whoosh switches generations with an atomic rename, and a catalog that
+        # missed the new generation makes the next start rebuild; the triage state was closed on unmount.
+        print("spyglass: quit during an index update; the next start completes it", file=sys.stderr)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    loop.close()
+    return code

@@ -7,7 +7,9 @@ span added at an offset, so nothing in a post can act as markup.
 The body is rendered one character for one character: Markdown syntax is styled
 (or swapped for a same-length glyph, such as a bullet, or a soft line break turned
 into a space) rather than removed, so the offsets of entity mentions and search
-matches computed on the original body stay exact on the displayed text.
+matches computed on the original body stay exact on the displayed text. The markers
+of headings, ``**strong**``, ``*emphasis*`` and ``inline code`` become blanks (the
+text they mark is styled instead); a link's brackets and address stay, dimmed.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from index.vocabulary import BY_KIND, KINDS, STYLES
 TERM_STYLE = "reverse"
 CURRENT_STYLE = "bold underline reverse"
 MARKER_STYLE = "dim"
+CODE_STYLE = "bold italic"
 _MAX_ITEMS = 12
 _MAX_ALIASES = 5
 _MAX_EXTRAS = 20
@@ -59,6 +62,7 @@ _RULE = re.compile(r"[ \t]{0,3}(?:(?:-[ \t]*){3,}|(?:\*[ \t]*){3,}|(?:_[ \t]*){3
 _TABLE = re.compile(r"[ \t]*\|")
 _LINK = re.compile(r"!?\[([^\[\]\n]{0,300})\]\(([^()\s]{1,2000})\)")
 _STRONG = re.compile(r"(\*\*|__)(?=\S)([^*_\n]{1,1000}?)(?<=\S)\1")
+_CODE = re.compile(r"(`+)([^`\n]{1,1000}?)\1")
 _EMPHASIS = re.compile(r"(?<![*\w])\*(?=[^\s*])([^*\n]{1,1000}?)(?<=[^\s*])\*(?![*\w])")
 
 
@@ -110,7 +114,7 @@ def _style_line(line: str, offset: int, chars: list[str], spans: list[tuple[int,
     """Collect the style spans for one line outside a code fence (and swap list markers for bullets)."""
     end = offset + len(line)
     if heading := _HEADING.match(line):
-        spans.append((offset, offset + heading.end(1), MARKER_STYLE))
+        _blank(chars, offset, offset + heading.end(1))
         spans.append((offset + heading.end(), end, "bold"))
     elif _RULE.match(line):
         spans.append((offset, end, MARKER_STYLE))
@@ -124,14 +128,29 @@ def _style_line(line: str, offset: int, chars: list[str], spans: list[tuple[int,
         spans.append((start, offset + link.start(1), MARKER_STYLE))
         spans.append((offset + link.start(1), offset + link.end(1), "underline"))
         spans.append((offset + link.end(1), offset + link.end(), MARKER_STYLE))
-    for strong in _STRONG.finditer(line):
-        spans.append((offset + strong.start(), offset + strong.start(2), MARKER_STYLE))
-        spans.append((offset + strong.start(2), offset + strong.end(2), "bold"))
-        spans.append((offset + strong.end(2), offset + strong.end(), MARKER_STYLE))
-    for emphasis in _EMPHASIS.finditer(line):
-        spans.append((offset + emphasis.start(), offset + emphasis.start(1), MARKER_STYLE))
-        spans.append((offset + emphasis.start(1), offset + emphasis.end(1), "italic"))
-        spans.append((offset + emphasis.end(1), offset + emphasis.end(), MARKER_STYLE))
+    code: list[tuple[int, int]] = []
+    for match in _CODE.finditer(line):
+        code.append(match.span())
+        _marked(match, 2, offset, CODE_STYLE, chars, spans)
+    for pattern, group, style in ((_STRONG, 2, "bold"), (_EMPHASIS, 1, "italic")):
+        for match in pattern.finditer(line):
+            if not any(start < match.end() and match.start() < stop for start, stop in code):  # code is literal
+                _marked(match, group, offset, style, chars, spans)
+
+
+def _blank(chars: list[str], start: int, end: int) -> None:
+    """Hide Markdown markers the same-length way: each becomes a space."""
+    chars[start:end] = " " * (end - start)
+
+
+def _marked(
+    match: re.Match[str], group: int, offset: int, style: str, chars: list[str], spans: list[tuple[int, int, str]]
+) -> None:
+    """Style the text of an inline construct (``match`` group ``group``) and blank its markers on both sides."""
+    inner_start, inner_end = offset + match.start(group), offset + match.end(group)
+    _blank(chars, offset + match.start(), inner_start)
+    _blank(chars, inner_end, offset + match.end())
+    spans.append((inner_start, inner_end, style))
 
 
 def valid_mentions(mentions: Iterable[Mention], length: int) -> list[Mention]:

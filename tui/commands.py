@@ -1,4 +1,4 @@
-"""The command palette: every action that has a key binding, plus common and saved searches.
+"""The command palette: every action that has a key binding, plus common searches and the feeds.
 
 Actions are discovered from the calling screen's active bindings (public API), so the
 palette offers exactly what the keys do, on the node that owns each binding. Hit text is
@@ -24,9 +24,9 @@ from textual.screen import Screen
 from textual.style import Style
 
 from index.sanitize import one_line
-from tui.keymap import load_saved_queries
+from tui.feeds import load_feeds
 
-#: Searches offered in the palette before any the user saved in ``keys.toml``.
+#: Searches offered in the palette before the user's feeds (saved searches).
 COMMON_QUERIES: tuple[str, ...] = (
     "is:unread",
     "is:starred",
@@ -67,15 +67,15 @@ def highlight(matcher: Matcher, candidate: str) -> Content:
 
 
 class SpyglassCommands(Provider):
-    """Palette hits for the app's bound actions and for common and saved searches."""
+    """Palette hits for the app's bound actions, common searches and the feeds."""
 
     def __init__(self, screen: Screen[Any], match_style: Style | None = None) -> None:
         super().__init__(screen, match_style)
         self._saved: list[tuple[str, str]] = []
 
     async def startup(self) -> None:
-        """Read the saved queries once per palette opening (small file; problems reported at start-up)."""
-        self._saved = load_saved_queries()
+        """Read the feeds once per palette opening (small files; problems reported at start-up)."""
+        self._saved = [(feed.name, feed.query) for feed in load_feeds()]
 
     def _palette_commands(self) -> list[_Command]:
         commands: list[_Command] = []
@@ -99,7 +99,7 @@ class SpyglassCommands(Provider):
             commands.append(_Command(f"Search: {query}", "common search", partial(self._post_search, query)))
         for name, query in self._saved:
             title = one_line(f"Search: {name} = {query}" if name != query else f"Search: {query}", 300)
-            commands.append(_Command(title, "saved search", partial(self._post_search, query)))
+            commands.append(_Command(title, "feed", partial(self._post_search, query)))
         return commands
 
     async def _run_bound_action(self, action: str, node: DOMNode) -> None:

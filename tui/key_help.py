@@ -15,7 +15,7 @@ from tui.screens.export import ExportScreen
 from tui.screens.help import HelpScreen
 from tui.screens.main import MainScreen
 from tui.screens.problems import ProblemsScreen
-from tui.screens.prompts import ConfirmScreen, NoteScreen, TagsScreen
+from tui.screens.prompts import ConfirmScreen, NameScreen, NoteScreen, TagsScreen
 from tui.widgets.article import ArticleView
 from tui.widgets.post_list import PostList
 from tui.widgets.search_bar import SearchBar
@@ -37,6 +37,7 @@ def panes(app_bindings: Iterable[BindingType]) -> list[tuple[str, list[Binding]]
         ("Search box", SearchBar.BINDINGS),
         ("Tags", TagsScreen.BINDINGS),
         ("Note", NoteScreen.BINDINGS),
+        ("Feed name", NameScreen.BINDINGS),
         ("Questions", ConfirmScreen.BINDINGS),
         ("Dossier", DossierScreen.BINDINGS),
         ("Export", ExportScreen.BINDINGS),

@@ -54,6 +54,13 @@ class IndexFinished(Message):
 
 
 @dataclass
+class FolderChanged(Message):
+    """Posts in the watched folder were added, changed or deleted (one message per burst)."""
+
+    paths: int
+
+
+@dataclass
 class SearchFinished(Message):
     """A search completed; ``serial`` lets the screen drop answers to superseded queries."""
 
@@ -96,3 +103,16 @@ class SettingsChanged(Message):
     """A remembered setting changed (sort order, theme); the app saves it for the next run."""
 
     changes: Settings
+
+
+@dataclass
+class FeedsCounted(Message):
+    """The sidebar's own sections, read in a worker: feeds with unread counts, and own tags with posts."""
+
+    feeds: list[tuple[str, str, int | None]]  # name, query, unread (None: the query cannot be answered)
+    own_tags: list[tuple[str, int]]
+
+
+@dataclass
+class StateMoved(Message):
+    """The triage state changed since the last look: here or in another Spyglass on the same file."""

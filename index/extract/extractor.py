@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import functools
 import itertools
+import operator
 import re
+from collections import defaultdict
 from dataclasses import dataclass
 
 from index.extract.actors import introduced_actors, vendors_sharing_an_alias
@@ -38,6 +40,7 @@ _CAPITALISED = re.compile(r"[A-Z][a-z]{2,}")
 _SCHEME_STOP = frozenset({"The", "This", "That", "Its", "Their", "Teddy", "Giant", "Paper", "Tamil", "Celtic", "Big"})
 _NAMES = frozenset({"ACTOR", "SOURCE", "MALWARE", "COUNTRY"})
 _ROLES = {"ORG": "organisation", "COUNTRY": "country", "SECTOR": "sector"}
+_MENTION_ORDER = operator.attrgetter("start", "end", "kind")  # (start, end, kind), read in C
 
 #: Mentions kept per text: a 4 MiB body of 330k IP addresses is a data dump, not prose, and listing every
 #: one cost 19 s and 364 MB to index. The pattern finders stop once they have this many, and the result
@@ -110,7 +113,7 @@ def extract(text: str) -> list[Mention]:
         entry = hit.entry
         surface = text[hit.start : hit.end]
         mentions.append(Mention("VICTIM", hit.start, hit.end, surface, entry.canonical, entry.ref, _ROLES[entry.kind]))
-    return sorted(mentions, key=lambda m: (m.start, m.end, m.kind))[:MAX_MENTIONS]
+    return sorted(mentions, key=_MENTION_ORDER)[:MAX_MENTIONS]
 
 
 def _mention(kind: Kind, text: str, hit: Hit, role: str = "") -> Mention:
@@ -121,7 +124,7 @@ def _mention(kind: Kind, text: str, hit: Hit, role: str = "") -> Mention:
 def _dictionary_hits(text: str, norm: str, knowledge: Knowledge) -> tuple[dict[str, list[Hit]], list[int]]:
     """Every dictionary key on word boundaries whose surface passes its case rule, grouped by kind
     (names under "NAME", one meaning per span), and the start of every targeting cue."""
-    found: dict[str, list[Hit]] = {"NAME": []}
+    found: defaultdict[str, list[Hit]] = defaultdict(list)  # callers read absent kinds with .get()
     named = found["NAME"]
     cues: list[int] = []
     add_cue = cues.append
@@ -136,11 +139,7 @@ def _dictionary_hits(text: str, norm: str, knowledge: Knowledge) -> tuple[dict[s
         if start > 1 and text[start - 1] == "-" and text[start - 2].isalnum():
             continue  # "phishing" inside "spear-phishing" is not a match of its own
         if fast:  # one meaning, any case, not a name: no checks needed
-            hit = _new_hit((start, end, group[0]))
-            if fast in found:
-                found[fast].append(hit)
-            else:
-                found[fast] = [hit]
+            found[fast].append(_new_hit((start, end, group[0])))
             continue
         surface = text[start:end]
         names: list[Hit] = []
@@ -156,10 +155,8 @@ def _dictionary_hits(text: str, norm: str, knowledge: Knowledge) -> tuple[dict[s
                 continue
             if entry.kind in _NAMES:
                 names.append(_new_hit((start, stop, entry)))
-            elif entry.kind in found:
-                found[entry.kind].append(_new_hit((start, stop, entry)))
             else:
-                found[entry.kind] = [_new_hit((start, stop, entry))]
+                found[entry.kind].append(_new_hit((start, stop, entry)))
         if names:
             plain = len(names) == 1 and names[0].entry.kind not in ("ACTOR", "MALWARE")
             named.append(names[0] if plain else _meaning(names, norm, knowledge))
@@ -169,7 +166,7 @@ def _dictionary_hits(text: str, norm: str, knowledge: Knowledge) -> tuple[dict[s
 def _meaning(options: list[Hit], norm: str, knowledge: Knowledge) -> Hit:
     """One meaning per span: "Conti ransomware" and "infected with SeaDuke" are malware, "the Conti gang" an
     actor."""
-    best = min(options, key=lambda h: PRIORITY[h.entry.kind])
+    best = options[0] if len(options) == 1 else min(options, key=lambda h: PRIORITY[h.entry.kind])
     following = [word for word in norm[best.end : best.end + 32].split(None, 2)[:2] if word != "s"]
     word = following[0] if following else ""  # "SeaDuke's author": the possessive is skipped
     cues = knowledge.cues

@@ -14,13 +14,20 @@ import re
 from collections.abc import Iterator, Mapping
 
 MAX_TOKEN = 2048
-# One character class, so the engine scans at C speed; Python then keeps "x.y", "x@y", "a:b" and the
-# defang brackets. A hash is found from a digit followed by 15 more hex digits (every realistic hash
-# has one in its first half).
-_ANCHOR = re.compile(r"[.@:\[({]")
+# Spots an indicator can hold: "x.y", "x@y", "a:b" between two alphanumerics ([^\W_] is exactly
+# str.isalnum), or a defang bracket ("[.]", "(dot)", "[at]", …; the letters in either case). The regex
+# engine rejects the ordinary full stops and brackets of prose at C speed, so Python only sees real
+# candidates; the pattern starts with one character class (the conditions are look-arounds after it), so the
+# engine still skips to the next candidate character at C speed. A hash is found from a digit followed by
+# 15 more hex digits (every realistic hash has one in its first half).
+_ANCHOR = re.compile(
+    r"[.@:\[({]"
+    r"(?:(?<=[^\W_][.@:])(?=[^\W_])"
+    r"|(?<=\[)(?=[.@:/]\]|[dD][oO][tT]\]|[aA][tT]\])"
+    r"|(?<=\()(?=\.\)|[dD][oO][tT]\)|[aA][tT]\))"
+    r"|(?<=\{)(?=\.\}))"
+)
 _HEX_RUN = re.compile(r"[0-9][0-9a-fA-F]{15}")
-_BARE = frozenset(".@:")
-_BRACKETS = ("[.]", "(.)", "{.}", "[dot]", "(dot)", "[@]", "[at]", "(at)", "[:]", "[/]")
 _TOKEN_END = re.compile(rf"\S{{0,{MAX_TOKEN}}}")
 _IPV4 = re.compile(r"(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(/\d{1,2})?")
 _HEX = re.compile(r"[0-9a-fA-F]{32,64}")
@@ -74,22 +81,12 @@ def defang(value: str, kind: str) -> str:
     return scheme + host.replace(".", "[.]") + slash + rest
 
 
-def _worth_a_look(text: str, pos: int) -> bool:
-    """Whether an anchor character can sit inside an indicator: "x.y", "x@y", "a:b", or a defang bracket."""
-    char = text[pos]
-    if char in _BARE:
-        return pos > 0 and text[pos - 1].isalnum() and text[pos + 1 : pos + 2].isalnum()
-    if char in "[({":
-        return text[pos : pos + 5].lower().startswith(_BRACKETS)
-    return True  # a run of hex digits
-
-
 def find_iocs(text: str, tables: Mapping[str, frozenset[str]]) -> Iterator[tuple[int, int, str, str]]:
     """(start, end, refanged value, type) for every indicator in ``text``, in order."""
     done = 0
     anchors = heapq.merge((m.start() for m in _ANCHOR.finditer(text)), (m.start() for m in _HEX_RUN.finditer(text)))
     for pos in anchors:
-        if pos < done or not _worth_a_look(text, pos):
+        if pos < done:
             continue
         low = max(done, pos - MAX_TOKEN)
         start = max(text.rfind(" ", low, pos), text.rfind("\n", low, pos), low - 1) + 1

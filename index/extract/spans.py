@@ -38,6 +38,15 @@ def overlaps(spans: list[tuple[int, int]], start: int, end: int) -> bool:
     return index > 0 and spans[index - 1][1] > start
 
 
+def _order(hit: Hit) -> tuple[int, int, int, tuple[str, str, str]]:
+    """Sort key: start, longest first, kind priority, then kind, name and ref (plain tuple indexing: hot)."""
+    start, end, entry = hit
+    return start, start - end, _PRIORITY(entry[0], 9), entry[:3]
+
+
+_PRIORITY = PRIORITY.get
+
+
 def select(hits: list[Hit], blocked: list[tuple[int, int]]) -> list[Hit]:
     """Left to right, the longest of overlapping candidates wins (ties: kind priority, then name).
 
@@ -47,7 +56,7 @@ def select(hits: list[Hit], blocked: list[tuple[int, int]]) -> list[Hit]:
     spans = disjoint(blocked)
     at = 0
     chosen: list[Hit] = []
-    order = sorted(hits, key=lambda h: (h.start, h.start - h.end, PRIORITY.get(h.entry.kind, 9), h.entry[:3]))
+    order = sorted(hits, key=_order)
     for hit in order:
         while at < len(spans) and spans[at][1] <= hit.start:
             at += 1

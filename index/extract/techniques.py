@@ -102,8 +102,8 @@ def action_hits(verbs: list[Hit], prose: Prose, knowledge: Knowledge) -> list[Hi
     for verb in verbs:
         start, end = verb.start, verb.end
         firsts, lasts = knowledge.action_edges[verb.entry.canonical]
-        ahead = norm[end : end + 80].split()[:_AHEAD]
-        behind = norm[max(0, start - 60) : start].split()[-_BEHIND:]
+        ahead = norm[end : end + 80].split(None, _AHEAD)[:_AHEAD]  # maxsplit: no list of words never read
+        behind = norm[max(0, start - 60) : start].rsplit(None, _BEHIND)[-_BEHIND:]
         if firsts.isdisjoint(ahead) and lasts.isdisjoint(behind):
             continue  # no object of any of the verb's rules nearby: most verbs, rejected in C
         candidates = []

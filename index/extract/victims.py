@@ -229,7 +229,8 @@ def _headless_lists(prose: Prose) -> list[Hit]:
     for cue in prose.cues:
         if cue < last:
             continue
-        if len(words.intersection(norm[cue : cue + _LIST_WINDOW].split()[1 : _LIST_START + 3])) < 2:
+        ahead = norm[cue : cue + _LIST_WINDOW].split(None, _LIST_START + 3)[1 : _LIST_START + 3]
+        if len(words.intersection(ahead)) < 2:
             continue  # no two sector words here: the common case, decided in C without match objects
         window = list(_NORM_WORD.finditer(norm, cue, min(len(norm), cue + _LIST_WINDOW)))[1 : _LIST_START + 1]
         for first in window:
@@ -281,7 +282,7 @@ def _listed(prose: Prose, head: Hit) -> list[Hit]:
     """The bare sector words of a list that ends in ``head``, nearest first; the one right before the
     head is already a sector phrase of its own."""
     lasts = prose.knowledge.cues.get("sector_modifier_lasts", frozenset())
-    tail = prose.norm[max(0, head.start - 48) : head.start].split()[-2:]
+    tail = prose.norm[max(0, head.start - 48) : head.start].rsplit(None, 2)[-2:]
     if len(tail) < 2 or not all(word in lasts or word in _AND_OR for word in tail):
         return []  # no list: "the energy sector" is a sector phrase of its own
     modifiers = prose.knowledge.sector_modifiers
@@ -312,7 +313,7 @@ _SECURITY = frozenset({"security", "cybersecurity", "antivirus", "intelligence"}
 
 def _after_security(prose: Prose, hit: Hit) -> bool:
     """ "security companies" and "intelligence agencies" are not sectors under attack."""
-    before = prose.norm[max(0, hit.start - 16) : hit.start].split()
+    before = prose.norm[max(0, hit.start - 16) : hit.start].rsplit(None, 1)
     return bool(before) and before[-1] in _SECURITY
 
 

@@ -129,6 +129,12 @@ class FakeState:
     def version(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
         return tuple(sorted((flag, tuple(sorted(ids))) for flag, ids in self.flags.items()))
 
+    def ids_tagged(self, tag: str) -> set[str]:
+        return set()
+
+    def ids_with_note_containing(self, text: str) -> set[str]:
+        return set()
+
 
 def test_is_filters_and_archived_hidden(posts: Path, tmp_path: Path) -> None:
     corpus = open_corpus(posts, tmp_path)

@@ -208,6 +208,10 @@ def test_cve_is_a_vuln_and_exploitation_needs_a_verb() -> None:
         ("203.0.113[.]7", "203.0.113.7", "ipv4"),
         ("203.0.113.7", "203.0.113.7", "ipv4"),
         ("evil(.)com", "evil.com", "domain"),
+        ("evil{.}com", "evil.com", "domain"),
+        ("evil[DOT]com", "evil.com", "domain"),  # defang words in any case
+        ("c2(dot)badhost[.]ru", "c2.badhost.ru", "domain"),
+        ("admin[At]bad[.]org", "admin@bad.org", "email"),
         ("update-check[.]net", "update-check.net", "domain"),
         ("c2.badhost.ru", "c2.badhost.ru", "domain"),
         ("user[@]bad[.]org", "user@bad.org", "email"),

@@ -81,6 +81,12 @@ def test_first_screen_hides_archived_posts_like_the_complete_search(tmp_path: Pa
         def version(self) -> frozenset[str]:
             return frozenset(self.ids)
 
+        def ids_tagged(self, tag: str) -> set[str]:
+            return set()
+
+        def ids_with_note_containing(self, text: str) -> set[str]:
+            return set()
+
     newest_three = set(corpus.search("phishing").ids[:3])
     state = Archived(newest_three)
     first = corpus.search("phishing", limit=5, complete=False, state=state)
@@ -128,6 +134,12 @@ def test_first_screen_at_start_up_reads_the_catalog_head(tmp_path: Path) -> None
 
         def version(self) -> int:
             return 0
+
+        def ids_tagged(self, tag: str) -> set[str]:
+            return set()
+
+        def ids_with_note_containing(self, text: str) -> set[str]:
+            return set()
 
     expected = Corpus.open(posts, tmp_path / "index").search("").ids
     fresh = Corpus.open(posts, tmp_path / "index")  # nothing loaded yet, as at start-up

@@ -219,6 +219,19 @@ def test_no_front_matter(tmp_path: Path, write_post: WritePost) -> None:
     assert loaded.warnings == ()
 
 
+def test_no_front_matter_takes_the_first_heading_as_title(tmp_path: Path, write_post: WritePost) -> None:
+    body = "Intro line.\n\n```\n# not a heading: code\n```\n\n## Second level\n\n# APT40 returns #\n\n# Later heading"
+    loaded = post(tmp_path, write_post, "2018-07-11-chinese-group_breaches.md", body)
+    assert loaded.title == "APT40 returns"
+    assert loaded.body == body  # the heading stays in the body
+    assert loaded.warnings == ()
+
+
+def test_front_matter_without_title_still_uses_the_file_name(tmp_path: Path, write_post: WritePost) -> None:
+    loaded = post(tmp_path, write_post, "2018-07-11-chinese-group.md", "---\ntags: [a]\n---\n# A heading\n")
+    assert loaded.title == "Chinese group"
+
+
 def test_no_front_matter_and_no_date_warns(tmp_path: Path, write_post: WritePost) -> None:
     loaded = post(tmp_path, write_post, "notes.md", "Just a body.")
     assert loaded.date is None

@@ -99,6 +99,18 @@ def indexed_posts(tmp_path: Path) -> Path:
     return root
 
 
+async def workers_done(app: App[Any]) -> None:
+    """Wait for every worker but the folder watch, which runs as long as the screen does."""
+    others = [worker for worker in app.workers if worker.group != "watch"]
+    if others:  # an empty list would mean "all workers" to Textual
+        await app.workers.wait_for_complete(others)
+
+
+def busy(app: App[Any]) -> bool:
+    """Whether a worker other than the folder watch is still running."""
+    return any(worker.is_running and worker.group != "watch" for worker in app.workers)
+
+
 def main_screen(app: SpyglassApp) -> MainScreen:
     screen = app.screen
     assert isinstance(screen, MainScreen), screen
@@ -114,7 +126,7 @@ async def settle(app: SpyglassApp, pilot: Pilot[Any], until: Callable[[], bool] 
     deadline = time.monotonic() + 10
     while True:
         try:
-            await app.workers.wait_for_complete()
+            await workers_done(app)
         except WorkerCancelled:  # a newer search replaced an older one: normal, wait for the newer
             continue
         await pilot.pause()
@@ -122,7 +134,7 @@ async def settle(app: SpyglassApp, pilot: Pilot[Any], until: Callable[[], bool] 
         idle = not isinstance(screen, MainScreen) or (
             screen.result is not None and screen.result.complete and not screen.indexing
         )
-        if idle and not any(worker.is_running for worker in app.workers) and until():
+        if idle and not busy(app) and until():
             return
         if time.monotonic() > deadline:
             raise AssertionError("the app did not settle")
@@ -152,5 +164,5 @@ def screen_lines(app: App[Any]) -> list[str]:
 
 async def written(app: SpyglassApp, pilot: Pilot[Any]) -> None:
     """Let the triage worker commit what the keys asked for (writes run in a worker, in order)."""
-    await app.workers.wait_for_complete()
+    await workers_done(app)
     await pilot.pause()

@@ -9,7 +9,16 @@ from textual.widgets import Static
 
 from index.corpus import Corpus
 from index.state import StateError
-from tests.tui.helpers import index_corpus, main_screen, post_list, reopen_state, settle, titles, write_corpus
+from tests.tui.helpers import (
+    index_corpus,
+    main_screen,
+    post_list,
+    reopen_state,
+    settle,
+    titles,
+    workers_done,
+    write_corpus,
+)
 from tui.app import SpyglassApp
 from tui.widgets.article import ArticleView
 from tui.widgets.post_list import PostList
@@ -162,7 +171,7 @@ async def test_failed_worker_becomes_a_notification(posts_dir: Path, monkeypatch
         monkeypatch.setattr(app.corpus, "search", broken)
         await pilot.press("slash", "x")
         await pilot.pause(0.4)
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         await pilot.pause()
         assert app.is_running
         messages = [str(n.message) for n in app._notifications]

@@ -16,6 +16,7 @@ from index.extract import Mention
 from index.posts import Post
 from index.vocabulary import STYLES, Kind
 from tui.article_render import (
+    CODE_STYLE,
     CURRENT_STYLE,
     LEGEND,
     TERM_STYLE,
@@ -189,6 +190,30 @@ def test_markdown_is_styled_in_place() -> None:
     assert "• one" in plain and "• two" in plain
     assert "Heading\nSome" in plain  # a heading line keeps its line break
     assert "```\ncode\n```" in plain  # code keeps its lines
+
+
+def test_inline_markers_are_hidden_and_offsets_stay_exact() -> None:
+    body = "## APT40 report\nUses **ScanBox** and *spear phishing*; run `cmd **x**` [site](https://x.example)."
+    mentions = [mention(body, "APT40"), mention(body, "ScanBox", "MALWARE")]
+    text = render_body(body, mentions, [])
+    plain = text.plain
+    assert len(plain) == len(body)
+    assert "**" not in plain.replace("cmd **x**", "")
+    assert "#" not in plain and "`" not in plain
+    assert plain.startswith("   APT40 report\nUses   ScanBox   and  spear phishing ; run  cmd **x**  [site]")
+    for item in mentions:
+        assert plain[item.start : item.end] == item.text
+        assert STYLES[item.kind] in styles_at(text, item.start, item.end)
+    assert "bold" in styles_at(text, plain.index("ScanBox"), plain.index("ScanBox") + 7)
+    assert "italic" in styles_at(text, plain.index("spear"), plain.index("phishing") + 8)
+    code = plain.index("cmd")
+    assert CODE_STYLE in styles_at(text, code, code + len("cmd **x**"))  # no emphasis parsed inside code
+    assert "dim" in styles_at(text, plain.index("](https"), plain.index(").") + 1)
+
+
+def test_markers_inside_code_fences_stay_as_written() -> None:
+    body = "```\n# not a heading **x**\n```"
+    assert render_body(body, [], []).plain == body
 
 
 def test_soft_line_breaks_become_spaces_but_paragraphs_stay() -> None:

@@ -13,7 +13,7 @@ from textual.widgets import Input, OptionList, Static
 
 from index.corpus import Corpus
 from tests.export_corpus import write_corpus
-from tests.tui.helpers import screen_lines
+from tests.tui.helpers import screen_lines, workers_done
 from tests.tui.helpers import settle as settle_app
 from tui.app import SpyglassApp
 from tui.screens.dossier import DossierChoice, DossierScreen
@@ -51,9 +51,7 @@ def screen_text(app: App[Any]) -> str:
 
 
 async def settle(app: App[Any], pilot: Pilot[Any]) -> None:
-    await app.workers.wait_for_complete()
-    for screen in app.screen_stack:
-        await screen.workers.wait_for_complete()
+    await workers_done(app)
     await pilot.pause()
 
 

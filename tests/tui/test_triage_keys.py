@@ -9,7 +9,7 @@ import pytest
 from textual import events
 from textual.widgets import Static
 
-from tests.tui.helpers import post_list, reopen_state, settle, titles, written
+from tests.tui.helpers import post_list, reopen_state, settle, titles, workers_done, written
 from tui.app import SpyglassApp
 from tui.widgets.search_bar import SearchBar
 
@@ -164,7 +164,7 @@ async def test_open_url_confirms_and_uses_webbrowser(posts_dir: Path, monkeypatc
         question = str(app.screen.query_one("#confirm-question", Static).render())
         assert question.splitlines()[1] == "Host: www.cyberscoop.com"  # the real host, on its own line
         await pilot.press("y")
-        await app.workers.wait_for_complete()
+        await workers_done(app)
         assert opened == ["https://www.cyberscoop.com/cambodia-election-apt40/"]
         # An ftp:// source is refused without asking.
         post_list(app).cursor = len(post_list(app).ids) - 1

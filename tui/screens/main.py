@@ -9,7 +9,8 @@ means on screen (prompts, undo, links) lives in :mod:`tui.screens.triage_actions
 It is longer than a layout alone (~600 lines) because it owns four workers and their messages
 (search, post loading, indexing, triage writes), the "read means opened" timer (which needs the
 focus, the shown post and the list together) and the entry points of the dossier and export
-screens; each section below is one of those.
+screens; each section below is one of those. Feeds, own-tag counts and the watch for other
+instances' changes are :class:`tui.screens.feed_actions.FeedActions`.
 """
 
 from __future__ import annotations
@@ -31,24 +32,29 @@ from textual.widget import Widget
 from textual.widgets import Footer, Header
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from index.corpus import Corpus, PostRow, SearchResult, UpdateProgress
+from index.corpus import Corpus, PostRow, SearchResult, UpdateProgress, UpdateReport
 from index.posts import Post, PostProblem
 from index.query import compose_query, filter_term
 from index.sanitize import one_line
 from index.state import Flag, StateError, TriageState
 from index.vocabulary import technique_id
+from index.watch import watch_posts
 from tui.commands import SearchRequested
 from tui.messages import (
+    FeedsCounted,
+    FolderChanged,
     IndexFinished,
     IndexProgress,
     PostLoaded,
     SearchFinished,
     SettingsChanged,
+    StateMoved,
     TriageRequested,
     TriageSaved,
 )
 from tui.screens.dossier import DossierChoice, DossierScreen, entity_under_cursor
 from tui.screens.export import ExportScreen
+from tui.screens.feed_actions import FeedActions
 from tui.screens.problems import ProblemsScreen
 from tui.screens.triage_actions import TriageActions
 from tui.settings import Settings, Sort
@@ -64,6 +70,22 @@ READ_DELAY = 1.5
 ``read_delay`` setting)."""
 FIRST_SCREEN = 200
 """Hits asked for first, so the list fills before the full count and facets are ready."""
+
+def _counted(count: int, one: str, many: str) -> str:
+    return f"{count:,} {one if count == 1 else many}"
+
+
+def changes_note(report: UpdateReport) -> str:
+    """``2 new posts, 1 changed``: what an update while the app runs brought in ("" when nothing)."""
+    parts = []
+    if report.added:
+        parts.append(_counted(report.added, "new post", "new posts"))
+    if report.changed:
+        parts.append(f"{report.changed:,} changed")
+    if report.removed:
+        parts.append(f"{report.removed:,} removed")
+    return ", ".join(parts)
+
 
 def _note(result: SearchResult) -> str | None:
     """What the search bar should add about a cut-short result."""
@@ -90,6 +112,8 @@ class MainScreen(Screen[None]):
         Binding("P", "show_problems", "Problems", show=False, id="main.problems"),
         Binding("d", "dossier", "Dossier", show=False, id="main.dossier"),
         Binding("E", "export", "Export results", show=False, id="main.export"),
+        Binding("ctrl+r", "rescan", "Rescan folder", show=False, id="main.rescan"),
+        Binding("F", "save_feed", "Save search as feed", show=False, id="main.save_feed"),
     ]
 
     query_text: reactive[str] = reactive("", init=False)
@@ -115,6 +139,7 @@ class MainScreen(Screen[None]):
             self.set_reactive(MainScreen.sort, self.settings.sort)
         self.result: SearchResult | None = None
         self.actions = TriageActions(self)
+        self.feeds = FeedActions(self)
         self._writes = WriteQueue()
         self._serial = 0
         self._read_timer: Timer | None = None
@@ -123,6 +148,13 @@ class MainScreen(Screen[None]):
         self._post: Post | PostProblem | None = None
         self._stems: frozenset[str] = frozenset()  # what the article highlights: the search's matched stems
         self._index_pending = False
+        self._updates = 0  # updates finished: the first brings the index in step, later ones are live
+        self._update_again = False  # the folder changed (or ctrl+r) while an update ran
+        self._manual = False  # the running update was asked for with ctrl+r: say so even if nothing changed
+        self._hold: tuple[str, int] | None = None  # (post id, rows below the top) to keep across a refresh
+        self._progress: UpdateProgress | None = None  # the running update's last step
+        self._stage_started = 0.0
+        self._clock: Timer | None = None  # ticks the elapsed seconds of a long stage (a commit reports no steps)
 
     # ----------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
@@ -162,11 +194,14 @@ class MainScreen(Screen[None]):
         self.indexing = "indexing…"
         self._index_pending = True  # the update starts once the first screen is shown (see _first_answer)
         self._start_search()
+        self._watch()
+        self.feeds.start()
 
     def on_resize(self) -> None:
         self.set_class(self.size.width < 100, "-narrow")
 
     def on_unmount(self) -> None:
+        self.workers.cancel_group(self, "watch")
         self.workers.cancel_group(self, "index")
         # A triage write the user already asked for must land before the state is closed.
         timeout = self.triage.busy_timeout + 1 if self.triage is not None else 1
@@ -283,12 +318,23 @@ class MainScreen(Screen[None]):
             empty = "No posts indexed yet — indexing…"
         else:
             empty = f"No posts in {one_line(str(self.corpus.posts_dir), 200)}"
-        self.post_list.set_ids(result.ids, keep=self.post_list.current, empty_message=empty)
+        if self._hold is not None:
+            keep, row = self._hold
+            self.post_list.set_ids(result.ids, keep=keep, empty_message=empty, row=row)
+            if result.complete:
+                self._hold = None
+        else:
+            self.post_list.set_ids(result.ids, keep=self.post_list.current, empty_message=empty)
         if not result.complete:
             self.search_bar.show_text(f"{result.total:,}+ hits · counting…")
             return
         self.sidebar.show_facets(result.facets, self.filters, result.labels)
-        self.search_bar.show_result(result.total, result.elapsed, self.sort, result.error, _note(result))
+        note = _note(result)
+        if self._updates == 0 and self.indexing and self._progress is not None and self._progress.total:
+            # A first build: the catalog answers only once the index is committed.
+            ready = f"index not ready — {self._progress.done:,} of {self._progress.total:,} indexed"
+            note = f"{ready}; {note}" if note else ready
+        self.search_bar.show_result(result.total, result.elapsed, self.sort, result.error, note)
         if not result.ids:
             self._show_post(None)
 
@@ -323,6 +369,21 @@ class MainScreen(Screen[None]):
             value = message.ref
         self.search_bar.set_query(filter_term(message.kind, value))
         self.post_list.focus()
+
+    @on(Sidebar.FeedAction)
+    def _feed_action(self, message: Sidebar.FeedAction) -> None:
+        self.feeds.act(message.action, message.name)
+
+    @on(FeedsCounted)
+    def _feeds_counted(self, message: FeedsCounted) -> None:
+        self.feeds.counted(message)
+
+    @on(StateMoved)
+    def _state_moved(self) -> None:
+        self.feeds.moved()
+
+    def action_save_feed(self) -> None:
+        self.feeds.ask_to_save()
 
     def set_query(self, query: str) -> None:
         """Replace the query (used by the command palette)."""
@@ -421,16 +482,66 @@ class MainScreen(Screen[None]):
     @on(IndexProgress)
     def _index_progress(self, message: IndexProgress) -> None:
         update = message.progress
-        if update.total:
-            self.indexing = f"{update.stage} {update.done:,} / {update.total:,}"
-        else:
-            self.indexing = f"{update.stage}…"
+        if self._progress is None or self._progress.stage != update.stage:
+            self._stage_started = monotonic()
+        self._progress = update
+        if self._clock is None:
+            self._clock = self.set_interval(1, self._show_progress)
+        self._show_progress()
+
+    def _show_progress(self) -> None:
+        """The status line's indexing text; a stage that runs long shows its seconds, so it visibly moves."""
+        update = self._progress
+        if update is None or not self.indexing:
+            return
+        text = f"{update.stage} {update.done:,} / {update.total:,}" if update.total else f"{update.stage}…"
+        seconds = int(monotonic() - self._stage_started)
+        self.indexing = f"{text} · {seconds} s" if seconds >= 2 else text
+
+    def _index_done(self) -> None:
+        self.indexing = ""
+        self._progress = None
+        if self._clock is not None:
+            self._clock.stop()
+            self._clock = None
+
+    @work(thread=True, exclusive=True, group="watch", exit_on_error=False)
+    def _watch(self) -> None:
+        """Watch the posts folder for as long as the screen lives; each burst of changes is one message."""
+        worker = get_current_worker()
+        for paths in watch_posts(self.corpus.posts_dir, lambda: worker.is_cancelled):
+            self.post_message(FolderChanged(paths))
+
+    @on(FolderChanged)
+    def _folder_changed(self) -> None:
+        self._request_update()
+
+    def action_rescan(self) -> None:
+        self._manual = True
+        self._request_update()
+
+    def _request_update(self) -> None:
+        """Run an incremental update now, or right after the one running (never two at once)."""
+        if self.indexing:
+            self._update_again = True
+            return
+        self.indexing = "scan…"
+        self._index()
 
     @on(IndexFinished)
     def _index_finished(self, message: IndexFinished) -> None:
-        self.indexing = ""
+        self._index_done()
+        live, manual = self._updates > 0, self._manual
+        self._updates += 1
+        self._manual = False
+        if self._update_again:
+            self._update_again = False
+            self.call_later(self._request_update)
         report = message.report
         if report is None:
+            return
+        if live:
+            self._live_finished(report, manual)
             return
         if report.state_error is not None:
             self.state_failed(report.state_error)
@@ -439,11 +550,32 @@ class MainScreen(Screen[None]):
         if report.added or report.changed or report.removed or report.rebuilt:
             self.post_list.refresh_rows()
             self._start_search()
+            self.feeds.recount()
             self.notify(
                 f"Indexed: {report.added:,} new, {report.changed:,} changed, {report.removed:,} removed "
                 f"in {report.seconds:.1f} s",
                 markup=False,
             )
+        self._update_title()
+        self._sync_status()
+
+    def _live_finished(self, report: UpdateReport, manual: bool) -> None:
+        """An update while the app runs: refresh the list in place (same post under the cursor, same
+        scroll) and say briefly what came in."""
+        if report.state_error is not None:
+            self.state_failed(report.state_error)
+        note = changes_note(report)
+        if note:
+            current = self.post_list.current
+            if current is not None:
+                self._hold = (current, self.post_list.cursor - round(self.post_list.scroll_y))
+            self.post_list.refresh_rows()
+            self._start_search()
+            self.notify(note, timeout=4, markup=False)
+        elif manual:
+            self.notify("No changes in the folder", timeout=3, markup=False)
+        if report.read_only and report.message and manual:
+            self.notify(one_line(report.message, 400), title="Index not updated", severity="warning", markup=False)
         self._update_title()
         self._sync_status()
 
@@ -456,7 +588,7 @@ class MainScreen(Screen[None]):
             return
         error = event.worker.error
         if event.worker.group == "index":
-            self.indexing = ""
+            self._index_done()
         if event.worker.group == "search":
             self._first_answer()
         if isinstance(error, StateError):

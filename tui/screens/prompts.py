@@ -1,4 +1,4 @@
-"""Small modal prompts: a yes/no question, a post's own tags, and a note editor."""
+"""Small modal prompts: a yes/no question, a post's own tags, a note editor and a name."""
 
 from __future__ import annotations
 
@@ -169,4 +169,40 @@ class NoteScreen(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         """Close without a change."""
+        self.dismiss(None)
+
+
+class NameScreen(ModalScreen[str | None]):
+    """Ask for a name on one line (a feed's): ``enter`` answers, ``esc`` cancels."""
+
+    DEFAULT_CSS = _PROMPT_CSS.format(name="NameScreen") + """
+    NameScreen #name-hint { color: $text-muted; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="name.cancel"),
+    ]
+
+    def __init__(self, title: str, value: str = "", hint: str = "") -> None:
+        super().__init__()
+        self._title = title
+        self._value = value
+        self._hint = hint
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Text(display_safe(self._title)), id="name-title")
+            yield Input(self._value, placeholder="name", id="name-input")
+            yield Static(Text(display_safe(self._hint or "enter saves · esc cancels")), id="name-hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#name-input", Input).focus()
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.dismiss(event.value)
+
+    def action_cancel(self) -> None:
+        """Close without a name."""
         self.dismiss(None)

@@ -170,8 +170,12 @@ class PostList(ScrollView, can_focus=True, inherit_bindings=False):
         """The id under the cursor."""
         return self._ids[self.cursor] if 0 <= self.cursor < len(self._ids) else None
 
-    def set_ids(self, ids: Sequence[str], *, keep: str | None = None, empty_message: str | None = None) -> None:
-        """Show ``ids``; the cursor stays on ``keep`` when it is still listed, else goes to the top."""
+    def set_ids(
+        self, ids: Sequence[str], *, keep: str | None = None, empty_message: str | None = None, row: int | None = None
+    ) -> None:
+        """Show ``ids``; the cursor stays on ``keep`` when it is still listed, else goes to the top. With
+        ``row``, the kept post also stays that many rows below the top (the view does not jump when posts
+        arrive above it)."""
         self._ids = list(ids)
         if empty_message is not None:
             self.empty_message = empty_message
@@ -185,6 +189,8 @@ class PostList(ScrollView, can_focus=True, inherit_bindings=False):
                 index = 0
         if index == 0:
             self.scroll_to(y=0, animate=False, immediate=True)
+        elif row is not None:
+            self.scroll_to(y=max(0, index - row), animate=False, immediate=True)
         self._fresh = True  # the cursor moves because the list changed, not because the user moved it
         self.cursor = index
         self._fresh = False

@@ -1,4 +1,7 @@
-"""Facet sidebar: tags, actors, victims and techniques with counts; picking one filters the list.
+"""Facet sidebar: feeds and the user's own tags, then tags, actors, victims and techniques, with counts.
+
+Picking a facet or an own tag filters the list; picking a feed runs its saved search. Feeds and own
+tags come from the user, not from the search: their sections show only when they have entries.
 
 Facet labels come from posts (untrusted): each prompt is a ``Content`` built from ``one_line``
 output, so brackets show literally and controls show as placeholders.
@@ -20,11 +23,16 @@ from textual.widgets.option_list import Option
 from index.sanitize import one_line
 from index.vocabulary import BY_KIND, FACET_KINDS
 
+FEED = "feed"
+OWN_TAG = "own_tag"
 SECTIONS: tuple[tuple[str, str], ...] = (
+    (FEED, "Feeds"),
+    (OWN_TAG, "My tags"),
     ("tag", "Tags"),
     *((BY_KIND[kind].field, BY_KIND[kind].title) for kind in FACET_KINDS),
 )
-"""Facet keys of ``SearchResult.facets`` and their headings, in display order."""
+"""Section keys (feeds, own tags, then the facet keys of ``SearchResult.facets``) and headings, in order."""
+_OWN_SECTIONS = frozenset({FEED, OWN_TAG})
 
 TOP = 50
 """Entries shown per section; the rest are reachable through the query language."""
@@ -52,10 +60,14 @@ class Sidebar(OptionList):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("j", "cursor_down", "Down", show=False, id="sidebar.down"),
         Binding("k", "cursor_up", "Up", show=False, id="sidebar.up"),
-        Binding("1", "jump(0)", "Tags", id="sidebar.tags"),
-        Binding("2", "jump(1)", "Actors", id="sidebar.actors"),
-        Binding("3", "jump(2)", "Victims", id="sidebar.victims"),
-        Binding("4", "jump(3)", "Techniques", id="sidebar.techniques"),
+        Binding("1", "jump('tag')", "Tags", id="sidebar.tags"),
+        Binding("2", "jump('actor')", "Actors", id="sidebar.actors"),
+        Binding("3", "jump('victim')", "Victims", id="sidebar.victims"),
+        Binding("4", "jump('technique')", "Techniques", id="sidebar.techniques"),
+        Binding("5", "jump('own_tag')", "My tags", show=False, id="sidebar.own_tags"),
+        Binding("6", "jump('feed')", "Feeds", show=False, id="sidebar.feeds"),
+        Binding("R", "feed('rename')", "Rename feed", show=False, id="sidebar.rename_feed"),
+        Binding("D,delete", "feed('delete')", "Delete feed", show=False, id="sidebar.delete_feed"),
         Binding("right_curly_bracket", "step(1)", "Next section", show=False, id="sidebar.next_section"),
         Binding("left_curly_bracket", "step(-1)", "Previous section", show=False, id="sidebar.previous_section"),
     ]
@@ -67,12 +79,27 @@ class Sidebar(OptionList):
         kind: str
         value: str
 
+    @dataclass
+    class FeedAction(Message):
+        """The user picked a feed (``run``) or asked to ``rename`` or ``delete`` it."""
+
+        action: str
+        name: str
+
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self._entries: dict[str, Filter] = {}
         self._facets: dict[str, list[tuple[str, int]]] = {}
         self._active: tuple[Filter, ...] = ()
         self._labels: dict[str, str] = {}
+        self._own: dict[str, list[tuple[str, int | None]]] = {FEED: [], OWN_TAG: []}
+
+    def show_own(self, feeds: Sequence[tuple[str, int | None]], own_tags: Sequence[tuple[str, int]]) -> None:
+        """Replace the feeds (name, unread count; None while unknown) and the own tags (tag, posts)."""
+        own: dict[str, list[tuple[str, int | None]]] = {FEED: list(feeds), OWN_TAG: list(own_tags)}
+        if own != self._own:
+            self._own = own
+            self._rebuild()
 
     def show_facets(
         self, facets: Facets, active: Iterable[Filter] = (), labels: Mapping[str, str] | None = None
@@ -92,7 +119,9 @@ class Sidebar(OptionList):
         options: list[Option] = []
         self._entries.clear()
         for kind, heading in SECTIONS:
-            entries = self._facets.get(kind, [])
+            entries: Sequence[tuple[str, int | None]] = self._own.get(kind, []) if kind in _OWN_SECTIONS else (
+                self._facets.get(kind, [])
+            )
             active_here = [value for active_kind, value in self._active if active_kind == kind]
             active_keys = {value.casefold() for value in active_here}
             listed = {value.casefold() for value, _ in entries}
@@ -100,6 +129,8 @@ class Sidebar(OptionList):
                 (value, None) for value in active_here if value.casefold() not in listed
             ]
             rows += [(value, count) for value, count in entries]
+            if kind in _OWN_SECTIONS and not rows:
+                continue
             title = Content.assemble((heading, "bold"), "  ", (f"({len(entries)})", "dim"))
             options.append(Option(title, id=f"{kind}:head", disabled=True))
             if not rows:
@@ -117,9 +148,8 @@ class Sidebar(OptionList):
                     self.highlighted = self.get_option_index(option_id)
                     break
 
-    def action_jump(self, section: int) -> None:
+    def action_jump(self, kind: str) -> None:
         """Move the cursor to the first entry of a section (headings cannot be highlighted)."""
-        kind = SECTIONS[section % len(SECTIONS)][0]
         if f"{kind}:0" in self._entries:
             self.highlighted = self.get_option_index(f"{kind}:0")
 
@@ -132,6 +162,14 @@ class Sidebar(OptionList):
             if f"{kind}:0" in self._entries:
                 self.highlighted = self.get_option_index(f"{kind}:0")
                 return
+
+    def action_feed(self, action: str) -> None:
+        """Ask the screen to rename or delete the feed under the cursor."""
+        entry = self.highlighted_filter
+        if entry is None or entry[0] != FEED:
+            self.notify("Move to a feed first (6 jumps to Feeds)", severity="warning", timeout=3)
+            return
+        self.post_message(self.FeedAction(action, entry[1]))
 
     def _row_width(self) -> int:
         """Cells for one entry: the content width less a scrollbar, whether or not one shows yet
@@ -155,5 +193,7 @@ class Sidebar(OptionList):
     def _picked(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         entry = self._entries.get(event.option.id or "")
-        if entry is not None:
+        if entry is not None and entry[0] == FEED:
+            self.post_message(self.FeedAction("run", entry[1]))
+        elif entry is not None:
             self.post_message(self.FilterToggled(*entry))
