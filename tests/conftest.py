@@ -40,6 +40,7 @@ def isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
         folder.mkdir()
         monkeypatch.setenv(var, str(folder))
         dirs[var] = folder
+    monkeypatch.delenv("SPYGLASS_POSTS", raising=False)  # the app's default folder comes from the test
     return dirs
 
 

@@ -16,13 +16,6 @@ from index.engine import Engine
 from index.posts import Post, PostProblem
 
 
-@pytest.fixture(autouse=True)
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("SPYGLASS_CACHE_DIR", "SPYGLASS_DATA_DIR", "SPYGLASS_CONFIG_DIR", "XDG_CACHE_HOME", "XDG_DATA_HOME"):
-        monkeypatch.setenv(name, str(tmp_path / "home" / name.lower()))
-    monkeypatch.delenv("SPYGLASS_POSTS", raising=False)
-
-
 def write_post(folder: Path, name: str, title: str, body: str, date: str = "2018-07-11", tags: str = "") -> Path:
     path = folder / name
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -17,12 +17,6 @@ from index.engine.schema import STAMP_NAME
 from tests.index.helpers import hold_writer
 
 
-@pytest.fixture(autouse=True)
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("SPYGLASS_CACHE_DIR", "SPYGLASS_DATA_DIR", "SPYGLASS_CONFIG_DIR", "XDG_CACHE_HOME", "XDG_DATA_HOME"):
-        monkeypatch.setenv(name, str(tmp_path / "home" / name.lower()))
-
-
 @pytest.fixture
 def posts(tmp_path: Path) -> Path:
     folder = tmp_path / "posts"

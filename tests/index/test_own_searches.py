@@ -12,12 +12,6 @@ from index.query import parse_query
 from index.state import TriageState
 
 
-@pytest.fixture(autouse=True)
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("SPYGLASS_CACHE_DIR", "SPYGLASS_DATA_DIR", "SPYGLASS_CONFIG_DIR", "XDG_CACHE_HOME", "XDG_DATA_HOME"):
-        monkeypatch.setenv(name, str(tmp_path / "home" / name.lower()))
-
-
 @pytest.fixture
 def corpus(tmp_path: Path) -> Corpus:
     folder = tmp_path / "posts"

@@ -18,12 +18,6 @@ from index.engine import run as engine_run
 from index.state import TriageState
 
 
-@pytest.fixture(autouse=True)
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("SPYGLASS_CACHE_DIR", "SPYGLASS_DATA_DIR", "SPYGLASS_CONFIG_DIR", "XDG_CACHE_HOME", "XDG_DATA_HOME"):
-        monkeypatch.setenv(name, str(tmp_path / "home" / name.lower()))
-
-
 def write(folder: Path, day: int, body: str) -> Path:
     path = folder / f"2019-03-{day:02d}-post{day}.md"
     path.parent.mkdir(parents=True, exist_ok=True)

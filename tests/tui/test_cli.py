@@ -13,13 +13,6 @@ from tui import cli
 from tui.query_help import QUERY_CHEATSHEET
 
 
-@pytest.fixture(autouse=True)
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("SPYGLASS_CACHE_DIR", "SPYGLASS_DATA_DIR", "SPYGLASS_CONFIG_DIR", "XDG_CACHE_HOME", "XDG_DATA_HOME"):
-        monkeypatch.setenv(name, str(tmp_path / "home" / name.lower()))
-    monkeypatch.delenv("SPYGLASS_POSTS", raising=False)
-
-
 @pytest.fixture
 def posts(tmp_path: Path) -> Path:
     folder = tmp_path / "posts"
