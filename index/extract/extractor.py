@@ -130,28 +130,34 @@ def _dictionary_hits(text: str, norm: str, knowledge: Knowledge) -> tuple[dict[s
     add_cue = cues.append
     key_entries = knowledge.key_entries
     for last, index in knowledge.automaton.iter(f" {norm} "):
-        length, right_pad, group, fast = key_entries[index]
-        start = last - length + 1
+        back, trim, group, fast = key_entries[index]
+        start = last - back
         if not group:  # a targeting cue: only its position matters
             add_cue(start)
             continue
-        end = last - 1 if right_pad else last
         if start > 1 and text[start - 1] == "-" and text[start - 2].isalnum():
             continue  # "phishing" inside "spear-phishing" is not a match of its own
         if fast:  # one meaning, any case, not a name: no checks needed
-            found[fast].append(_new_hit((start, end, group[0])))
+            found[fast].append(_new_hit((start, last - trim, group[0])))
             continue
-        surface = text[start:end]
+        end = last - trim
+        if len(group) == 1:  # one meaning (most names): its case rule, then where it goes
+            entry = group[0]
+            stop = _case_stop(entry, text, start, end)
+            if stop < 0:
+                continue
+            kind = entry.kind
+            if kind not in _NAMES:
+                found[kind].append(_new_hit((start, stop, entry)))
+            elif kind == "ACTOR" or kind == "MALWARE":
+                named.append(_meaning([_new_hit((start, stop, entry))], norm, knowledge))
+            else:
+                named.append(_new_hit((start, stop, entry)))
+            continue
         names: list[Hit] = []
         for entry in group:
-            stop = end
-            case = entry.case
-            if case == CASE_EXACT:
-                if surface not in entry.forms:
-                    continue
-                if text[end : end + 1] == "." and surface + "." in entry.forms:
-                    stop = end + 1
-            elif case and surface[0].isalpha() and not surface[0].isupper():
+            stop = _case_stop(entry, text, start, end)
+            if stop < 0:
                 continue
             if entry.kind in _NAMES:
                 names.append(_new_hit((start, stop, entry)))
@@ -161,6 +167,21 @@ def _dictionary_hits(text: str, norm: str, knowledge: Knowledge) -> tuple[dict[s
             plain = len(names) == 1 and names[0].entry.kind not in ("ACTOR", "MALWARE")
             named.append(names[0] if plain else _meaning(names, norm, knowledge))
     return found, cues
+
+
+def _case_stop(entry: Entry, text: str, start: int, end: int) -> int:
+    """Where a hit of ``entry`` on [start, end) ends when the text's spelling passes its case rule ("U.S."
+    takes its final full stop), or -1."""
+    case = entry.case
+    if case == CASE_EXACT:
+        surface = text[start:end]
+        if surface not in entry.forms:
+            return -1
+        if text[end : end + 1] == "." and surface + "." in entry.forms:
+            return end + 1
+    elif case and text[start].isalpha() and not text[start].isupper():
+        return -1
+    return end
 
 
 def _meaning(options: list[Hit], norm: str, knowledge: Knowledge) -> Hit:

@@ -81,7 +81,7 @@ class _Builder:
             cue_only = all(entry.kind == "CUE" for entry in group)
             single = group[0] if len(group) == 1 and group[0].case == CASE_ANY else None
             fast = single.kind if single is not None and single.kind not in _NAME_KINDS else ""
-            knowledge.key_entries.append((len(padded), padded.endswith(" "), () if cue_only else group, fast))
+            knowledge.key_entries.append((len(padded) - 1, int(padded.endswith(" ")), () if cue_only else group, fast))
             automaton.add_word(padded, index)
         automaton.make_automaton()
         knowledge.entries = self.entries

@@ -85,8 +85,10 @@ class Knowledge:
     org: dict[str, frozenset[str]] = field(default_factory=dict)  # heads, stop_left, connectors
     ioc: dict[str, frozenset[str]] = field(default_factory=dict)  # tlds, file_extensions, benign, version
     entries: list[Entry] = field(default_factory=list)
-    # per automaton key: (padded length, right-padded?, meanings, kind when one case-free non-name meaning)
-    key_entries: list[tuple[int, bool, tuple[Entry, ...], str]] = field(default_factory=list)
+    # per automaton key: (padded length - 1, 1 when right-padded else 0, meanings (none for a targeting cue),
+    # kind when one case-free non-name meaning); a hit ending at ``last`` of the padded text spans
+    # [last - first, last - second) of the text
+    key_entries: list[tuple[int, int, tuple[Entry, ...], str]] = field(default_factory=list)
     automaton: Any = None  # ahocorasick.Automaton over " key " -> index into key_entries
 
     def canonical_actor(self, name: str) -> str | None:
