@@ -33,8 +33,8 @@ _TECHNIQUE_ID = re.compile(rf"T{TECHNIQUE_NUMBER}\b")  # upper case, as the know
 _ACTOR_SCHEME = re.compile(
     r"(?:APT ?-?\d{1,3}|FIN\d{1,3}|UNC\d{2,5}|TA\d{3,4}|DEV-\d{4}|Storm-\d{4}|TEMP\.[A-Z][a-z]{2,})\b"
 )
-_ANIMAL = re.compile(
-    r" (?:Panda|Bear|Kitten|Chollima|Spider|Typhoon|Blizzard|Sandstorm|Sleet|Tempest|Jackal|Libra|Tiger)\b"
+_ANIMAL = re.compile(  # the space before is checked in Python: a leading space would make every space a candidate
+    r"(?:Panda|Bear|Kitten|Chollima|Spider|Typhoon|Blizzard|Sandstorm|Sleet|Tempest|Jackal|Libra|Tiger)\b"
 )
 _CAPITALISED = re.compile(r"[A-Z][a-z]{2,}")
 _SCHEME_STOP = frozenset({"The", "This", "That", "Its", "Their", "Teddy", "Giant", "Paper", "Tamil", "Celtic", "Big"})
@@ -221,8 +221,11 @@ def _scheme_actors(text: str, knowledge: Knowledge) -> list[Hit]:
         if _word_start(text, m.start()) and not TACTIC_ID.fullmatch(m.group())  # TA0001 is an ATT&CK tactic
     ]
     for match in _ANIMAL.finditer(text):
-        head = text[max(0, match.start() - 30) : match.start()].rsplit(" ", 1)[-1]
-        start = match.start() - len(head)
+        space = match.start() - 1  # " Panda"
+        if space < 0 or text[space] != " ":
+            continue
+        head = text[max(0, space - 30) : space].rsplit(" ", 1)[-1]
+        start = space - len(head)
         if _CAPITALISED.fullmatch(head) and head not in _SCHEME_STOP and _word_start(text, start):
             spans.append((start, match.end()))
     hits: list[Hit] = []
