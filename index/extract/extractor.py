@@ -89,13 +89,20 @@ def extract(text: str) -> list[Mention]:
     introduced = introduced_actors(prose, names, hits["INTRO"]) if "INTRO" in hits else []
     if introduced:
         names = select(names + introduced, blocked)
-    for hit in names:
-        if hit.entry.kind == "ACTOR":
-            country = knowledge.actor_country(hit.entry.canonical) or ""
-            mentions.append(_mention("ACTOR", text, hit, role=country))
-        elif hit.entry.kind == "MALWARE":
-            mentions.append(_mention("MALWARE", text, hit))
-    actors = [(h.start, h.end) for h in names if h.entry.kind in ("ACTOR", "SOURCE")]
+    actors: list[tuple[int, int]] = []  # actor and source spans: no technique inside them
+    names_blocked: list[tuple[int, int]] = []  # actor and malware spans: no victim inside them
+    for start, end, entry in names:
+        kind = entry.kind
+        if kind == "ACTOR":
+            country = knowledge.actor_country(entry.canonical) or ""
+            mentions.append(Mention("ACTOR", start, end, text[start:end], entry.canonical, entry.ref, country))
+            actors.append((start, end))
+            names_blocked.append((start, end))
+        elif kind == "MALWARE":
+            mentions.append(Mention("MALWARE", start, end, text[start:end], entry.canonical, entry.ref))
+            names_blocked.append((start, end))
+        elif kind == "SOURCE":
+            actors.append((start, end))
 
     techniques = hits.get("TECHNIQUE", []) + _technique_ids(text, knowledge)
     techniques += exploitation_hits(hits.get("EXPLOIT", []), prose, knowledge)
@@ -108,17 +115,11 @@ def extract(text: str) -> list[Mention]:
         technique_spans.append((hit.start, hit.end))
 
     # A victim never sits inside a malware or actor name or a technique phrase ("Data from Local System").
-    names_blocked = [(h.start, h.end) for h in names if h.entry.kind in ("ACTOR", "MALWARE")]
     for hit in victim_hits(prose, hits, names, blocked + names_blocked + technique_spans):
         entry = hit.entry
         surface = text[hit.start : hit.end]
         mentions.append(Mention("VICTIM", hit.start, hit.end, surface, entry.canonical, entry.ref, _ROLES[entry.kind]))
     return sorted(mentions, key=_MENTION_ORDER)[:MAX_MENTIONS]
-
-
-def _mention(kind: Kind, text: str, hit: Hit, role: str = "") -> Mention:
-    entry = hit.entry
-    return Mention(kind, hit.start, hit.end, text[hit.start : hit.end], entry.canonical, entry.ref, role)
 
 
 def _dictionary_hits(text: str, norm: str, knowledge: Knowledge) -> tuple[dict[str, list[Hit]], list[int]]:
