@@ -19,7 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.extraction_quality import BLIND, DEV, evaluate, load_body, report  # noqa: E402
+from extraction_quality import BLIND, DEV, evaluate, load_body, report  # noqa: E402
+
 from index.extract import extract  # noqa: E402
 
 

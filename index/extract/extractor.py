@@ -36,6 +36,7 @@ _ACTOR_SCHEME = re.compile(
 _ANIMAL = re.compile(  # the space before is checked in Python: a leading space would make every space a candidate
     r"(?:Panda|Bear|Kitten|Chollima|Spider|Typhoon|Blizzard|Sandstorm|Sleet|Tempest|Jackal|Libra|Tiger)\b"
 )
+_HYPHEN_IN_WORD = re.compile(r"-(?<=[^\W_]-)")  # after a letter or digit ([^\W_] is exactly str.isalnum)
 _CAPITALISED = re.compile(r"[A-Z][a-z]{2,}")
 _SCHEME_STOP = frozenset({"The", "This", "That", "Its", "Their", "Teddy", "Giant", "Paper", "Tamil", "Celtic", "Big"})
 _NAMES = frozenset({"ACTOR", "SOURCE", "MALWARE", "COUNTRY"})
@@ -130,13 +131,14 @@ def _dictionary_hits(text: str, norm: str, knowledge: Knowledge) -> tuple[dict[s
     cues: list[int] = []
     add_cue = cues.append
     key_entries = knowledge.key_entries
+    hyphenated = {match.end() for match in _HYPHEN_IN_WORD.finditer(text)}
     for last, index in knowledge.automaton.iter(f" {norm} "):
         back, trim, group, fast = key_entries[index]
         start = last - back
         if not group:  # a targeting cue: only its position matters
             add_cue(start)
             continue
-        if start > 1 and text[start - 1] == "-" and text[start - 2].isalnum():
+        if start in hyphenated:
             continue  # "phishing" inside "spear-phishing" is not a match of its own
         if fast:  # one meaning, any case, not a name: no checks needed
             found[fast].append(_new_hit((start, last - trim, group[0])))

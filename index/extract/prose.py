@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
+from itertools import repeat
 
 from index.knowledge.model import Knowledge, key_of
 
@@ -44,8 +45,8 @@ class Prose:
         self.cues = sorted(cues)
         self._fragments: dict[tuple[int, int], tuple[str, frozenset[str]]] = {}  # cue_words per sentence
         self.cued = [False] * len(self.starts)  # sentence index -> has a targeting cue
-        for cue in self.cues:
-            self.cued[bisect_right(self.starts, cue) - 1] = True
+        for after in set(map(bisect_right, repeat(self.starts), self.cues)):  # one per cued sentence, found in C
+            self.cued[after - 1] = True
 
     def sentence(self, pos: int) -> tuple[int, int]:
         """The sentence holding ``pos`` as (start, end)."""

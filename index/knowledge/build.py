@@ -207,9 +207,8 @@ def _techniques(knowledge: Knowledge, builder: _Builder) -> None:
         listed = ",".join(indices)
         builder.add("ACTION", verb, listed, "", CASE_ANY)
         rules = tuple(_action_rule(knowledge, *knowledge.actions[int(index)]) for index in indices)
-        knowledge.action_rules[listed] = VerbRules(
-            frozenset().union(*(rule.firsts for rule in rules)), frozenset().union(*(rule.lasts for rule in rules)), rules
-        )
+        firsts = frozenset().union(*(rule.firsts for rule in rules))
+        knowledge.action_rules[listed] = VerbRules(firsts, frozenset().union(*(rule.lasts for rule in rules)), rules)
     for item in data.get("techniques") or []:
         attack_id = current[str(item.get("id", ""))]
         rules = tuple(
