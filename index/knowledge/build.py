@@ -206,9 +206,10 @@ def _techniques(knowledge: Knowledge, builder: _Builder) -> None:
     for verb, indices in rules_of.items():  # one entry per verb: one hit per occurrence
         listed = ",".join(indices)
         builder.add("ACTION", verb, listed, "", CASE_ANY)
-        rules = tuple(_action_rule(knowledge, *knowledge.actions[int(index)]) for index in indices)
-        firsts = frozenset().union(*(rule.firsts for rule in rules))
-        knowledge.action_rules[listed] = VerbRules(firsts, frozenset().union(*(rule.lasts for rule in rules)), rules)
+        compiled = tuple(_action_rule(knowledge, *knowledge.actions[int(index)]) for index in indices)
+        firsts = frozenset().union(*(rule.firsts for rule in compiled))
+        lasts = frozenset().union(*(rule.lasts for rule in compiled))
+        knowledge.action_rules[listed] = VerbRules(firsts, lasts, compiled)
     for item in data.get("techniques") or []:
         attack_id = current[str(item.get("id", ""))]
         rules = tuple(
