@@ -92,8 +92,11 @@ def extract(text: str) -> list[Mention]:
         names = select(names + introduced, blocked)
     actors: list[tuple[int, int]] = []  # actor and source spans: no technique inside them
     names_blocked: list[tuple[int, int]] = []  # actor and malware spans: no victim inside them
-    for start, end, entry in names:
+    by_kind: defaultdict[str, list[Hit]] = defaultdict(list)  # the chosen names of each kind, in text order
+    for hit in names:
+        start, end, entry = hit
         kind = entry.kind
+        by_kind[kind].append(hit)
         if kind == "ACTOR":
             country = knowledge.actor_country(entry.canonical) or ""
             mentions.append(Mention("ACTOR", start, end, text[start:end], entry.canonical, entry.ref, country))
@@ -116,7 +119,7 @@ def extract(text: str) -> list[Mention]:
         technique_spans.append((hit.start, hit.end))
 
     # A victim never sits inside a malware or actor name or a technique phrase ("Data from Local System").
-    for hit in victim_hits(prose, hits, names, blocked + names_blocked + technique_spans):
+    for hit in victim_hits(prose, hits, by_kind, blocked + names_blocked + technique_spans):
         entry = hit.entry
         surface = text[hit.start : hit.end]
         mentions.append(Mention("VICTIM", hit.start, hit.end, surface, entry.canonical, entry.ref, _ROLES[entry.kind]))
