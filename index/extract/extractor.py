@@ -112,17 +112,16 @@ def extract(text: str) -> list[Mention]:
     techniques += exploitation_hits(hits.get("EXPLOIT", []), prose, knowledge)
     techniques += action_hits(hits.get("ACTION", []), prose, knowledge)
     technique_spans: list[tuple[int, int]] = []
-    for hit in select(techniques, blocked + actors):
-        attack_id = refined(hit.entry.ref, hit.start, prose, knowledge)
+    for start, end, entry in select(techniques, blocked + actors):
+        attack_id = refined(entry.ref, start, prose, knowledge)
         name = knowledge.technique_name(attack_id)
-        mentions.append(Mention("TECHNIQUE", hit.start, hit.end, text[hit.start : hit.end], name, attack_id))
-        technique_spans.append((hit.start, hit.end))
+        mentions.append(Mention("TECHNIQUE", start, end, text[start:end], name, attack_id))
+        technique_spans.append((start, end))
 
     # A victim never sits inside a malware or actor name or a technique phrase ("Data from Local System").
-    for hit in victim_hits(prose, hits, by_kind, blocked + names_blocked + technique_spans):
-        entry = hit.entry
-        surface = text[hit.start : hit.end]
-        mentions.append(Mention("VICTIM", hit.start, hit.end, surface, entry.canonical, entry.ref, _ROLES[entry.kind]))
+    for start, end, entry in victim_hits(prose, hits, by_kind, blocked + names_blocked + technique_spans):
+        surface = text[start:end]
+        mentions.append(Mention("VICTIM", start, end, surface, entry.canonical, entry.ref, _ROLES[entry.kind]))
     return sorted(mentions, key=_MENTION_ORDER)[:MAX_MENTIONS]
 
 
