@@ -10,6 +10,7 @@ loaded, and linear in the length of the text (see tests/index/test_extract.py).
 from __future__ import annotations
 
 import functools
+import heapq
 import itertools
 import operator
 import re
@@ -28,11 +29,12 @@ from index.vocabulary import BY_KIND, ENTITY_FIELDS, TACTIC_ID, TECHNIQUE_NUMBER
 
 # Patterns start with literals (no leading \b) so the regex engine can skip ahead fast; the word
 # boundary before a match is checked in Python.
-_CVE = re.compile(r"(?:CVE|cve|Cve)[-‐–]\d{4}[-‐–]\d{4,7}\b")
+_CVES = tuple((prefix, re.compile(rf"{prefix}[-‐–]\d{{4}}[-‐–]\d{{4,7}}\b")) for prefix in ("CVE", "cve", "Cve"))
 _TECHNIQUE_ID = re.compile(rf"T{TECHNIQUE_NUMBER}\b")  # upper case, as the knowledge base spells IDs
 _ACTOR_SCHEME = re.compile(
     r"(?:APT ?-?\d{1,3}|FIN\d{1,3}|UNC\d{2,5}|TA\d{3,4}|DEV-\d{4}|Storm-\d{4}|TEMP\.[A-Z][a-z]{2,})\b"
 )
+_MATCH_START = operator.methodcaller("start")
 _ANIMAL = re.compile(  # the space before is checked in Python: a leading space would make every space a candidate
     r"(?:Panda|Bear|Kitten|Chollima|Spider|Typhoon|Blizzard|Sandstorm|Sleet|Tempest|Jackal|Libra|Tiger)\b"
 )
@@ -244,9 +246,11 @@ def _scheme_actors(text: str, knowledge: Knowledge) -> list[Hit]:
 
 def _cves(text: str) -> list[Mention]:
     found: list[Mention] = []
-    if "CVE" not in text and "cve" not in text and "Cve" not in text:
-        return found
-    for match in _CVE.finditer(text):
+    # One pattern per spelling, run only when the text holds it, so the engine scans for a literal (a class of
+    # first letters would be tested at every position); matches of different spellings never overlap, so
+    # merging them by start gives the order of one alternation, lazily (the loop may stop early).
+    scans = [pattern.finditer(text) for prefix, pattern in _CVES if prefix in text]
+    for match in heapq.merge(*scans, key=_MATCH_START):
         if _word_start(text, match.start()):
             value = re.sub(r"[‐–]", "-", match.group().upper())
             found.append(Mention("VULN", match.start(), match.end(), match.group(), value, value))
