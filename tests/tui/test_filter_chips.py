@@ -71,7 +71,7 @@ async def test_chips_wrap_whole_and_a_long_one_is_cut() -> None:
         text = "\n".join(rows)
         for n in range(6):
             assert f"tag:tag number {n} ×" in text  # each chip whole, on one line
-        assert rows[-1].strip().startswith("actor:AAAA") and rows[-1].rstrip().endswith("…")
+        assert rows[-1].strip().startswith("actor:AAAA") and rows[-1].rstrip().endswith("… ×")
         assert all(len(row) <= 40 for row in rows)
 
 

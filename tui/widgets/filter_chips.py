@@ -53,8 +53,7 @@ class FilterChips(Widget, can_focus=True):
     DEFAULT_CSS = """
     FilterChips { height: auto; padding: 0 1; display: none; text-wrap: nowrap; }
     FilterChips.-shown { display: block; }
-    FilterChips > .filter-chips--chip { background: $primary 25%; color: $text; }
-    FilterChips > .filter-chips--cursor { background: $primary 25%; color: $text; }
+    FilterChips > .filter-chips--chip, FilterChips > .filter-chips--cursor { background: $primary 25%; color: $text; }
     FilterChips:focus > .filter-chips--cursor { background: $accent; color: $text; text-style: bold; }
     """
 
@@ -86,8 +85,8 @@ class FilterChips(Widget, can_focus=True):
     def _chip(self, number: int, width: int) -> Content:
         cursor = number == self.cursor
         style = self.get_visual_style("filter-chips--cursor" if cursor else "filter-chips--chip")
-        text = Content(f" {chip_label(*self._filters[number])} ×").truncate(max(1, width - 1), ellipsis=True)
-        return Content.assemble(text, " ").stylize(style)
+        label = Content(f" {chip_label(*self._filters[number])}").truncate(max(1, width - 3), ellipsis=True)
+        return Content.assemble(label, " × ").stylize(style)  # a long label is cut, never the ×
 
     def _lines(self, width: int) -> list[list[Placed]]:
         """The chips packed into lines of ``width`` cells, one cell apart; a chip never splits."""
