@@ -7,11 +7,8 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterator
-from itertools import compress, repeat
-from operator import attrgetter, or_
+from itertools import repeat
 
-from index.extract.spans import Hit
 from index.knowledge.model import Knowledge, key_of
 
 # A sentence ends at . ! ? followed by whitespace, after a lower-case letter, digit or closing quote
@@ -26,7 +23,6 @@ _NORM_WORD = re.compile(r"\S+")
 _NAME_WORDS = 5
 _ORG_WORDS = 8
 _TRIM = ",.;:!?)]}\"'”’"
-_START = attrgetter("start")
 
 
 def sentence_starts(text: str) -> list[int]:
@@ -52,16 +48,6 @@ class Prose:
         self.cued = [False] * len(self.starts)  # sentence index -> has a targeting cue
         for after in set(map(bisect_right, repeat(self.starts), self.cues)):  # one per cued sentence, found in C
             self.cued[after - 1] = True
-        # by bisect_right(starts, pos), i.e. sentence index + 1: a cue in the sentence, or in it or a neighbour
-        cued = self.cued
-        self._cued_after = [False, *cued]
-        self._near_after = [False, *map(or_, map(or_, [False, *cued[:-1]], cued), [*cued[1:], False])]
-
-    def in_cued_sentences(self, hits: list[Hit], spread: bool = False) -> Iterator[Hit]:
-        """The hits whose sentence holds a targeting cue (``spread``: or a neighbouring sentence), in order; the
-        same test as :meth:`cue_in_sentence`, for a whole list by C iterators."""
-        flags = self._near_after if spread else self._cued_after
-        return compress(hits, map(flags.__getitem__, map(bisect_right, repeat(self.starts), map(_START, hits))))
 
     def sentence(self, pos: int) -> tuple[int, int]:
         """The sentence holding ``pos`` as (start, end)."""

@@ -96,8 +96,8 @@ def _head_organisations(prose: Prose, heads: list[Hit], sources: list[tuple[int,
     source_spans = disjoint(sources)
     found: list[Hit] = []
     last_end = -1
-    for head in prose.in_cued_sentences(sorted(heads, key=lambda h: h.start)):
-        if head.start < last_end:
+    for head in sorted(heads, key=lambda h: h.start):
+        if head.start < last_end or not prose.cue_in_sentence(head.start):
             continue
         span = organisation_span(prose, head.start, head.end)
         if span is None:
@@ -206,10 +206,14 @@ def _countries(prose: Prose, actors: list[Hit], country_hits: list[Hit]) -> list
 def _sectors(prose: Prose, phrases: list[Hit], list_heads: list[Hit]) -> list[Hit]:
     """Sector phrases ("energy companies"), and sector words listed before a sector noun ("the aviation,
     energy and government sectors"), in targeting context."""
-    cued = prose.in_cued_sentences(phrases, spread=True)
-    found = [h for h in cued if not _after_security(prose, h) and not _modifier(prose, h)]
-    for head in prose.in_cued_sentences(list_heads, spread=True):
-        found.extend(_listed(prose, head))
+    found = [
+        h
+        for h in phrases
+        if prose.cue_in_sentence(h.start, spread=1) and not _after_security(prose, h) and not _modifier(prose, h)
+    ]
+    for head in list_heads:
+        if prose.cue_in_sentence(head.start, spread=1):
+            found.extend(_listed(prose, head))
     return found
 
 
