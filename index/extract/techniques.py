@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator
-from itertools import compress, repeat
-from operator import add, attrgetter, itemgetter, not_, or_, sub
 
 from index.extract.prose import Prose
 from index.extract.spans import Hit
-from index.knowledge.model import CASE_ANY, ActionRule, Entry, Knowledge, VerbRules
+from index.knowledge.model import CASE_ANY, Entry, Knowledge
 
 _WORD = re.compile(r"\S+")
 _AHEAD = 5  # words between a verb and its object
@@ -66,33 +63,17 @@ def _object_before(prose: Prose, words: list[re.Match[str]], ending: dict[str, t
     return -1
 
 
-def _objects_near(
-    verbs: list[Hit], norm: str, tables: dict[str, VerbRules]
-) -> Iterator[tuple[Hit, tuple[ActionRule, ...], list[str], list[str]]]:
-    """(verb, its rules, words after, words before) for the verbs with the first word of one of their objects
-    among the next words or the last word of one among the words before. The rest (most verbs) are rejected
-    by C iterators, without a Python step per verb; maxsplit: no list of words never read."""
-    starts, ends = list(map(_START, verbs)), list(map(_END, verbs))
-    tabled = list(map(tables.__getitem__, map(_LISTED, verbs)))
-    after = map(norm.__getitem__, map(slice, ends, map(add, ends, repeat(80))))
-    aheads = list(map(_FIRST_WORDS, map(str.split, after, repeat(None), repeat(_AHEAD))))
-    before = map(norm.__getitem__, map(slice, map(max, repeat(0), map(sub, starts, repeat(60))), starts))
-    behinds = list(map(_LAST_WORDS, map(str.rsplit, before, repeat(None), repeat(_BEHIND))))
-    first_near = map(not_, map(frozenset.isdisjoint, map(_FIRSTS, tabled), aheads))
-    last_near = map(not_, map(frozenset.isdisjoint, map(_LASTS, tabled), behinds))
-    rows = zip(verbs, map(_RULES, tabled), aheads, behinds, strict=True)
-    return compress(rows, map(or_, first_near, last_near))
-
-
-_START, _END, _LISTED = attrgetter("start"), attrgetter("end"), attrgetter("entry.canonical")
-_FIRSTS, _LASTS, _RULES = attrgetter("firsts"), attrgetter("lasts"), attrgetter("rules")
-_FIRST_WORDS, _LAST_WORDS = itemgetter(slice(None, _AHEAD)), itemgetter(slice(-_BEHIND, None))
-
-
 def action_hits(verbs: list[Hit], prose: Prose, knowledge: Knowledge) -> list[Hit]:
     """ "wiped thousands of computers", "credentials stolen": verb + object rules from techniques.yaml."""
     found: list[Hit] = []
-    for (start, end, _), rules, ahead, behind in _objects_near(verbs, prose.norm, knowledge.action_rules):
+    norm = prose.norm
+    tables = knowledge.action_rules
+    for start, end, verb in verbs:
+        firsts, lasts, rules = tables[verb.canonical]
+        ahead = norm[end : end + 80].split(None, _AHEAD)[:_AHEAD]  # maxsplit: no list of words never read
+        behind = norm[max(0, start - 60) : start].rsplit(None, _BEHIND)[-_BEHIND:]
+        if firsts.isdisjoint(ahead) and lasts.isdisjoint(behind):
+            continue  # no object of any of the verb's rules nearby: most verbs, rejected in C
         candidates = [rule for rule in rules if not rule.firsts.isdisjoint(ahead) or not rule.lasts.isdisjoint(behind)]
         if not candidates:
             continue
