@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import functools
 import re
-from itertools import compress, repeat
-from operator import add, itemgetter, le
 
 from index.extract.prose import Prose, capitalised_run, country_role, organisation_span
 from index.extract.spans import Hit, disjoint, overlaps, select
@@ -228,14 +226,12 @@ def _headless_lists(prose: Prose) -> list[Hit]:
     norm = prose.norm
     found: list[Hit] = []
     last = -1
-    # Cues with two sector words among the words after them; the common case, no two, is decided for all cues
-    # at once by C iterators, without a Python step per cue.
-    cues = prose.cues
-    windows = map(norm.__getitem__, map(slice, cues, map(add, cues, repeat(_LIST_WINDOW))))
-    ahead = map(_AHEAD, map(str.split, windows, repeat(None), repeat(_LIST_START + 3)))
-    for cue in compress(cues, map(le, repeat(2), map(len, map(words.intersection, ahead)))):
+    for cue in prose.cues:
         if cue < last:
             continue
+        ahead = norm[cue : cue + _LIST_WINDOW].split(None, _LIST_START + 3)[1 : _LIST_START + 3]
+        if len(words.intersection(ahead)) < 2:
+            continue  # no two sector words here: the common case, decided in C without match objects
         window = list(_NORM_WORD.finditer(norm, cue, min(len(norm), cue + _LIST_WINDOW)))[1 : _LIST_START + 1]
         for first in window:
             if first.group() in modifiers or first.group() in sectors:
@@ -253,7 +249,6 @@ def _headless_lists(prose: Prose) -> list[Hit]:
 
 _LIST_WINDOW = 64  # characters after a cue read for the start of a list
 _LIST_START = 5  # words after a cue within which a list may start
-_AHEAD = itemgetter(slice(1, _LIST_START + 3))  # the words after a cue that a list may hold
 
 
 def _list_items(
