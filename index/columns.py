@@ -15,9 +15,11 @@ from __future__ import annotations
 import itertools
 from array import array
 from bisect import bisect_left, bisect_right
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from pyroaring import BitMap
@@ -32,9 +34,11 @@ if TYPE_CHECKING:
 FACET_FIELDS: tuple[str, ...] = ("tag", *(BY_KIND[kind].field for kind in FACET_KINDS))
 #: The engine field each facet's values are indexed in.
 ENGINE_FIELDS: dict[str, str] = {"tag": "tags", **{field: field for field in FACET_FIELDS[1:]}}
-#: Below this many matches per distinct facet value, counting row by row beats one intersection per value.
-#: Measured at 10k and 100k posts: a row costs about 1 µs in Python, an intersection count about 1 µs in C.
-ROWS_PER_VALUE = 1.0
+#: The row fields of the facets, in the order of FACET_FIELDS.
+_ROW_FIELDS = ("tags", "actors", "victims", "techniques")
+#: Below this many matches per distinct facet value, counting row by row beats one intersection count per
+#: value (docs/benchmarks.md, "Columns": at 100k posts a row costs about 8 times an intersection count).
+ROWS_PER_VALUE = 0.1
 _EPOCH = datetime(1, 1, 1)
 _MICROSECOND = timedelta(microseconds=1)
 #: The date key of an undated post: after every real date in the descending column.
@@ -88,26 +92,41 @@ class Columns:
         #: Negated date keys by post number: ascending when the catalog's order is by date, as it is.
         self._negated = array("q", (-key for key in keys))
         self._sorted = all(a <= b for a, b in itertools.pairwise(self._negated))
-        lists: dict[str, dict[str, list[int]]] = {field: {} for field in FACET_FIELDS}
-        tags, actors, victims, techniques = (lists[field] for field in FACET_FIELDS)
-        for number, row in enumerate(rows):
-            for tag in row.tags:
-                tags.setdefault(tag, []).append(number)
-            for values, target in ((row.actors, actors), (row.victims, victims), (row.techniques, techniques)):
-                for value in values:
-                    target.setdefault(value, []).append(number)
-        spelled = {field: _bitmaps(lists[field]) for field in FACET_FIELDS}
-        #: Facet key → posts: tags grouped by their case-folded form, as the facets show them.
-        self.facet_sets: dict[str, dict[str, BitMap]] = {
+
+    @cached_property
+    def facet_sets(self) -> dict[str, dict[str, BitMap]]:
+        """Facet key → posts: tags grouped by their case-folded form, as the facets show them. Built on
+        first use: one pass over every value of every row (about 2.3 million at 100k posts)."""
+        return {
             field: _grouped(values, (lambda tag: (tag.casefold(),)) if field == "tag" else (lambda v: (v,)))
-            for field, values in spelled.items()
+            for field, values in self._spelled.items()
         }
-        #: Engine field → term → posts whose documents hold that term.
-        self.term_sets: dict[str, dict[str, BitMap]] = {
+
+    @cached_property
+    def term_sets(self) -> dict[str, dict[str, BitMap]]:
+        """Engine field → term → posts whose documents hold that term."""
+        return {
             ENGINE_FIELDS[field]: _grouped(values, technique_terms if field == "technique" else _one_keyword)
-            for field, values in spelled.items()
+            for field, values in self._spelled.items()
         }
-        self._values = sum(len(values) for values in self.facet_sets.values())
+
+    @cached_property
+    def _spelled(self) -> dict[str, dict[str, BitMap]]:
+        """Each facet's values as written → posts."""
+        spelled: dict[str, dict[str, BitMap]] = {}
+        for field, name in zip(FACET_FIELDS, _ROW_FIELDS, strict=True):
+            lists: defaultdict[str, list[int]] = defaultdict(list)
+            for number, values in enumerate(map(attrgetter(name), self._rows)):
+                for value in values:
+                    lists[value].append(number)
+            spelled[field] = _bitmaps(lists)
+        return spelled
+
+    @cached_property
+    def _values(self) -> int:
+        """How many distinct values the facets hold (without building their sets)."""
+        rows = self._rows
+        return sum(len(set(itertools.chain.from_iterable(map(attrgetter(name), rows)))) for name in _ROW_FIELDS)
 
     def everything(self) -> BitMap:
         return BitMap(range(self.size))

@@ -114,12 +114,14 @@ def column_filters(
     Dates are answered here always: the engine turns a range into a deep OR of numeric terms. Tags and
     entities are answered here when there is no text, so such a query makes no engine call; with text they
     stay in the engine's query, where a term narrows what it collects at little cost. By relevance every
-    filter stays with the engine, which must score the best page among the posts that pass them.
+    filter stays with the engine, which must score the best page among the posts that pass them. The
+    filters answered here stay in ``filters`` of the query returned (see :func:`collected_text`).
     """
     if order == "relevance":
         return replace(parsed, text=parsed.engine_text(), filters=()), None
     allowed: BitMap | None = None
     kept: list[tuple[str, str]] = []
+    answered: list[tuple[str, str]] = []
     for name, value in parsed.filters:
         if name == "date":
             posts = columns.dated(value)
@@ -128,6 +130,7 @@ def column_filters(
         if posts is None:
             kept.append((name, value))
         else:
+            answered.append((name, value))
             allowed = posts if allowed is None else allowed & posts
     tags = parsed.tags
     if not parsed.text and not kept and columns.known and all(keyword_term(term[5:]) for term, _ in tags):
@@ -137,7 +140,16 @@ def column_filters(
                 posts |= columns.of_ids(state.ids_tagged(tag))
             allowed = posts if allowed is None else allowed & posts
         tags = ()
-    return replace(parsed, text=parsed.engine_text(kept), filters=(), tags=tags), allowed
+    return replace(parsed, text=parsed.engine_text(kept), filters=tuple(answered), tags=tags), allowed
+
+
+def collected_text(parsed: ParsedQuery) -> str:
+    """What the engine collects for a complete answer: the text, and with a phrase or a pattern also the
+    date filters the columns answered, so that the engine checks positions and expands patterns only
+    within the dates (a phrase over every post costs more than the numeric terms of a range)."""
+    if not any(mark in parsed.text for mark in '"*?'):
+        return parsed.text
+    return parsed.engine_text([item for item in parsed.filters if item[0] == "date"])
 
 
 def own_tags_only_where_used(parsed: ParsedQuery, state: FlagSource | None) -> ParsedQuery:
@@ -297,8 +309,8 @@ class CorpusSearch:
             if known is not None and known[0] < page:
                 known = None
             try:  # a page the first screen scored already is not scored again
-                hits = run(self._searchers, parsed.text, expand=expand_term, top=0 if known is not None else page,
-                           time_limit=self.time_limit)
+                hits = run(self._searchers, collected_text(parsed), expand=expand_term,
+                           top=0 if known is not None else page, time_limit=self.time_limit)
             except Exception as error:
                 return failed(search_failure(error))
             if known is not None:

@@ -35,7 +35,8 @@ QUERIES = [
     "", "date:2018", "date:2019-07", "date:2018-07-11", "date:2019-01-01", "date:[2015-01 to 2016-06]",
     "date:[2021 to]", "date:[to 2015]", "date:[2016 to 2016]", "date:{2015-12 to 2016-01}", 'date:"2016"',
     "ransomware date:2019", "backdoor date:[2014 to 2016]", "date:2018 ransomware", "ransomware AND date:2019",
-    "date:2019 AND ransomware", "backdoor AND date:2018 AND espionage",
+    "date:2019 AND ransomware", "backdoor AND date:2018 AND espionage", '"campaign went" date:[2016 to 2018]',
+    "ransom* date:2019", "espionage date:[2018-07 to] actor:APT28",
     "tag:APT", "tag:apt", 'tag:"Foo Bar"', "tag:China date:2018", "tag:APT tag:China", "tag:über", "tag:STRASSE",
     "actor:APT28", 'actor:"Fancy Bear"', 'actor:"Lazarus Group"', "actor:apt28 ransomware", "technique:T1566",
     "technique:T1566.001", "technique:phishing", "technique:t1059", "victim:Croatia", "victim:germany",
@@ -104,7 +105,7 @@ def _engine_answer(corpus: Corpus, query: str, state: TriageState | None) -> lis
 def _row_facets(corpus: Corpus, ids: list[str]) -> dict[str, list[tuple[str, int]]]:
     """Facets counted row by row, the plain way."""
     rows = {row.post_id: row for row in corpus.all_rows()}
-    counts: dict[str, Counter[str]] = {"tag": Counter(), "actor": Counter(), "victim": Counter(), "technique": Counter()}
+    counts: dict[str, Counter[str]] = {kind: Counter() for kind in ("tag", "actor", "victim", "technique")}
     spellings: dict[str, Counter[str]] = {}
     for row in rows.values():
         for tag in row.tags:
