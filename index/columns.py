@@ -37,8 +37,8 @@ ENGINE_FIELDS: dict[str, str] = {"tag": "tags", **{field: field for field in FAC
 #: The row fields of the facets, in the order of FACET_FIELDS.
 _ROW_FIELDS = ("tags", "actors", "victims", "techniques")
 #: Below this many matches per distinct facet value, counting row by row beats one intersection count per
-#: value (docs/benchmarks.md, "Columns": at 100k posts a row costs about 8 times an intersection count).
-ROWS_PER_VALUE = 0.1
+#: value (docs/benchmarks.md, "Filters, order and facets from the catalog's columns": they cross at 0.1-0.17).
+ROWS_PER_VALUE = 0.15
 _EPOCH = datetime(1, 1, 1)
 _MICROSECOND = timedelta(microseconds=1)
 #: The date key of an undated post: after every real date in the descending column.
