@@ -107,7 +107,7 @@ def apply_filters(
 
 
 def column_filters(
-    parsed: ParsedQuery, columns: Columns, order: str, state: FlagSource | None
+    parsed: ParsedQuery, columns: Columns, order: Sort, state: FlagSource | None
 ) -> tuple[ParsedQuery, BitMap | None]:
     """The query left to the engine, and the posts the catalog's columns allow (``None``: every post).
 
