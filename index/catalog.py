@@ -20,6 +20,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeVar
 
+from index.columns import Columns
 from index.paths import make_way
 from index.posts import PostProblem
 from index.vocabulary import BY_KIND, FACET_KINDS
@@ -107,8 +108,12 @@ class Ranking:
 
     def order_by_date(self, ids: Iterable[str]) -> list[str]:
         """Newest first; ids the catalog does not know are dropped."""
-        rank = self.rank
-        return sorted((post_id for post_id in ids if post_id in rank), key=rank.__getitem__)
+        return self.columns.ids(self.columns.of_ids(ids))
+
+    @cached_property
+    def columns(self) -> Columns:
+        """The order as post numbers; without the rows, no dates or values (see :class:`Snapshot`)."""
+        return Columns(self.by_date, self.rank)
 
 
 class Snapshot(Ranking):
@@ -129,46 +134,20 @@ class Snapshot(Ranking):
         self.rows = rows
         self.stats = stats
         self.problems = problems
-        self._all_counts: dict[str, Counter[str]] | None = None
 
     @cached_property
     def tag_names(self) -> dict[str, str]:
         """Case-folded tag → its most frequent spelling; only facets need it, so it waits until asked."""
         return _spellings(self.rows.values())
 
-    def _counts(self, ids: Iterable[str]) -> dict[str, Counter[str]]:
-        counts: dict[str, Counter[str]] = {facet: Counter() for facet in FACETS}
-        tags, actors, victims, techniques = (counts[facet] for facet in FACETS)
-        rows = self.rows
-        for post_id in ids:
-            row = rows.get(post_id)
-            if row is None:
-                continue
-            tags.update(tag.casefold() for tag in row.tags)
-            actors.update(row.actors)
-            victims.update(row.victims)
-            techniques.update(row.techniques)
-        return counts
+    @cached_property
+    def columns(self) -> Columns:
+        """Dates, tags and entities by post number, for filters, order and facets (built on first use)."""
+        return Columns(self.by_date, self.rank, list(self.rows.values()))
 
     def facets(self, ids: Collection[str]) -> dict[str, list[tuple[str, int]]]:
-        """Counts per facet over ``ids``; a large set is counted as "everything minus the rest"."""
-        if self._all_counts is None:
-            self._all_counts = self._counts(self.rows)
-        if len(ids) * 2 > len(self.rows):
-            wanted = ids if isinstance(ids, set | frozenset) else set(ids)
-            missing = self._counts(post_id for post_id in self.rows if post_id not in wanted)
-            counts = {facet: self._all_counts[facet] - missing[facet] for facet in FACETS}
-        else:
-            counts = self._counts(ids)
-        result: dict[str, list[tuple[str, int]]] = {}
-        for kind, counter in counts.items():
-            named = (
-                ((self.tag_names.get(key, key) if kind == "tag" else key), count)
-                for key, count in counter.items()
-                if count > 0
-            )
-            result[kind] = sorted(named, key=lambda item: (-item[1], item[0].casefold()))
-        return result
+        """Counts per facet over ``ids`` (posts per tag, actor, victim and technique)."""
+        return self.columns.counts(self.columns.of_ids(ids), self.tag_names)
 
 
 def _connect(path: Path) -> sqlite3.Connection:

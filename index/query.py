@@ -12,6 +12,7 @@ import calendar
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from index.extract.iocs import refang
 from index.knowledge import get_knowledge
@@ -49,6 +50,10 @@ _TOKEN = re.compile(
     re.VERBOSE,
 )
 DATE_HELP = "use date:2018, date:2018-07, date:2018-07-11 or date:[2018-01 to 2018-06]"
+#: Fields whose top-level ANDed terms the catalog's columns can answer (besides ``tag:``, kept in ``tags``).
+COLUMN_FIELDS = frozenset({"date", *(BY_KIND[kind].field for kind in FACET_KINDS)})
+#: A value that the engine reads as exactly one keyword term: no pattern, range, boost, list or escape.
+_KEYWORD_VALUE = re.compile(r'[^\s"\'()\[\]{}*?~^,\\:]+|"[^"*?,\\:]+"')
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +73,18 @@ class ParsedQuery:
     tags: tuple[tuple[str, str], ...] = ()
     #: ``note:`` words as (word, wanted): the note contains the word (any case, any part of a word).
     note_words: tuple[tuple[str, bool], ...] = ()
+    #: ``date:`` and actor, victim and technique terms ANDed with the whole query, as (field, value): the
+    #: checked date value, or the keyword term. They are not in ``text``; :meth:`engine_text` adds them back
+    #: for a search that cannot answer them from the catalog's columns.
+    filters: tuple[tuple[str, str], ...] = ()
+
+    def engine_text(self, filters: Sequence[tuple[str, str]] | None = None) -> str:
+        """``text`` ANDed with ``filters`` (default: all of ``self.filters``) in engine syntax."""
+        terms = [f"date:{value}" if name == "date" else f'{name}:"{value}"' for name, value in (
+            self.filters if filters is None else filters)]
+        if not terms:
+            return self.text
+        return " ".join([f"({self.text})", *terms] if self.text else terms)
 
 
 def _valid_date(text: str) -> bool:
@@ -91,6 +108,43 @@ def _date_value(value: str) -> str | None:
             return None
         return f"[{start} to {end}]" if start and end else (f"[{start} to]" if start else f"[to {end}]")
     return value if _valid_date(value) else None
+
+
+def date_bounds(value: str) -> tuple[datetime | None, datetime | None] | None:
+    """The span of a checked ``date:`` value as the engine reads it: (first instant, the instant after the
+    last), ``None`` for an open end; ``None`` when a bound is no date (year 0). A span ending after year
+    9999 is open: no date lies beyond it."""
+
+    def period(text: str) -> tuple[datetime, datetime | None]:
+        match = _DATE.fullmatch(text)
+        if match is None:
+            raise ValueError(text)
+        year, month, day = (int(part) if part else 0 for part in match.groups())
+        start = datetime(year, month or 1, day or 1)
+        if day:
+            last = (year, month, day + 1) if day < calendar.monthrange(year, month)[1] else (year, month + 1, 1)
+        else:
+            last = (year, month + 1, 1) if month else (year + 1, 1, 1)
+        if last[1] == 13:
+            last = (last[0] + 1, 1, 1)
+        return start, datetime(*last) if last[0] <= 9999 else None
+
+    try:
+        if match := _RANGE.fullmatch(value):
+            first, last = match.groups()
+            return (period(first)[0] if first else None), (period(last)[1] if last else None)
+        return period(value)
+    except ValueError:
+        return None
+
+
+def keyword_term(value: str) -> str | None:
+    """The one keyword term the engine makes of a field's value (``"Lazarus Group"`` → ``lazarus group``);
+    ``None`` for anything else (a pattern, a list, single quotes, a defanged or spaced-out value)."""
+    if not _KEYWORD_VALUE.fullmatch(value):
+        return None
+    term = _unquote(value)
+    return term.lower() if term and term == " ".join(term.split()) else None
 
 
 def _unquote(value: str) -> str:
@@ -121,6 +175,20 @@ def _drop_not(out: list[str]) -> None:
         out.pop()
 
 
+def _binary_follows(tokens: Sequence[re.Match[str]], index: int) -> bool:
+    """Whether the token after ``tokens[index]`` is an operator that takes it as its left operand."""
+    following = next((match.group() for match in tokens[index + 1 :] if match.lastgroup != "space"), "")
+    return following in ("ANDNOT", "ANDMAYBE")
+
+
+def _drop_and(out: list[str]) -> None:
+    """Take back an ``AND`` already written before a term that is applied outside whoosh."""
+    while out and not out[-1].strip():
+        out.pop()
+    if out and out[-1] == "AND":
+        out.pop()
+
+
 def parse_query(query: str, *, plain: bool = False) -> ParsedQuery:
     """Split ``query``; never raises. Problems come back in ``error`` with nothing to search."""
     if len(query) > MAX_QUERY_CHARS:
@@ -137,10 +205,12 @@ def parse_query(query: str, *, plain: bool = False) -> ParsedQuery:
     negate = False
     tags: list[tuple[str, str]] = []
     note_words: list[tuple[str, bool]] = []
+    filters: list[tuple[str, str]] = []
+    maybe = dangling_and = False
     tokens = list(_TOKEN.finditer(query))
     anded = not _top_level_or(tokens)  # own tags and notes apply to the whole query: an AND at the top only
     depth = 0
-    for match in tokens:
+    for index, match in enumerate(tokens):
         kind = match.lastgroup
         token = match.group()
         if kind == "space" or kind == "paren":
@@ -148,6 +218,13 @@ def parse_query(query: str, *, plain: bool = False) -> ParsedQuery:
             out.append(token)
             continue
         was_negated, negate = negate, False
+        was_maybe, maybe = maybe, False
+        if dangling_and and token == "AND":  # the AND joined a term that went to the columns
+            dangling_and = False
+            continue
+        dangling_and = False
+        # A term ANDed with the whole query, not the left operand of ANDNOT/ANDMAYBE: the columns may answer it.
+        columnable = anded and not depth and not was_negated and not was_maybe and not _binary_follows(tokens, index)
         if kind == "phrase":
             if not was_negated and _unquote(token):
                 terms.append(_unquote(token))
@@ -156,6 +233,7 @@ def parse_query(query: str, *, plain: bool = False) -> ParsedQuery:
         if kind == "word":
             if token in OPERATORS:
                 negate = token in ("NOT", "ANDNOT")
+                maybe = token == "ANDMAYBE"
             elif token[:6].lower() == "-note:":  # "-note:x" is the same as "NOT note:x"
                 word = _unquote(token[6:])
                 if not word or depth or not anded:
@@ -205,6 +283,11 @@ def parse_query(query: str, *, plain: bool = False) -> ParsedQuery:
             checked = _date_value(value)
             if checked is None:
                 return ParsedQuery("", error=f"date:{value} not understood; {DATE_HELP}")
+            if columnable:
+                _drop_and(out)
+                filters.append(("date", checked))
+                dangling_and = True
+                continue
             out.append(f"date:{checked}")
             continue
         if target == "ioc" and value and value[0] not in "(":
@@ -215,13 +298,18 @@ def parse_query(query: str, *, plain: bool = False) -> ParsedQuery:
             tags.append((f"{target}:{value}", _unquote(value)))
             terms.append(_unquote(value))
             continue
-        out.append(f"{target}:{value}")
         if target in _HIGHLIGHTED_FIELDS and not was_negated and _unquote(value):
             terms.append(_unquote(value))
+        if target in COLUMN_FIELDS and columnable and (term := keyword_term(value)) is not None:
+            _drop_and(out)
+            filters.append((target, term))
+            dangling_and = True
+            continue
+        out.append(f"{target}:{value}")
     text = "".join(out).strip()
     return ParsedQuery(
         text, tuple(flags), show_archived, sort, tuple(dict.fromkeys(term for term in terms if term)),
-        tags=tuple(tags), note_words=tuple(note_words),
+        tags=tuple(tags), note_words=tuple(note_words), filters=tuple(filters),
     )
 
 

@@ -1,8 +1,9 @@
 """Answering a query over one corpus: hits in order, the first screen fast, filters, facets and highlights.
 
-The catalog answers what whoosh is slow at (listing by date, counting facets); the engine answers text.
-Triage filters (``is:``, ``note:``, own tags under ``tag:``) and the rule that archived posts stay hidden
-unless asked for are applied here, so the app and the command line agree.
+The catalog and its columns answer what whoosh is slow at (listing by date, date filters, filters
+without text, counting facets); the engine answers text. Triage filters (``is:``, ``note:``, own tags
+under ``tag:``) and the rule that archived posts stay hidden unless asked for are applied here, so the app
+and the command line agree.
 Searching never raises: problems come back in ``error``.
 """
 
@@ -15,12 +16,15 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal, Protocol
 
-from index.catalog import CatalogView, Ranking
+from pyroaring import BitMap
+
+from index.catalog import CatalogView, Ranking, Snapshot
+from index.columns import Columns
 from index.engine import BlockTables, EngineError, EngineUnavailable, Searchers, highlight, newest, run
 from index.knowledge import get_knowledge
 from index.lru import LRU
 from index.posts import Post, load_by_id
-from index.query import ParsedQuery, expand_term, parse_query
+from index.query import ParsedQuery, expand_term, keyword_term, parse_query
 from index.sanitize import one_line
 
 Sort = Literal["date", "relevance"]
@@ -93,13 +97,59 @@ def hidden_by_state(flags: Sequence[tuple[str, bool]], show_archived: bool, stat
 
 
 def apply_filters(
-    matched: set[str], flags: Sequence[tuple[str, bool]], show_archived: bool, state: FlagSource | None
-) -> set[str]:
-    """Apply ``is:`` filters; archived posts stay hidden unless the query asks for them."""
+    matched: BitMap, columns: Columns, flags: Sequence[tuple[str, bool]], show_archived: bool, state: FlagSource | None
+) -> BitMap:
+    """Apply ``is:`` filters to post numbers; archived posts stay hidden unless the query asks for them."""
     for flag, wanted in flags:
         if wanted:
-            matched = matched & (state.ids_with(flag) if state is not None else set())
-    return matched - hidden_by_state(flags, show_archived, state)
+            matched = matched & (columns.of_ids(state.ids_with(flag)) if state is not None else BitMap())
+    return matched - columns.of_ids(hidden_by_state(flags, show_archived, state))
+
+
+def column_filters(
+    parsed: ParsedQuery, columns: Columns, order: Sort, state: FlagSource | None
+) -> tuple[ParsedQuery, BitMap | None]:
+    """The query left to the engine, and the posts the catalog's columns allow (``None``: every post).
+
+    Dates are answered here always: the engine turns a range into a deep OR of numeric terms. Tags and
+    entities are answered here when there is no text, so such a query makes no engine call; with text they
+    stay in the engine's query, where a term narrows what it collects at little cost. By relevance every
+    filter stays with the engine, which must score the best page among the posts that pass them. The
+    filters answered here stay in ``filters`` of the query returned (see :func:`collected_text`).
+    """
+    if order == "relevance":
+        return replace(parsed, text=parsed.engine_text(), filters=()), None
+    allowed: BitMap | None = None
+    kept: list[tuple[str, str]] = []
+    answered: list[tuple[str, str]] = []
+    for name, value in parsed.filters:
+        if name == "date":
+            posts = columns.dated(value)
+        else:
+            posts = None if parsed.text else columns.having(name, [*expand_term(name, value), value])
+        if posts is None:
+            kept.append((name, value))
+        else:
+            answered.append((name, value))
+            allowed = posts if allowed is None else allowed & posts
+    tags = parsed.tags
+    if not parsed.text and not kept and columns.known and all(keyword_term(term[5:]) for term, _ in tags):
+        for term, tag in tags:  # tags: the post's own (a keyword term) or the user's
+            posts = columns.having("tags", [keyword_term(term[5:]) or ""]) or BitMap()
+            if state is not None:
+                posts |= columns.of_ids(state.ids_tagged(tag))
+            allowed = posts if allowed is None else allowed & posts
+        tags = ()
+    return replace(parsed, text=parsed.engine_text(kept), filters=tuple(answered), tags=tags), allowed
+
+
+def collected_text(parsed: ParsedQuery) -> str:
+    """What the engine collects for a complete answer: the text, and with a phrase or a pattern also the
+    date filters the columns answered, so that the engine checks positions and expands patterns only
+    within the dates (a phrase over every post costs more than the numeric terms of a range)."""
+    if not any(mark in parsed.text for mark in '"*?'):
+        return parsed.text
+    return parsed.engine_text([item for item in parsed.filters if item[0] == "date"])
 
 
 def own_tags_only_where_used(parsed: ParsedQuery, state: FlagSource | None) -> ParsedQuery:
@@ -171,19 +221,26 @@ class CorpusSearch:
 
         if parsed.error:
             return failed(parsed.error)
-        parsed = own_tags_only_where_used(parsed, state)
         order: Sort = "relevance" if (parsed.sort or sort) == "relevance" else "date"
+        # The columns of the loaded snapshot, or of the date order alone while only that is read (then the
+        # engine answers every filter): a complete answer with facets loads the snapshot anyway.
+        ranking: Ranking = self.view.snapshot() if complete and facets else self.view.ranking()
+        try:
+            parsed, allowed = column_filters(parsed, ranking.columns, order, state)
+        except Exception as error:  # the user's tags are read from the triage state
+            return failed(search_failure(error))
+        parsed = own_tags_only_where_used(parsed, state)
         wanted_flags = any(wanted for _, wanted in parsed.flags) or bool(parsed.tags or parsed.note_words)
         if not complete and limit and not wanted_flags:
             known = self._cached(self._key(query, plain, order, None, True, state), state)
             if known is not None:  # the complete answer of the same search: its head is the first screen
                 head = replace(known, total=min(limit, len(known.ids)), facets={}, complete=False)
                 return self._dressed(head, limit, snippets, False, started)
-            return self._first_screen(query, parsed, order, limit, state, started, failed, snippets)
+            return self._first_screen(query, parsed, ranking, allowed, order, limit, state, started, failed, snippets)
         key = self._key(query, plain, order, limit, facets, state)
         answer = self._cached(key, state)
         if answer is None:
-            answer = self._complete(query, parsed, order, limit, state, facets, failed)
+            answer = self._complete(query, parsed, ranking, allowed, order, limit, state, facets, failed)
             if answer.error is None and not answer.partial:  # a cut-short answer may complete next time
                 self._answers.put(key, (state, answer))
         return self._dressed(answer, limit, snippets, labels, started)
@@ -225,6 +282,8 @@ class CorpusSearch:
         self,
         query: str,
         parsed: ParsedQuery,
+        ranking: Ranking,
+        allowed: BitMap | None,
         order: Sort,
         limit: int | None,
         state: FlagSource | None,
@@ -233,10 +292,12 @@ class CorpusSearch:
     ) -> SearchResult:
         """Every hit in order, the count and (with ``facets``) the facet counts; no highlights, no labels.
 
-        Without facets only the date ranking is needed, not the catalog's rows: the command line prints a
-        page of hits and the count, and at 100k posts loading every row costs over a second.
+        Matches are sets of post numbers (see index/columns.py): filters intersect them, the date order is
+        their ascending order, facets count them. Without facets only the date ranking is needed, not the
+        catalog's rows: the command line prints a page of hits and the count, and at 100k posts loading
+        every row costs over a second.
         """
-        ranking: Ranking = self.view.snapshot() if facets else self.view.ranking()
+        columns = ranking.columns
         top: list[str] = []
         scores: dict[str, float] = {}
         stems: frozenset[str] = frozenset()
@@ -248,8 +309,8 @@ class CorpusSearch:
             if known is not None and known[0] < page:
                 known = None
             try:  # a page the first screen scored already is not scored again
-                hits = run(self._searchers, parsed.text, expand=expand_term, top=0 if known is not None else page,
-                           time_limit=self.time_limit)
+                hits = run(self._searchers, collected_text(parsed), expand=expand_term,
+                           top=0 if known is not None else page, time_limit=self.time_limit)
             except Exception as error:
                 return failed(search_failure(error))
             if known is not None:
@@ -257,21 +318,26 @@ class CorpusSearch:
                 scores = {post_id: known[2][post_id] for post_id in top}
             else:
                 top, scores = hits.top, hits.scores
-            matched: set[str] = set(hits.ids) | set(top)
+            matched = columns.of_ids(hits.ids) | columns.of_ids(top)
             stems, partial_result, notes = hits.terms, hits.partial, hits.notes
         else:
-            matched = set(ranking.by_date)
-        matched = apply_filters(matched, parsed.flags, parsed.show_archived, state)
+            matched = columns.everything()
+        if allowed is not None:
+            matched &= allowed
         try:
-            matched = self._own_filters(matched, parsed, state)
+            matched = apply_filters(matched, columns, parsed.flags, parsed.show_archived, state)
+            matched = self._own_filters(matched, columns, parsed, state)
         except Exception as error:
             return failed(search_failure(error))
-        ids = self._ordered(ranking, matched, top if order == "relevance" else [], bool(parsed.text))
+        ids = self._ordered(columns, matched, top if order == "relevance" else [])
+        counts = {}
+        if facets and isinstance(ranking, Snapshot):
+            counts = columns.counts(matched, ranking.tag_names)
         return SearchResult(
             query=query,
             ids=ids,
             total=len(ids),
-            facets=self.view.snapshot().facets(set(ids)) if facets else {},
+            facets=counts,
             highlights={},
             terms=list(parsed.terms),
             partial=partial_result,
@@ -280,33 +346,37 @@ class CorpusSearch:
             stems=stems,
         )
 
-    def _own_filters(self, matched: set[str], parsed: ParsedQuery, state: FlagSource | None) -> set[str]:
+    def _own_filters(
+        self, matched: BitMap, columns: Columns, parsed: ParsedQuery, state: FlagSource | None
+    ) -> BitMap:
         """``tag:`` terms (the post's tags or the user's own) and ``note:`` words, ANDed with the query."""
         for term, tag in parsed.tags:
-            tagged = set(run(self._searchers, term, expand=expand_term, time_limit=self.time_limit).ids)
+            keyword = keyword_term(term[5:])  # term is "tags:<value>"
+            tagged = columns.having("tags", [keyword]) if keyword is not None else None
+            if tagged is None:
+                tagged = columns.of_ids(run(self._searchers, term, expand=expand_term, time_limit=self.time_limit).ids)
             if state is not None:
-                tagged |= state.ids_tagged(tag)
+                tagged = tagged | columns.of_ids(state.ids_tagged(tag))
             matched &= tagged
         for word, wanted in parsed.note_words:
-            noted = state.ids_with_note_containing(word) if state is not None else set()
+            noted = columns.of_ids(state.ids_with_note_containing(word)) if state is not None else BitMap()
             matched = matched & noted if wanted else matched - noted
         return matched
 
     @staticmethod
-    def _ordered(ranking: Ranking, matched: set[str], best_first: list[str], text: bool) -> list[str]:
+    def _ordered(columns: Columns, matched: BitMap, best_first: list[str]) -> list[str]:
         """The scored page first (when sorting by relevance), then everything else newest first."""
         if best_first:
-            best = [post_id for post_id in best_first if post_id in matched and post_id in ranking.rank]
-            chosen = set(best)
-            return best + ranking.order_by_date(post_id for post_id in matched if post_id not in chosen)
-        if not text and len(matched) == len(ranking.by_date):
-            return list(ranking.by_date)
-        return ranking.order_by_date(matched)
+            best = [post_id for post_id in best_first if columns.rank.get(post_id, -1) in matched]
+            return best + columns.ids(matched - columns.of_ids(best))
+        return columns.ids(matched)
 
     def _first_screen(
         self,
         query: str,
         parsed: ParsedQuery,
+        ranking: Ranking,
+        allowed: BitMap | None,
         order: Sort,
         limit: int,
         state: FlagSource | None,
@@ -316,14 +386,16 @@ class CorpusSearch:
     ) -> SearchResult:
         """The newest (or best-scored) ``limit`` hits, without collecting or counting the rest."""
         hidden = hidden_by_state(parsed.flags, parsed.show_archived, state)
-        if not parsed.text:  # everything: the catalog's own order, no engine call at all
+        if not parsed.text:  # everything, or what the columns allow: no engine call at all
             held = self.view.held
-            if held is None:  # at start-up: read the head from the file, load the rest later
+            if allowed is not None:
+                shown = allowed - ranking.columns.of_ids(hidden)
+                ids = ranking.columns.ids(itertools.islice(shown, limit))
+            elif held is None:  # at start-up: read the head from the file, load the rest later
                 ids = [row.post_id for row in self.view.catalog.head(limit, hidden)]
             else:
                 ids = list(itertools.islice((i for i in held.by_date if i not in hidden), limit))
             return SearchResult(query, ids, len(ids), {}, {}, [], elapsed=time.monotonic() - started, complete=False)
-        ranking = self.view.ranking()  # the order, not the rows: at start-up the catalog is not loaded yet
         wanted = min(limit + len(hidden), MAX_FIRST_SCREEN)
         try:
             if order == "relevance":  # score the best page only; the complete answer collects the rest
@@ -335,7 +407,7 @@ class CorpusSearch:
                 found = [post_id for post_id in hits.top if post_id in ranking.rank]
             else:
                 hits = newest(self._searchers, self._blocks, parsed.text, rank=ranking.rank, limit=wanted,
-                              expand=expand_term, time_limit=FIRST_SCREEN_TIME_LIMIT)
+                              expand=expand_term, time_limit=FIRST_SCREEN_TIME_LIMIT, allowed=allowed)
                 found = hits.ids
         except Exception as error:
             return failed(search_failure(error))

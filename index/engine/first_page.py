@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from whoosh import query as wq
 from whoosh.reading import TermNotFound
@@ -35,9 +35,19 @@ from index.engine.search import (
 BLOCK = 1024
 
 
+class RankSet(Protocol):
+    """Date ranks a hit may have (a filter answered outside the engine, e.g. a ``pyroaring.BitMap``)."""
+
+    def __contains__(self, rank: int, /) -> bool: ...
+    def __len__(self) -> int: ...
+    def min(self) -> int: ...
+    def max(self) -> int: ...
+
+
 @dataclass(frozen=True, slots=True)
 class _Block:
     best_rank: int
+    worst_rank: int
     leaf: int
     start: int
     end: int
@@ -62,16 +72,14 @@ class BlockTables:
 
 
 def _label_blocks(searcher: Any, id_table: list[str], rank: Mapping[str, int]) -> list[_Block]:
-    unknown = len(rank) + 1
     blocks: list[_Block] = []
     for leaf_number, (leaf, offset) in enumerate(searcher.leaf_searchers()):
         size = leaf.doc_count_all()
         for start in range(0, size, BLOCK):
             end = min(size, start + BLOCK)
-            best = min((rank.get(post_id, unknown) for post_id in id_table[offset + start : offset + end]),
-                       default=unknown)
-            if best < unknown:
-                blocks.append(_Block(best, leaf_number, start, end))
+            known = [rank[post_id] for post_id in id_table[offset + start : offset + end] if post_id in rank]
+            if known:
+                blocks.append(_Block(min(known), max(known), leaf_number, start, end))
     blocks.sort(key=lambda block: block.best_rank)
     return blocks
 
@@ -86,8 +94,10 @@ def newest(
     limit: int,
     expand: Expander,
     time_limit: float,
+    allowed: RankSet | None = None,
 ) -> EngineHits:
-    """The ``limit`` newest matches of ``text`` by ``rank`` (0 = newest), in that order.
+    """The ``limit`` newest matches of ``text`` by ``rank`` (0 = newest), in that order; with ``allowed``,
+    only matches whose rank is in it (blocks holding no rank in its span are not read).
 
     ``partial`` is set when the time limit stopped the search before the answer was proven.
     """
@@ -98,7 +108,8 @@ def newest(
     partial = rewriter.truncated
     found: list[tuple[int, str]] = []  # a max-heap of (-rank, id): the worst kept hit on top
     seen: set[str] = set()
-    if node is not wq.NullQuery and limit > 0:
+    if node is not wq.NullQuery and limit > 0 and (allowed is None or len(allowed)):
+        low, high = (allowed.min(), allowed.max()) if allowed is not None else (0, len(rank))
         leaves = searcher.leaf_searchers()
         # Matchers are costly to make (a date range expands into many terms), so one per leaf is reused
         # while blocks come in ascending document order, which is the usual case; else a fresh one.
@@ -106,6 +117,8 @@ def newest(
         for block in tables.get(searcher, id_table, rank):
             if len(found) >= limit and block.best_rank > -found[0][0]:
                 break
+            if block.worst_rank < low or block.best_rank > high:
+                continue
             if time.monotonic() > deadline:
                 partial = True
                 break
@@ -114,7 +127,7 @@ def newest(
             if matcher is None or block.start < done_to:
                 matcher = _matcher(node, leaf)
             if matcher is not None:
-                _collect(matcher, leaf, offset, block, id_table, rank, limit, found, seen)
+                _collect(matcher, leaf, offset, block, id_table, rank, allowed, limit, found, seen)
                 cursors[block.leaf] = (matcher, block.end)
     ordered = sorted(found, key=lambda item: -item[0])
     return EngineHits(
@@ -139,6 +152,7 @@ def _collect(
     block: _Block,
     id_table: list[str],
     rank: Mapping[str, int],
+    allowed: RankSet | None,
     limit: int,
     found: list[tuple[int, str]],
     seen: set[str],
@@ -156,7 +170,7 @@ def _collect(
         if not (has_deletions and reader.is_deleted(docnum)):
             post_id = id_table[offset + docnum]
             position = rank.get(post_id)
-            if position is not None and post_id not in seen:
+            if position is not None and post_id not in seen and (allowed is None or position in allowed):
                 seen.add(post_id)
                 if len(found) < limit:
                     heapq.heappush(found, (-position, post_id))
