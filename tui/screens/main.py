@@ -45,6 +45,7 @@ from tui.messages import (
     FolderChanged,
     IndexFinished,
     IndexProgress,
+    ListReady,
     PostLoaded,
     SearchFinished,
     SettingsChanged,
@@ -296,9 +297,11 @@ class MainScreen(Screen[None]):
             self.post_message(SearchFinished(serial, result))
 
     def _first_answer(self) -> None:
-        """Start bringing the index up to date, once: after the first screen, so both do not compete."""
+        """Start bringing the index up to date, once: after the first screen, so both do not compete; and
+        let the keys typed meanwhile through (the app holds them until the list has posts to act on)."""
         if self._index_pending:
             self._index_pending = False
+            self.post_message(ListReady())
             self._index()
 
     @on(SearchFinished)
