@@ -57,6 +57,7 @@ from tui.screens.dossier import DossierChoice, DossierScreen, entity_under_curso
 from tui.screens.export import ExportScreen
 from tui.screens.feed_actions import FeedActions
 from tui.screens.problems import ProblemsScreen
+from tui.screens.single_pane import SinglePane
 from tui.screens.triage_actions import TriageActions
 from tui.settings import Settings, Sort
 from tui.triage import Change, Triage, WriteQueue
@@ -104,7 +105,7 @@ class MainScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "focus_search", "Search", id="main.search"),
-        Binding("escape", "focus_list", "Back to list", show=False, id="main.back"),
+        Binding("escape,backspace", "focus_list", "Back to list", show=False, id="main.back"),
         Binding("tab", "next_pane", "Next pane", show=False, id="main.next_pane"),
         Binding("shift+tab", "previous_pane", "Previous pane", show=False, id="main.previous_pane"),
         Binding("ctrl+b,b", "toggle_sidebar", "Sidebar", show=False, id="main.sidebar"),
@@ -141,6 +142,8 @@ class MainScreen(Screen[None]):
         self.result: SearchResult | None = None
         self.actions = TriageActions(self)
         self.feeds = FeedActions(self)
+        self.panes = SinglePane(self, self.settings.single_pane_width)
+        """One pane at a time on a narrow terminal."""
         self._writes = WriteQueue()
         self._serial = 0
         self._read_timer: Timer | None = None
@@ -188,7 +191,8 @@ class MainScreen(Screen[None]):
     def on_mount(self) -> None:
         if self.app.size.width < 100:
             self.show_sidebar = False
-        self.sidebar.display = self.show_sidebar
+        self.panes.resized(self.app.size.width)
+        self.panes.apply()
         self.post_list.focus()
         self._update_title()
         self._sync_status()
@@ -200,6 +204,7 @@ class MainScreen(Screen[None]):
 
     def on_resize(self) -> None:
         self.set_class(self.size.width < 100, "-narrow")
+        self.panes.resized(self.size.width)
 
     def on_unmount(self) -> None:
         self.workers.cancel_group(self, "watch")
@@ -255,7 +260,7 @@ class MainScreen(Screen[None]):
         self._sync_status()
 
     def watch_show_sidebar(self, show: bool) -> None:
-        self.sidebar.display = show
+        self.panes.apply()
         if not show and self.sidebar.has_focus:
             self.post_list.focus()
         self._sync_status()
@@ -446,6 +451,7 @@ class MainScreen(Screen[None]):
     def on_descendant_focus(self) -> None:
         # Typing a search is not reading: the timer runs only while a post pane has focus.
         self._arm_read_timer()
+        self.panes.follow_focus()
 
     def _arm_read_timer(self) -> None:
         self._cancel_read_timer()
@@ -698,7 +704,10 @@ class MainScreen(Screen[None]):
         self.post_list.focus()
 
     def action_toggle_sidebar(self) -> None:
-        self.show_sidebar = not self.show_sidebar
+        if self.panes.active:
+            self.panes.toggle_sidebar()
+        else:
+            self.show_sidebar = not self.show_sidebar
 
     def action_toggle_sort(self) -> None:
         self.sort = "relevance" if self.sort == "date" else "date"
