@@ -37,14 +37,23 @@ def full_width(app: SpyglassApp, pane: str) -> bool:
     return widget.region.width == app.size.width
 
 
+def showing(app: SpyglassApp) -> str | None:
+    """The id of the post in the article pane."""
+    post = main_screen(app).article.post
+    return None if post is None else post.post_id
+
+
+def focused(app: SpyglassApp) -> Widget | None:
+    return app.focused
+
+
 async def opened(app: SpyglassApp, pilot: Pilot[Any]) -> str:
     """Open the post under the cursor; its id."""
     post_id = post_list(app).current
     assert post_id is not None
     await pilot.press("enter")
     await settle(app, pilot)
-    article = main_screen(app).article
-    assert article.post is not None and article.post.post_id == post_id
+    assert showing(app) == post_id
     return post_id
 
 
@@ -59,7 +68,7 @@ async def test_at_80_columns_the_list_then_the_article_then_the_list_again(posts
         assert isinstance(app.focused, ArticleView)
         await pilot.press("escape")
         await pilot.pause()
-        assert shown(app) == {"list"} and app.focused is post_list(app)
+        assert shown(app) == {"list"} and focused(app) is post_list(app)
         assert post_list(app).cursor == 2  # the same row
         await opened(app, pilot)
         await pilot.press("backspace")
@@ -76,7 +85,7 @@ async def test_at_120_columns_the_three_panes_stay_side_by_side(posts_dir: Path)
         assert shown(app) == {"sidebar", "list", "article"}
         await pilot.press("escape")
         await pilot.pause()
-        assert app.focused is post_list(app)
+        assert focused(app) is post_list(app)
         assert shown(app) == {"sidebar", "list", "article"}
 
 
@@ -93,7 +102,7 @@ async def test_the_sidebar_key_shows_the_sidebar_full_width_and_takes_it_away(po
         assert main_screen(app).filters
         await pilot.press("b")
         await pilot.pause()
-        assert shown(app) == {"list"} and app.focused is post_list(app)
+        assert shown(app) == {"list"} and focused(app) is post_list(app)
 
 
 async def test_triage_and_next_unread_keys_work_in_the_full_width_article(posts_dir: Path) -> None:
@@ -108,8 +117,7 @@ async def test_triage_and_next_unread_keys_work_in_the_full_width_article(posts_
         await pilot.press("n")
         await settle(app, pilot)
         assert post_list(app).cursor == 1
-        article = main_screen(app).article
-        assert article.post is not None and article.post.post_id == post_list(app).ids[1]
+        assert showing(app) == post_list(app).ids[1]
         assert shown(app) == {"article"} and isinstance(app.focused, ArticleView)
 
 
@@ -122,15 +130,15 @@ async def test_a_resize_across_the_width_switches_modes_and_keeps_cursor_and_pos
         await pilot.resize_terminal(80, 24)
         await pilot.pause()
         assert shown(app) == {"article"} and full_width(app, "article")
-        assert main_screen(app).article.post is not None and main_screen(app).article.post.post_id == post_id
+        assert showing(app) == post_id
         await pilot.press("escape")
         await pilot.pause()
         assert shown(app) == {"list"} and post_list(app).cursor == 3
         await pilot.resize_terminal(120, 40)
         await pilot.pause()
         assert shown(app) == {"sidebar", "list", "article"}
-        assert post_list(app).cursor == 3 and app.focused is post_list(app)
-        assert main_screen(app).article.post is not None and main_screen(app).article.post.post_id == post_id
+        assert post_list(app).cursor == 3 and focused(app) is post_list(app)
+        assert showing(app) == post_id
 
 
 async def test_the_cursor_moved_from_the_article_is_in_view_back_in_the_list(tmp_path: Path) -> None:
