@@ -111,7 +111,8 @@ class SpyglassApp(App[int]):
 
     def on_list_ready(self, message: ListReady) -> None:
         """The main screen shows its first posts: replay the keys typed until now, in order."""
-        self.run_worker(self.held_keys.replay(self), group="held-keys", exit_on_error=False)
+        if self.held_keys.release():
+            self.run_worker(self.held_keys.replay(self), group="held-keys", exit_on_error=False)
 
     def watch_theme(self, theme: str) -> None:
         """Remember the theme for the next run (once the saved one has been applied)."""

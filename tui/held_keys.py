@@ -20,6 +20,9 @@ from textual.message_pump import MessagePump
 
 PASS_THROUGH = frozenset({"ctrl+q", "ctrl+c"})
 """Keys never held: leaving must work even while the first page is slow to come."""
+TYPED_AHEAD_ENTER = "ctrl+j"
+"""How ``enter`` typed before the app has set up the terminal arrives: the terminal, still in line mode,
+turns its carriage return into a line feed. No key of the app is ``ctrl+j``, so a held one means ``enter``."""
 QUIET_ROUNDS = 20
 """At most this many rounds of waiting for the app's message queues after one replayed key."""
 ROUND_TIMEOUT = 1.0
@@ -46,8 +49,18 @@ class HeldKeys:
             return False
         if event is self._passing or event.key in PASS_THROUGH:
             return False
-        self._keys.append(events.Key(event.key, event.character))
+        if event.key == TYPED_AHEAD_ENTER:
+            self._keys.append(events.Key("enter", "\r"))
+        else:
+            self._keys.append(events.Key(event.key, event.character))
         return True
+
+    def release(self) -> bool:
+        """The list is ready: stop holding at once when no key was typed; True when keys wait for
+        :meth:`replay` (which stops holding once they are through)."""
+        if not self._keys and not self._replaying:
+            self._holding = False
+        return self._holding and not self._replaying
 
     async def replay(self, app: App[Any]) -> None:
         """Send the held keys to ``app`` in order (and those typed meanwhile), then stop holding."""

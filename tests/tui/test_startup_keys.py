@@ -18,6 +18,7 @@ from textual.pilot import Pilot
 
 from tests.tui.helpers import main_screen, post_list, reopen_state, settle, titles, written
 from tui.app import SpyglassApp
+from tui.widgets.article import ArticleView
 
 pytestmark = pytest.mark.usefixtures("no_read_timer")
 
@@ -46,7 +47,7 @@ def burst(app: SpyglassApp, *keys: str) -> None:
     """Keys as a terminal delivers a fast typist's or a paste's: all queued at once (``Pilot.press`` waits
     between keys, which hides the race)."""
     for key in keys:
-        app.post_message(events.Key(key, "/" if key == "slash" else key))
+        app.post_message(events.Key(key, {"slash": "/", "ctrl+j": "\n"}.get(key, key)))
 
 
 async def first_page_in(app: SpyglassApp, pilot: Pilot[Any], release: Callable[[], None]) -> None:
@@ -82,6 +83,20 @@ async def test_a_search_typed_during_start_up_is_typed_not_triaged(posts_dir: Pa
             assert titles(app) == ["Ransomware hits a hospital"]
     with reopen_state() as state:  # r, a and s went into the box, not to the list's triage keys
         assert state.ids_with("read") == state.ids_with("archived") == state.ids_with("starred") == set()
+
+
+async def test_enter_typed_before_the_terminal_was_set_up_opens_the_post(posts_dir: Path) -> None:
+    app = SpyglassApp.for_folder(posts_dir)
+    with first_search_waiting(app) as release:
+        async with app.run_test(size=(160, 45)) as pilot:
+            # Typed ahead of the app, enter reaches it as a line feed (the terminal was still in line mode);
+            # the j after it scrolls the article, it does not move the list.
+            burst(app, "j", "ctrl+j", "j")
+            await first_page_in(app, pilot, release)
+            assert post_list(app).cursor == 1
+            assert isinstance(app.focused, ArticleView)
+            post = main_screen(app).article.post
+            assert post is not None and post.post_id == post_list(app).ids[1]
 
 
 async def test_keys_typed_after_the_first_page_are_not_held(posts_dir: Path) -> None:
