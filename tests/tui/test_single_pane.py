@@ -1,5 +1,5 @@
 """Below ``single_pane_width`` columns the main screen shows one pane at a time, each at full width:
-the list, the article (``enter``; ``esc`` or ``backspace`` back), the sidebar (its toggle key); a
+the list, the article (``enter``; ``esc`` back), the sidebar (its toggle key); a
 resize across the width switches on the spot and keeps the cursor and the open post."""
 
 from __future__ import annotations
@@ -70,10 +70,6 @@ async def test_at_80_columns_the_list_then_the_article_then_the_list_again(posts
         await pilot.pause()
         assert shown(app) == {"list"} and focused(app) is post_list(app)
         assert post_list(app).cursor == 2  # the same row
-        await opened(app, pilot)
-        await pilot.press("backspace")
-        await pilot.pause()
-        assert shown(app) == {"list"} and post_list(app).cursor == 2
 
 
 async def test_at_120_columns_the_three_panes_stay_side_by_side(posts_dir: Path) -> None:

@@ -2,10 +2,10 @@
 
 Below ``single_pane_width`` columns (a setting, :data:`SINGLE_PANE_WIDTH` by default) three panes side
 by side leave each too little room. The pane shown is the one holding the focus, so every key that
-moves the focus moves the view with it: ``enter`` on the list opens the article, ``esc`` (or
-``backspace``) goes back to the list, ``tab`` steps through the panes, the sidebar key shows the sidebar
-and takes it away again. Panes are hidden, never removed, so the list's cursor, the open post and
-every scroll position survive a switch, and a resize across the width switches modes on the spot.
+moves the focus moves the view with it: ``enter`` on the list opens the article, ``esc`` goes back to
+the list, ``tab`` steps through the panes, the sidebar key shows the sidebar and takes it away again.
+Panes are hidden, never removed, so the list's cursor, the open post and every scroll position survive
+a switch, and a resize across the width switches modes on the spot.
 """
 
 from __future__ import annotations
