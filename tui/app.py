@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import ClassVar
 
-from textual import work
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.content import Content
@@ -20,9 +20,10 @@ from index.corpus import Corpus
 from index.sanitize import one_line
 from index.state import StateCorruptError, StateError, TriageState, take_damage_notice
 from tui.commands import SpyglassCommands
+from tui.held_keys import HeldKeys
 from tui.key_help import binding_ids, key_rows
 from tui.keymap import config_path, load_keymap, unknown_binding_ids
-from tui.messages import SettingsChanged
+from tui.messages import ListReady, SettingsChanged
 from tui.screens.help import HelpScreen
 from tui.screens.main import MainScreen
 from tui.settings import Settings, load_settings, save_settings
@@ -62,6 +63,8 @@ class SpyglassApp(App[int]):
         self._settings_loaded = False
         self.keymap: dict[str, str] = {}
         """The user's key map (binding id → keys), from ``keys.toml``."""
+        self.held_keys = HeldKeys()
+        """Keys typed before the first page of posts is on screen, replayed once it is."""
 
     @classmethod
     def for_folder(cls, posts_dir: Path, index_dir: Path | None = None) -> SpyglassApp:
@@ -100,6 +103,16 @@ class SpyglassApp(App[int]):
                 timeout=30,
                 markup=False,
             )
+
+    async def on_event(self, event: events.Event) -> None:
+        if self.held_keys.hold(event):
+            return
+        await super().on_event(event)
+
+    def on_list_ready(self, message: ListReady) -> None:
+        """The main screen shows its first posts: replay the keys typed until now, in order."""
+        if self.held_keys.release():
+            self.run_worker(self.held_keys.replay(self), group="held-keys", exit_on_error=False)
 
     def watch_theme(self, theme: str) -> None:
         """Remember the theme for the next run (once the saved one has been applied)."""

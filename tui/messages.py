@@ -116,3 +116,7 @@ class FeedsCounted(Message):
 @dataclass
 class StateMoved(Message):
     """The triage state changed since the last look: here or in another Spyglass on the same file."""
+
+
+class ListReady(Message):
+    """The first page of posts is on screen: keys typed during start-up can now take effect."""

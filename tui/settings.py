@@ -8,6 +8,7 @@ A missing or damaged file gives the defaults: settings are a comfort, never a re
     theme = "textual-dark"
     sort = "date"          # or "relevance"
     read_delay = 1.5       # seconds a post you opened stays shown before it counts as read
+    single_pane_width = 100  # narrower terminals show one pane at a time (0: never)
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from index.paths import config_dir
 FILE_NAME = "settings.toml"
 MAX_BYTES = 64 * 1024
 MAX_READ_DELAY = 60.0
+MAX_PANE_WIDTH = 1000
 
 Sort = Literal["date", "relevance"]
 
@@ -36,6 +38,7 @@ class Settings:
     theme: str | None = None
     sort: Sort | None = None
     read_delay: float | None = None
+    single_pane_width: int | None = None
 
 
 def settings_path() -> Path:
@@ -55,6 +58,7 @@ def load_settings(path: Path | None = None) -> Settings:
     theme = document.get("theme")
     sort = document.get("sort")
     delay = document.get("read_delay")
+    width = document.get("single_pane_width")
     return Settings(
         theme=theme if isinstance(theme, str) and theme.isprintable() and len(theme) <= 100 else None,
         sort="date" if sort == "date" else "relevance" if sort == "relevance" else None,
@@ -63,6 +67,9 @@ def load_settings(path: Path | None = None) -> Settings:
         and not isinstance(delay, bool)
         and 0 <= delay <= MAX_READ_DELAY
         and math.isfinite(delay)
+        else None,
+        single_pane_width=width
+        if isinstance(width, int) and not isinstance(width, bool) and 0 <= width <= MAX_PANE_WIDTH
         else None,
     )
 

@@ -45,6 +45,7 @@ from tui.messages import (
     FolderChanged,
     IndexFinished,
     IndexProgress,
+    ListReady,
     PostLoaded,
     SearchFinished,
     SettingsChanged,
@@ -56,6 +57,7 @@ from tui.screens.dossier import DossierChoice, DossierScreen, entity_under_curso
 from tui.screens.export import ExportScreen
 from tui.screens.feed_actions import FeedActions
 from tui.screens.problems import ProblemsScreen
+from tui.screens.single_pane import SinglePane
 from tui.screens.triage_actions import TriageActions
 from tui.settings import Settings, Sort
 from tui.triage import Change, Triage, WriteQueue
@@ -142,6 +144,8 @@ class MainScreen(Screen[None]):
         self.result: SearchResult | None = None
         self.actions = TriageActions(self)
         self.feeds = FeedActions(self)
+        self.panes = SinglePane(self, self.settings.single_pane_width)
+        """One pane at a time on a narrow terminal."""
         self._writes = WriteQueue()
         self._serial = 0
         self._read_timer: Timer | None = None
@@ -190,7 +194,8 @@ class MainScreen(Screen[None]):
     def on_mount(self) -> None:
         if self.app.size.width < 100:
             self.show_sidebar = False
-        self.sidebar.display = self.show_sidebar
+        self.panes.resized(self.app.size.width)
+        self.panes.apply()
         self.post_list.focus()
         self._update_title()
         self._sync_status()
@@ -202,6 +207,7 @@ class MainScreen(Screen[None]):
 
     def on_resize(self) -> None:
         self.set_class(self.size.width < 100, "-narrow")
+        self.panes.resized(self.size.width)
 
     def on_unmount(self) -> None:
         self.workers.cancel_group(self, "watch")
@@ -257,7 +263,7 @@ class MainScreen(Screen[None]):
         self._sync_status()
 
     def watch_show_sidebar(self, show: bool) -> None:
-        self.sidebar.display = show
+        self.panes.apply()
         if not show and self.sidebar.has_focus:
             self.post_list.focus()
         self._sync_status()
@@ -303,9 +309,11 @@ class MainScreen(Screen[None]):
             self.post_message(SearchFinished(serial, result))
 
     def _first_answer(self) -> None:
-        """Start bringing the index up to date, once: after the first screen, so both do not compete."""
+        """Start bringing the index up to date, once: after the first screen, so both do not compete; and
+        let the keys typed meanwhile through (the app holds them until the list has posts to act on)."""
         if self._index_pending:
             self._index_pending = False
+            self.post_message(ListReady())
             self._index()
 
     @on(SearchFinished)
@@ -457,6 +465,7 @@ class MainScreen(Screen[None]):
     def on_descendant_focus(self) -> None:
         # Typing a search is not reading: the timer runs only while a post pane has focus.
         self._arm_read_timer()
+        self.panes.follow_focus()
 
     def _arm_read_timer(self) -> None:
         self._cancel_read_timer()
@@ -711,7 +720,10 @@ class MainScreen(Screen[None]):
         self.post_list.focus()
 
     def action_toggle_sidebar(self) -> None:
-        self.show_sidebar = not self.show_sidebar
+        if self.panes.active:
+            self.panes.toggle_sidebar()
+        else:
+            self.show_sidebar = not self.show_sidebar
 
     def action_toggle_sort(self) -> None:
         self.sort = "relevance" if self.sort == "date" else "date"

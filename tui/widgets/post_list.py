@@ -257,6 +257,10 @@ class PostList(ScrollView, can_focus=True, inherit_bindings=False):
         self.refresh()
         self.post_message(self.Highlighted(self, self.current, self._fresh))
 
+    def on_show(self) -> None:
+        # While hidden (one pane at a time, the article shown), the list could not follow the cursor.
+        self._scroll_cursor_visible()
+
     def validate_cursor(self, cursor: int) -> int:
         return max(0, min(cursor, len(self._ids) - 1)) if self._ids else 0
 
