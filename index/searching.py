@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 from index.catalog import CatalogView, Ranking
-from index.engine import BlockTables, EngineError, EngineUnavailable, Searchers, highlight, newest, run
+from index.engine import EngineError, EngineUnavailable, highlight
+from index.engine.contract import TextEngine
 from index.knowledge import get_knowledge
 from index.lru import LRU
 from index.posts import Post, load_by_id
@@ -139,11 +140,10 @@ class CorpusSearch:
     the complete search that follows it (the app asks for both) only collects the other matches.
     """
 
-    def __init__(self, posts_dir: Path, searchers: Searchers, view: CatalogView) -> None:
+    def __init__(self, posts_dir: Path, engine: TextEngine, view: CatalogView) -> None:
         self.posts_dir = posts_dir
         self.view = view
-        self._searchers = searchers
-        self._blocks = BlockTables()
+        self._engine = engine
         self._answers: LRU[tuple[FlagSource | None, SearchResult]] = LRU(CACHED_RESULTS)
         #: (text, generation) -> (how many were scored, the best ids, their scores), from relevance first screens.
         self._scored: LRU[tuple[int, list[str], dict[str, float]]] = LRU(CACHED_RESULTS)
@@ -202,7 +202,7 @@ class CorpusSearch:
 
     def _generation(self) -> tuple[int | None, int]:
         """The catalog generation searched, and the engine's epoch (bumped when the index is recreated)."""
-        return self.view.ranking().generation, self._searchers.engine.epoch
+        return self.view.ranking().generation, self._engine.epoch
 
     def _cached(self, key: Hashable, state: FlagSource | None) -> SearchResult | None:
         found = self._answers.get(key)
@@ -248,7 +248,7 @@ class CorpusSearch:
             if known is not None and known[0] < page:
                 known = None
             try:  # a page the first screen scored already is not scored again
-                hits = run(self._searchers, parsed.text, expand=expand_term, top=0 if known is not None else page,
+                hits = self._engine.run(parsed.text, expand=expand_term, top=0 if known is not None else page,
                            time_limit=self.time_limit)
             except Exception as error:
                 return failed(search_failure(error))
@@ -283,7 +283,7 @@ class CorpusSearch:
     def _own_filters(self, matched: set[str], parsed: ParsedQuery, state: FlagSource | None) -> set[str]:
         """``tag:`` terms (the post's tags or the user's own) and ``note:`` words, ANDed with the query."""
         for term, tag in parsed.tags:
-            tagged = set(run(self._searchers, term, expand=expand_term, time_limit=self.time_limit).ids)
+            tagged = set(self._engine.run(term, expand=expand_term, time_limit=self.time_limit).ids)
             if state is not None:
                 tagged |= state.ids_tagged(tag)
             matched &= tagged
@@ -328,13 +328,13 @@ class CorpusSearch:
         try:
             if order == "relevance":  # score the best page only; the complete answer collects the rest
                 scored = max(wanted, RELEVANCE_PAGE)  # at least the page the complete answer scores
-                hits = run(self._searchers, parsed.text, expand=expand_term, top=scored, every=False,
+                hits = self._engine.run(parsed.text, expand=expand_term, top=scored, every=False,
                            time_limit=FIRST_SCREEN_TIME_LIMIT)
                 if not hits.partial:
                     self._scored.put((parsed.text, self._generation()), (scored, hits.top, hits.scores))
                 found = [post_id for post_id in hits.top if post_id in ranking.rank]
             else:
-                hits = newest(self._searchers, self._blocks, parsed.text, rank=ranking.rank, limit=wanted,
+                hits = self._engine.newest(parsed.text, rank=ranking.rank, limit=wanted,
                               expand=expand_term, time_limit=FIRST_SCREEN_TIME_LIMIT)
                 found = hits.ids
         except Exception as error:
