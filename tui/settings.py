@@ -8,6 +8,7 @@ A missing or damaged file gives the defaults: settings are a comfort, never a re
     theme = "textual-dark"
     sort = "date"          # or "relevance"
     read_delay = 1.5       # seconds a post you opened stays shown before it counts as read
+    engine = "tantivy"     # the search engine (set by hand): "whoosh" (default) or "tantivy" (spyglass[fast])
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ class Settings:
     theme: str | None = None
     sort: Sort | None = None
     read_delay: float | None = None
+    engine: str | None = None
 
 
 def settings_path() -> Path:
@@ -55,6 +57,7 @@ def load_settings(path: Path | None = None) -> Settings:
     theme = document.get("theme")
     sort = document.get("sort")
     delay = document.get("read_delay")
+    engine = document.get("engine")
     return Settings(
         theme=theme if isinstance(theme, str) and theme.isprintable() and len(theme) <= 100 else None,
         sort="date" if sort == "date" else "relevance" if sort == "relevance" else None,
@@ -64,6 +67,7 @@ def load_settings(path: Path | None = None) -> Settings:
         and 0 <= delay <= MAX_READ_DELAY
         and math.isfinite(delay)
         else None,
+        engine=engine if isinstance(engine, str) and engine.isidentifier() and len(engine) <= 40 else None,
     )
 
 
