@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Protocol
 
 from index.engine.search import EngineHits, Expander
-from index.engine.store import EngineError, IndexDoc
+from index.engine.store import EngineDamaged, EngineError, IndexDoc
 
 #: Engine names, the default first.
 ENGINES = ("whoosh", "tantivy")
@@ -68,6 +68,10 @@ class TextEngine(Protocol):
         ...
 
     def doc_count(self) -> int: ...
+
+    def damaged(self, error: Exception) -> EngineDamaged:
+        """Mark the index as damaged (reading it failed with ``error``): not healthy until rebuilt."""
+        ...
 
     def forget(self) -> None:
         """Drop what is open, so the next use opens the index again."""

@@ -8,6 +8,7 @@ same numbers whoosh stores. A tree holding anything else is refused rather than 
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import tantivy
@@ -18,6 +19,8 @@ from index.engine.tantivy_schema import TERM_FIELDS, tantivy_schema
 
 #: whoosh scores title matches double (schema.py: ``field_boost=2.0``); the same boost here.
 FIELD_BOOSTS = {"title": 2.0}
+#: Word spacings a phrase with slop is spelled out as (see :func:`_phrase`).
+MAX_SPACINGS = 256
 
 
 def is_nothing(node: Any) -> bool:
@@ -46,16 +49,27 @@ def _term(fieldname: str, text: str, boost: float) -> Any:
 
 
 def _phrase(node: Any) -> Any:
-    """whoosh's slop ``n`` lets each next word follow the one before within ``n`` positions (1: adjacent);
-    tantivy's slop counts the positions in between, hence ``n - 1``."""
+    """whoosh's slop ``n`` lets each next word follow the one before by 1 to ``n`` positions, in order.
+    tantivy's own slop also lets words swap places, so each allowed spacing becomes an exact phrase of its
+    own (``"a b"~3`` is three phrases); only a phrase with more spacings than :data:`MAX_SPACINGS` uses
+    tantivy's slop, which may also match the words out of order."""
     words = [str(word) for word in node.words]
+    boost = node.boost * FIELD_BOOSTS.get(node.fieldname, 1.0)
     if not words:
         return tantivy.Query.empty_query()
     if len(words) == 1:
         return _term(node.fieldname, words[0], node.boost)
-    sequence: list[str | tuple[int, str]] = list(words)
-    query = tantivy.Query.phrase_query(tantivy_schema(), node.fieldname, sequence, slop=max(0, int(node.slop) - 1))
-    return _boosted(query, node.boost * FIELD_BOOSTS.get(node.fieldname, 1.0))
+    slop = max(1, int(node.slop))
+    if slop ** (len(words) - 1) > MAX_SPACINGS:
+        sequence: list[str | tuple[int, str]] = list(words)
+        return _boosted(tantivy.Query.phrase_query(tantivy_schema(), node.fieldname, sequence, slop=slop - 1), boost)
+    phrases = []
+    for gaps in itertools.product(range(1, slop + 1), repeat=len(words) - 1):
+        offsets = [0, *itertools.accumulate(gaps)]
+        placed: list[str | tuple[int, str]] = [(offset, word) for offset, word in zip(offsets, words, strict=True)]
+        phrases.append((tantivy.Occur.Should, tantivy.Query.phrase_query(tantivy_schema(), node.fieldname, placed)))
+    query = phrases[0][1] if len(phrases) == 1 else tantivy.Query.boolean_query(phrases)
+    return _boosted(query, boost)
 
 
 def _range(node: Any) -> Any:
