@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 from index.catalog import CatalogView, Ranking
-from index.engine import EngineError, EngineUnavailable, highlight
+from index.engine import EngineError, EngineHits, EngineUnavailable, Expander, highlight
 from index.engine.contract import TextEngine
 from index.knowledge import get_knowledge
 from index.lru import LRU
@@ -72,6 +72,13 @@ class SearchResult:
     stems: frozenset[str] = frozenset()
     #: Display labels of facet values that have one (``T1566`` → ``T1566 Phishing``); asked for with labels=True.
     labels: dict[str, str] = field(default_factory=dict)
+
+
+def run(
+    engine: TextEngine, text: str, *, expand: Expander, top: int = 0, every: bool = True, time_limit: float = 1.0
+) -> EngineHits:
+    """The engine's full-text search (the one place a search here asks the engine for every match)."""
+    return engine.run(text, expand=expand, top=top, every=every, time_limit=time_limit)
 
 
 def search_failure(error: Exception) -> str:
@@ -248,7 +255,7 @@ class CorpusSearch:
             if known is not None and known[0] < page:
                 known = None
             try:  # a page the first screen scored already is not scored again
-                hits = self._engine.run(parsed.text, expand=expand_term, top=0 if known is not None else page,
+                hits = run(self._engine, parsed.text, expand=expand_term, top=0 if known is not None else page,
                            time_limit=self.time_limit)
             except Exception as error:
                 return failed(search_failure(error))
@@ -283,7 +290,7 @@ class CorpusSearch:
     def _own_filters(self, matched: set[str], parsed: ParsedQuery, state: FlagSource | None) -> set[str]:
         """``tag:`` terms (the post's tags or the user's own) and ``note:`` words, ANDed with the query."""
         for term, tag in parsed.tags:
-            tagged = set(self._engine.run(term, expand=expand_term, time_limit=self.time_limit).ids)
+            tagged = set(run(self._engine, term, expand=expand_term, time_limit=self.time_limit).ids)
             if state is not None:
                 tagged |= state.ids_tagged(tag)
             matched &= tagged
@@ -328,7 +335,7 @@ class CorpusSearch:
         try:
             if order == "relevance":  # score the best page only; the complete answer collects the rest
                 scored = max(wanted, RELEVANCE_PAGE)  # at least the page the complete answer scores
-                hits = self._engine.run(parsed.text, expand=expand_term, top=scored, every=False,
+                hits = run(self._engine, parsed.text, expand=expand_term, top=scored, every=False,
                            time_limit=FIRST_SCREEN_TIME_LIMIT)
                 if not hits.partial:
                     self._scored.put((parsed.text, self._generation()), (scored, hits.top, hits.scores))
