@@ -341,8 +341,8 @@ class CorpusSearch:
                     self._scored.put((parsed.text, self._generation()), (scored, hits.top, hits.scores))
                 found = [post_id for post_id in hits.top if post_id in ranking.rank]
             else:
-                hits = self._engine.newest(parsed.text, rank=ranking.rank, limit=wanted,
-                              expand=expand_term, time_limit=FIRST_SCREEN_TIME_LIMIT)
+                hits = self._engine.newest(parsed.text, rank=ranking.rank, limit=wanted, expand=expand_term,
+                                           time_limit=FIRST_SCREEN_TIME_LIMIT)
                 found = hits.ids
         except Exception as error:
             return failed(search_failure(error))
