@@ -199,13 +199,31 @@ class _Reading:
     keys_read: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def id_table(self) -> dict[int, str]:
+    def _table(self) -> dict[int, str]:
+        """Read from the ``id`` term dictionary in one call. A key two ids share (a 64-bit hash: in practice
+        never) is left out, so its hits are named from the stored id instead."""
         with self.lock:
             if not self.keys_read:
-                terms = self.searcher.terms_with_prefix("id", "", limit=None)
-                self.keys = {post_key(post_id): post_id for post_id in (post_id_of(term) for term, _ in terms)}
-                self.keys_read = True
+                table: dict[int, str] = {}
+                shared: set[int] = set()
+                for term, _ in self.searcher.terms_with_prefix("id", "", limit=None):
+                    post_id = post_id_of(term)
+                    key = post_key(post_id)
+                    if table.setdefault(key, post_id) != post_id:
+                        shared.add(key)
+                for key in shared:
+                    del table[key]
+                self.keys, self.keys_read = table, True
             return self.keys
+
+    def post_ids(self, hits: Sequence[tuple[Any, Any]]) -> list[str]:
+        """The post ids of ``(key, address)`` pairs."""
+        table = self._table()
+        ids = []
+        for key, address in hits:
+            post_id = table.get(int(key))
+            ids.append(post_id if post_id is not None else post_id_of(self.searcher.doc(address)["id"][0]))
+        return ids
 
 
 class TantivyEngine:
@@ -338,15 +356,13 @@ class TantivyEngine:
         """Every match of ``query`` (unscored order: by key)."""
         searcher = reading.searcher
         hits = searcher.search(query, limit=max(1, searcher.num_docs), count=False, order_by_field="key")
-        table = reading.id_table()
-        return [table[int(key)] for key, _ in hits.hits]
+        return reading.post_ids(hits.hits)
 
     def _scored(self, reading: _Reading, query: Any, top: int) -> tuple[list[str], dict[str, float]]:
         searcher = reading.searcher
         hits = searcher.search(query, limit=top, count=False).hits
-        keys = searcher.fast_field_values("key", [address for _, address in hits])
-        table = reading.id_table()
-        best = [table[int(key)] for key in keys if key is not None]
+        addresses = [address for _, address in hits]
+        best = reading.post_ids(list(zip(searcher.fast_field_values("key", addresses), addresses, strict=True)))
         return best, {post_id: float(score) for post_id, (score, _) in zip(best, hits, strict=True)}
 
     def run(

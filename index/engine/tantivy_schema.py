@@ -17,10 +17,11 @@ TERM_FIELDS = frozenset({*POSITIONED, *KEYWORDS})
 
 @cache
 def tantivy_schema() -> Any:
-    """``id`` (deletes, and the key → id table), ``key`` (a fast column hits carry), the text and keyword
-    fields (tokens given already analysed, so the tokenizer name is never used), ``date`` as whoosh's number."""
+    """``id`` (deletes, the key → id table; stored, for a key two ids share), ``key`` (a fast column hits
+    carry), the text and keyword fields (tokens given already analysed, so the tokenizer name is never used),
+    ``date`` as the number whoosh stores."""
     builder = tantivy.SchemaBuilder()
-    builder.add_text_field("id", tokenizer_name="raw", index_option="basic")
+    builder.add_text_field("id", stored=True, tokenizer_name="raw", index_option="basic")
     builder.add_unsigned_field("key", fast=True)
     for name in POSITIONED:
         builder.add_text_field(name, tokenizer_name="raw", index_option="position")

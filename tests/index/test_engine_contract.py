@@ -274,6 +274,17 @@ def test_switching_engines_rebuilds(engine: str, tmp_path: Path) -> None:
     assert corpus.update().rebuilt  # and back
 
 
+def test_tantivy_names_hits_whose_keys_collide(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hits carry a 64-bit hash of the post id; should two ids share one, their hits are named from the
+    stored id (here every id shares one key)."""
+    tantivy_engine = pytest.importorskip("index.engine.tantivy_engine")
+    monkeypatch.setattr(tantivy_engine, "post_key", lambda _post_id: 7)
+    corpus = built(tmp_path, "tantivy")
+    assert set(corpus.search('"watering hole"').ids) == {
+        "2020-05-01-ministry.md", "2019-07-11-hospital.md", "sub/2021-09-09-nested.md"}
+    assert len(corpus.search("watering", sort="relevance").scores) == 5
+
+
 def test_a_missing_tantivy_says_how_to_install_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "tantivy", None)
     with pytest.raises(EngineMissing, match=r"spyglass\[fast\]"):
