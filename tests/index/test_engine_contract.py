@@ -7,6 +7,7 @@ both and compares them query by query. The tantivy runs are skipped when the ``f
 
 from __future__ import annotations
 
+import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -259,6 +260,17 @@ def test_another_writer_means_read_only(engine: str, tmp_path: Path, monkeypatch
         process.kill()
         process.wait()
     assert corpus.update().added == 1
+
+
+@pytest.mark.slow
+def test_a_killed_writer_leaves_no_lock_behind(engine: str, tmp_path: Path) -> None:
+    corpus = built(tmp_path, engine)
+    process = hold_writer(corpus.index_dir / ENGINE_FOLDER, engine)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    (corpus.posts_dir / "2022-02-02-new.md").write_text("---\ntitle: New\n---\nfresh\n", encoding="utf-8")
+    report = corpus.update()
+    assert report.added == 1 and not report.read_only
 
 
 def test_switching_engines_rebuilds(engine: str, tmp_path: Path) -> None:
