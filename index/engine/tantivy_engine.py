@@ -22,7 +22,6 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import UTC
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -100,9 +99,8 @@ def to_document(doc: IndexDoc) -> Any:
         text = values.get(name) or ""
         if text and (tokens := _tokens(name, text)) is not None:
             document.add_pre_tokenized_text(name, tokens)
-    if doc.date is not None:
-        naive = doc.date.astimezone(UTC).replace(tzinfo=None) if doc.date.tzinfo else doc.date
-        document.add_integer("date", int(datetime_to_long(naive)))
+    if (date := values.get("date")) is not None:  # naive UTC, as whoosh is given it
+        document.add_integer("date", int(datetime_to_long(date)))
     return document
 
 
@@ -172,7 +170,7 @@ class TantivyWriter:
 
 class _Lexicon:
     """The reader the whoosh rewriter expands patterns with: terms from a prefix in lexicon order, and
-    their document frequencies (deleted documents included until a merge drops them, as in whoosh)."""
+    their document frequencies, summed over segments as whoosh sums them."""
 
     def __init__(self, searcher: Any) -> None:
         self._searcher = searcher
