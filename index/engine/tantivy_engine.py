@@ -4,7 +4,7 @@ Text is analysed here by the whoosh schema's own analysers (stemming, stop words
 keywords) and handed to tantivy already tokenised, so every term and position is the one whoosh would
 index; queries are parsed and expanded by the whoosh code (search.py) and translated node by node
 (tantivy_query.py). Hits are mapped to post ids through a 64-bit key per post kept in a fast column,
-and the key → id table is read from the ``id`` field's term dictionary once per index generation.
+and the key → id table is read from the ``id`` field's term dictionary once per state of the index.
 
 Writers take the same ``flock`` file as whoosh's (so two Spyglass processes, whichever engine each uses,
 never write one folder at once), and tantivy's own lock besides. Any failure to open means "rebuild".
@@ -104,11 +104,13 @@ def to_document(doc: IndexDoc) -> Any:
     return document
 
 
-def read_generation(folder: Path) -> int:
-    """The opstamp of the last commit, from ``meta.json`` (written atomically by tantivy)."""
+def read_meta(folder: Path) -> tuple[int, bytes]:
+    """The opstamp of the last commit and the whole ``meta.json`` it is read from (written atomically by
+    tantivy). The opstamp alone can repeat (a rebuild of the same posts ends at the same one); the file
+    names the segments too, so it tells any two states of the folder apart."""
     try:
-        data = json.loads((folder / META).read_text(encoding="utf-8"))
-        return int(data["opstamp"])
+        raw = (folder / META).read_bytes()
+        return int(json.loads(raw)["opstamp"]), raw
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise EngineUnavailable(f"the search index cannot be opened ({type(error).__name__})") from error
 
@@ -189,9 +191,10 @@ class _Lexicon:
 
 @dataclass
 class _Reading:
-    """One generation of the index as searched: its searcher and the key → post id table."""
+    """One state of the index as searched (``meta``: its ``meta.json``): its searcher and the key → post id
+    table."""
 
-    generation: int
+    meta: bytes
     searcher: Any
     keys: dict[int, str] = field(default_factory=dict)
     keys_read: bool = False
@@ -267,7 +270,7 @@ class TantivyEngine:
             self.forget()
             return False
         with self._guard:
-            self._index, self._reading = index, None
+            self._index = index  # the reading stays: it is dropped only when meta.json changes
         return True
 
     def damaged(self, error: BaseException) -> EngineDamaged:
@@ -278,7 +281,7 @@ class TantivyEngine:
 
     def generation(self) -> int:
         self._opened()
-        return read_generation(self.folder)
+        return read_meta(self.folder)[0]
 
     def doc_count(self) -> int:
         return int(self._read().searcher.num_docs)
@@ -313,7 +316,7 @@ class TantivyEngine:
         index = self._opened()
         lock = _write_lock(self.folder, WRITER_TIMEOUT if timeout is None else timeout)
         try:
-            base = read_generation(self.folder)
+            base = read_meta(self.folder)[0]
             writer = index.writer(heap_size=WRITER_HEAP, num_threads=1)
         except ValueError as error:  # tantivy's own lock: held by something that is not a Spyglass writer
             lock.release()
@@ -326,14 +329,14 @@ class TantivyEngine:
     # -- searching -------------------------------------------------------------------------
 
     def _read(self) -> _Reading:
-        """The reading of the current generation; a commit by any process is picked up here."""
+        """The reading of the index as it is now; a commit or rebuild by any process is picked up here."""
         index = self._opened()
-        generation = read_generation(self.folder)
+        meta = read_meta(self.folder)[1]
         with self._guard:
             reading = self._reading
-            if reading is None or reading.generation != generation:
+            if reading is None or reading.meta != meta:
                 index.reload()
-                reading = self._reading = _Reading(generation, index.searcher())
+                reading = self._reading = _Reading(meta, index.searcher())
             return reading
 
     def _guarded(self, search: Any) -> Any:

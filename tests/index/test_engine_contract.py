@@ -200,6 +200,21 @@ def test_updates_add_replace_and_delete(engine: str, tmp_path: Path) -> None:
     assert corpus.search("ransomware").total == 1
 
 
+def test_a_rebuild_by_another_process_is_seen(engine: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    """A rebuild of the same number of posts can end at the same generation number: a searcher opened
+    before it must still be replaced. whoosh's searcher refresh compares generations only, so it keeps
+    reading the old segments (a known gap, kept as it is here: strict, so a fix shows up)."""
+    if engine == "whoosh":
+        request.applymarker(pytest.mark.xfail(strict=True, reason="whoosh refreshes by generation number"))
+    corpus = built(tmp_path, engine)
+    assert corpus.search("lazarus").total == 1  # the index is open and searched
+    banks = corpus.posts_dir / "2018-03-02-banks.md"
+    banks.write_text(banks.read_text(encoding="utf-8").replace("Lazarus", "Zeppelin"), encoding="utf-8")
+    other = Corpus.open(corpus.posts_dir, corpus.index_dir, engine=engine)  # as another process would
+    assert other.update(rebuild=True).rebuilt
+    assert corpus.search("zeppelin").ids == ["2018-03-02-banks.md"]  # a new query: no answer cached for it
+
+
 @pytest.mark.parametrize("damage", ["truncated meta", "garbled segment", "empty folder", "missing folder"])
 def test_a_damaged_index_is_rebuilt(engine: str, tmp_path: Path, damage: str) -> None:
     corpus = built(tmp_path, engine)
