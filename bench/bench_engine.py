@@ -1,7 +1,7 @@
 """Engine benchmark: build, start-up, one-change update and query latency, each beside a baseline.
 
     .venv/bin/python bench/bench_engine.py --corpus /tmp/corpora/c10k [--index-dir DIR] [--skip-build]
-                                           [--queries N] [--repeat N] [--json OUT]
+                                           [--queries N] [--repeat N] [--json OUT] [--engine tantivy]
 
 Everything goes through ``index.corpus`` (never whoosh). Baselines are measured in the same run:
 a single-process scan-and-parse of every post (index.posts.scan_corpus + load_post) for the
@@ -38,6 +38,8 @@ if TYPE_CHECKING:  # imported lazily, so the scan-and-parse baseline child does 
 
 RESULT_MARK = "BENCH-RESULT "
 FIRST_SCREEN = 50
+#: The search engine measured (``--engine``); fresh child processes are given the same one.
+ENGINE = ["whoosh"]
 
 
 def code_version() -> dict[str, str]:
@@ -231,7 +233,7 @@ def child_build(posts: Path, index_dir: Path) -> None:
             last[0] = now
             print(f"  [{now - started:7.1f} s] {update.stage} {update.done:,}/{update.total:,}", file=sys.stderr)
 
-    report = Corpus.open(posts, index_dir).update(rebuild=True, progress=progress)
+    report = Corpus.open(posts, index_dir, engine=ENGINE[0]).update(rebuild=True, progress=progress)
     _emit(
         {
             "seconds": time.perf_counter() - started,
@@ -251,7 +253,7 @@ def child_start(posts: Path, index_dir: Path, update: bool) -> None:
     from index.corpus import Corpus
 
     started = time.perf_counter()
-    corpus = Corpus.open(posts, index_dir)
+    corpus = Corpus.open(posts, index_dir, engine=ENGINE[0])
     opened = time.perf_counter()
     changed = unchanged = -1
     if update:
@@ -283,7 +285,7 @@ class ChildRun:
 
 def run_child(args: Sequence[str], *, sample_memory: bool = False, show_progress: bool = False) -> ChildRun:
     """Run this script in a fresh interpreter; wall time is measured from just before the fork."""
-    command = [sys.executable, str(Path(__file__).resolve()), "--child", *args]
+    command = [sys.executable, str(Path(__file__).resolve()), "--engine", ENGINE[0], "--child", *args]
     environment = {**os.environ, "PYTHONPATH": str(ROOT)}
     started = time.perf_counter()
     process = subprocess.Popen(
@@ -537,8 +539,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--baseline-runs", type=int, default=3, help="scan-and-parse baseline runs")
     parser.add_argument("--skip-build", action="store_true", help="reuse the index in --index-dir")
     parser.add_argument("--json", type=Path, help="write every figure here")
+    parser.add_argument("--engine", default="whoosh", help="the search engine: whoosh (default) or tantivy")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    ENGINE[0] = args.engine
 
     if args.child:
         mode, *rest = args.child
@@ -565,6 +569,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     data["index_dir"] = str(index_dir)
     data["machine"] = {"nproc": os.cpu_count(), "loadavg_start": os.getloadavg()}
     data["code"] = code_version()
+    data["engine"] = args.engine
     try:
         run_all(args, posts, index_dir, scratch, out)
     finally:
@@ -581,7 +586,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def run_all(args: argparse.Namespace, posts: Path, index_dir: Path, scratch: Path, out: Report) -> None:
     data = out.data
     say = out.say
-    say(f"corpus {posts}  index {index_dir}  load {os.getloadavg()[0]:.2f}")
+    say(f"corpus {posts}  index {index_dir}  engine {args.engine}  load {os.getloadavg()[0]:.2f}")
 
     # (a) baseline: scan and parse every post, single process, fresh interpreter
     scans = [run_child(["scan", str(posts)]) for _ in range(args.baseline_runs)]
@@ -674,7 +679,7 @@ def run_all(args: argparse.Namespace, posts: Path, index_dir: Path, scratch: Pat
     state_dir = scratch / "state"
     state_dir.mkdir(exist_ok=True)
     state = TriageState(state_dir / "state.sqlite3")
-    corpus = Corpus.open(posts, index_dir)
+    corpus = Corpus.open(posts, index_dir, engine=ENGINE[0])
     started = time.perf_counter()
     everything = corpus.search("").ids
     first_load = time.perf_counter() - started

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from index.catalog import CATALOG_NAME, Catalog, CatalogView, PostRow
-from index.engine import Engine, Searchers
+from index.engine.contract import DEFAULT_ENGINE, open_engine
 from index.indexing import Indexer, UpdateProgress, UpdateReport
 from index.paths import index_dir_for
 from index.posts import Post, PostProblem, load_by_id
@@ -26,25 +26,31 @@ ENGINE_FOLDER = "whoosh"
 class Corpus:
     """A posts folder with its index and catalog. Safe to search from several threads."""
 
-    def __init__(self, posts_dir: Path, index_dir: Path) -> None:
+    def __init__(self, posts_dir: Path, index_dir: Path, engine: str = DEFAULT_ENGINE) -> None:
+        """``engine`` names the full-text engine (index.engine.contract.ENGINES); ``EngineMissing`` when it
+        is not installed. An index folder built by the other engine is rebuilt by the next update."""
         self.posts_dir = Path(posts_dir)
         self.index_dir = Path(index_dir)
-        engine = Engine(self.index_dir / ENGINE_FOLDER)
-        self._searchers = Searchers(engine)
+        self._engine = open_engine(engine, self.index_dir / ENGINE_FOLDER)
         view = CatalogView(Catalog(self.index_dir / CATALOG_NAME))
         self._view = view
-        self._indexer = Indexer(self.posts_dir, self.index_dir, engine, view)
-        self._search = CorpusSearch(self.posts_dir, self._searchers, view)
+        self._indexer = Indexer(self.posts_dir, self.index_dir, self._engine, view)
+        self._search = CorpusSearch(self.posts_dir, self._engine, view)
 
     @classmethod
-    def open(cls, posts_dir: Path, index_dir: Path | None = None) -> Corpus:
+    def open(cls, posts_dir: Path, index_dir: Path | None = None, *, engine: str = DEFAULT_ENGINE) -> Corpus:
         """Fast: the catalog and the index are opened on first use."""
-        return cls(Path(posts_dir), index_dir_for(Path(posts_dir), index_dir))
+        return cls(Path(posts_dir), index_dir_for(Path(posts_dir), index_dir), engine)
 
     # -- reading ---------------------------------------------------------------------------
 
     def __len__(self) -> int:
         return self._view.count()
+
+    @property
+    def engine(self) -> str:
+        """The name of the full-text engine this corpus searches with."""
+        return self._engine.name
 
     @property
     def read_only(self) -> bool:
@@ -72,7 +78,7 @@ class Corpus:
         return load_by_id(self.posts_dir, post_id)
 
     def close(self) -> None:
-        self._searchers.close()
+        self._engine.close()
 
     # -- searching -------------------------------------------------------------------------
 

@@ -15,7 +15,8 @@ from functools import partial
 from pathlib import Path
 
 from index.catalog import CatalogEntry, CatalogView, PostRow, ProblemEntry, Snapshot
-from index.engine import Engine, EngineLocked, EngineUnavailable, EngineWriter, IndexDoc
+from index.engine import EngineLocked, EngineUnavailable, IndexDoc
+from index.engine.contract import TextEngine, TextEngineWriter
 from index.extract import CAPPED_NOTE, capped, extract, index_terms
 from index.knowledge import get_knowledge
 from index.posts import PostFile, PostProblem, load_post, scan_corpus
@@ -131,7 +132,7 @@ class Indexer:
     """Writes one corpus's index and catalog; one update at a time per process (another process is
     kept out by the engine's write lock)."""
 
-    def __init__(self, posts_dir: Path, index_dir: Path, engine: Engine, view: CatalogView) -> None:
+    def __init__(self, posts_dir: Path, index_dir: Path, engine: TextEngine, view: CatalogView) -> None:
         self.posts_dir = posts_dir
         self.index_dir = index_dir
         self.engine = engine
@@ -277,7 +278,7 @@ class Indexer:
 
     def _write(
         self,
-        writer: EngineWriter,
+        writer: TextEngineWriter,
         snapshot: Snapshot,
         todo: Sequence[PostFile],
         removed: Sequence[str],

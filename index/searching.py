@@ -20,7 +20,8 @@ from pyroaring import BitMap
 
 from index.catalog import CatalogView, Ranking, Snapshot
 from index.columns import Columns
-from index.engine import BlockTables, EngineError, EngineUnavailable, Searchers, highlight, newest, run
+from index.engine import EngineError, EngineHits, EngineUnavailable, Expander, highlight
+from index.engine.contract import TextEngine
 from index.knowledge import get_knowledge
 from index.lru import LRU
 from index.posts import Post, load_by_id
@@ -75,6 +76,13 @@ class SearchResult:
     stems: frozenset[str] = frozenset()
     #: Display labels of facet values that have one (``T1566`` → ``T1566 Phishing``); asked for with labels=True.
     labels: dict[str, str] = field(default_factory=dict)
+
+
+def run(
+    engine: TextEngine, text: str, *, expand: Expander, top: int = 0, every: bool = True, time_limit: float = 1.0
+) -> EngineHits:
+    """The engine's full-text search (the one place a search here asks the engine for every match)."""
+    return engine.run(text, expand=expand, top=top, every=every, time_limit=time_limit)
 
 
 def search_failure(error: Exception) -> str:
@@ -189,11 +197,10 @@ class CorpusSearch:
     the complete search that follows it (the app asks for both) only collects the other matches.
     """
 
-    def __init__(self, posts_dir: Path, searchers: Searchers, view: CatalogView) -> None:
+    def __init__(self, posts_dir: Path, engine: TextEngine, view: CatalogView) -> None:
         self.posts_dir = posts_dir
         self.view = view
-        self._searchers = searchers
-        self._blocks = BlockTables()
+        self._engine = engine
         self._answers: LRU[tuple[FlagSource | None, SearchResult]] = LRU(CACHED_RESULTS)
         #: (text, generation) -> (how many were scored, the best ids, their scores), from relevance first screens.
         self._scored: LRU[tuple[int, list[str], dict[str, float]]] = LRU(CACHED_RESULTS)
@@ -259,7 +266,7 @@ class CorpusSearch:
 
     def _generation(self) -> tuple[int | None, int]:
         """The catalog generation searched, and the engine's epoch (bumped when the index is recreated)."""
-        return self.view.ranking().generation, self._searchers.engine.epoch
+        return self.view.ranking().generation, self._engine.epoch
 
     def _cached(self, key: Hashable, state: FlagSource | None) -> SearchResult | None:
         found = self._answers.get(key)
@@ -309,7 +316,7 @@ class CorpusSearch:
             if known is not None and known[0] < page:
                 known = None
             try:  # a page the first screen scored already is not scored again
-                hits = run(self._searchers, collected_text(parsed), expand=expand_term,
+                hits = run(self._engine, collected_text(parsed), expand=expand_term,
                            top=0 if known is not None else page, time_limit=self.time_limit)
             except Exception as error:
                 return failed(search_failure(error))
@@ -354,7 +361,7 @@ class CorpusSearch:
             keyword = keyword_term(term[5:])  # term is "tags:<value>"
             tagged = columns.having("tags", [keyword]) if keyword is not None else None
             if tagged is None:
-                tagged = columns.of_ids(run(self._searchers, term, expand=expand_term, time_limit=self.time_limit).ids)
+                tagged = columns.of_ids(run(self._engine, term, expand=expand_term, time_limit=self.time_limit).ids)
             if state is not None:
                 tagged = tagged | columns.of_ids(state.ids_tagged(tag))
             matched &= tagged
@@ -400,14 +407,14 @@ class CorpusSearch:
         try:
             if order == "relevance":  # score the best page only; the complete answer collects the rest
                 scored = max(wanted, RELEVANCE_PAGE)  # at least the page the complete answer scores
-                hits = run(self._searchers, parsed.text, expand=expand_term, top=scored, every=False,
+                hits = run(self._engine, parsed.text, expand=expand_term, top=scored, every=False,
                            time_limit=FIRST_SCREEN_TIME_LIMIT)
                 if not hits.partial:
                     self._scored.put((parsed.text, self._generation()), (scored, hits.top, hits.scores))
                 found = [post_id for post_id in hits.top if post_id in ranking.rank]
             else:
-                hits = newest(self._searchers, self._blocks, parsed.text, rank=ranking.rank, limit=wanted,
-                              expand=expand_term, time_limit=FIRST_SCREEN_TIME_LIMIT, allowed=allowed)
+                hits = self._engine.newest(parsed.text, rank=ranking.rank, limit=wanted, expand=expand_term,
+                                           time_limit=FIRST_SCREEN_TIME_LIMIT, allowed=allowed)
                 found = hits.ids
         except Exception as error:
             return failed(search_failure(error))

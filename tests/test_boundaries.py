@@ -1,6 +1,6 @@
-"""Import boundaries: index/ never imports the UI, only index/engine/ imports whoosh, knowledge never imports
-extraction, the vocabulary imports nothing of ours, and no test module imports another (shared helpers live
-in helpers.py modules)."""
+"""Import boundaries: index/ never imports the UI, only index/engine/ imports whoosh (and only its tantivy_*
+modules import tantivy), knowledge never imports extraction, the vocabulary imports nothing of ours, and no
+test module imports another (shared helpers live in helpers.py modules)."""
 
 from __future__ import annotations
 
@@ -57,6 +57,25 @@ def test_only_the_engine_imports_whoosh() -> None:
         if engine not in path.parents and "whoosh" in top_level(imported_modules(path))
     ]
     assert offenders == []
+
+
+def test_only_the_tantivy_engine_modules_import_tantivy() -> None:
+    """tantivy is optional (the ``fast`` extra): it is imported by index/engine/tantivy_*.py only, and only
+    when that engine is chosen, so whoosh users never need it."""
+    sources = [*(REPO / "index").rglob("*.py"), *(REPO / "tui").rglob("*.py"), *(REPO / "bench").rglob("*.py")]
+    importers = sorted(
+        str(path.relative_to(REPO)) for path in sources if "tantivy" in top_level(imported_modules(path))
+    )
+    assert importers and all(name.startswith("index/engine/tantivy_") for name in importers), importers
+    code = (
+        "import sys, index.corpus, index.engine.contract, tui.cli; "
+        "sys.exit(1 if 'tantivy' in sys.modules else 0)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_importing_the_engine_side_loads_no_ui() -> None:

@@ -17,6 +17,7 @@ from textual.binding import Binding, BindingType
 from textual.content import Content
 
 from index.corpus import Corpus
+from index.engine.contract import DEFAULT_ENGINE
 from index.sanitize import one_line
 from index.state import StateCorruptError, StateError, TriageState, take_damage_notice
 from tui.commands import SpyglassCommands
@@ -67,10 +68,10 @@ class SpyglassApp(App[int]):
         """Keys typed before the first page of posts is on screen, replayed once it is."""
 
     @classmethod
-    def for_folder(cls, posts_dir: Path, index_dir: Path | None = None) -> SpyglassApp:
-        """Open ``posts_dir`` (fast: no scan) and the user's triage state."""
+    def for_folder(cls, posts_dir: Path, index_dir: Path | None = None, engine: str = DEFAULT_ENGINE) -> SpyglassApp:
+        """Open ``posts_dir`` (fast: no scan) with the search ``engine``, and the user's triage state."""
         triage, error = open_triage()
-        return cls(Corpus.open(posts_dir, index_dir), triage, error)
+        return cls(Corpus.open(posts_dir, index_dir, engine=engine), triage, error)
 
     def format_title(self, title: str, sub_title: str) -> Content:
         if not sub_title:
@@ -149,10 +150,10 @@ class SpyglassApp(App[int]):
         self.exit(0)
 
 
-def run_app(posts_dir: Path, index_dir: Path | None = None) -> int:
+def run_app(posts_dir: Path, index_dir: Path | None = None, engine: str = DEFAULT_ENGINE) -> int:
     """Run the app on ``posts_dir``; the exit code for the command line."""
     try:
-        app = SpyglassApp.for_folder(posts_dir, index_dir)
+        app = SpyglassApp.for_folder(posts_dir, index_dir, engine)
     except (OSError, ValueError) as error:
         print(f"spyglass: cannot open {posts_dir}: {error}", file=sys.stderr)
         return 2

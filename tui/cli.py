@@ -70,6 +70,27 @@ def _index_dir_option(parser: argparse.ArgumentParser, default: Any) -> None:
     )
 
 
+def _engine_option(parser: argparse.ArgumentParser, default: Any) -> None:
+    parser.add_argument(
+        "--engine",
+        default=default,
+        metavar="NAME",
+        help="the search engine: whoosh (default) or tantivy (faster on big folders; pip install "
+        "'spyglass[fast]'); default: the app's setting. Switching rebuilds the index",
+    )
+
+
+def engine_name(args: argparse.Namespace) -> str:
+    """``--engine``, else the ``engine`` setting, else the default; a usage error when it cannot be used."""
+    from index.engine.contract import DEFAULT_ENGINE, engine_problem
+    from tui.settings import load_settings
+
+    name = getattr(args, "engine", None) or load_settings().engine or DEFAULT_ENGINE
+    if (problem := engine_problem(name)) is not None:
+        raise UsageError(problem)
+    return name
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
@@ -79,6 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
         "A posts folder named like a sub-command can be given as ./index.",
     )
     _index_dir_option(parser, None)
+    _engine_option(parser, None)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     index = commands.add_parser("index", help="build or update the search index of a folder",
@@ -113,12 +135,15 @@ def build_parser() -> argparse.ArgumentParser:
     extract.add_argument("--json", action="store_true", help="print JSON")
     for sub in (index, search, check, extract, *cli_outputs.add_commands(commands)):
         _index_dir_option(sub, argparse.SUPPRESS)
+        if sub is not extract:
+            _engine_option(sub, argparse.SUPPRESS)
     return parser
 
 
 def build_app_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description="Open the Spyglass app on a posts folder.")
     _index_dir_option(parser, None)
+    _engine_option(parser, None)
     parser.add_argument("posts_dir", type=Path, nargs="?", metavar="POSTS_DIR", help="the posts folder")
     return parser
 
@@ -129,7 +154,7 @@ def _wants_command(argv: Sequence[str]) -> bool:
     for arg in argv:
         if skip:
             skip = False
-        elif arg == "--index-dir":
+        elif arg in ("--index-dir", "--engine"):
             skip = True
         elif arg in ("-h", "--help"):
             return True
@@ -172,18 +197,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run_app(args: argparse.Namespace) -> int:
     posts_dir = _folder(args.posts_dir or default_posts_dir())
+    engine = engine_name(args)
     try:
         from tui.app import run_app
     except ImportError as error:
         _error(f"the app cannot start ({error}); the sub-commands still work: {PROG} --help")
         return EXIT_PROBLEMS
-    return run_app(posts_dir, args.index_dir)
+    return run_app(posts_dir, args.index_dir, engine)
 
 
 def _open(args: argparse.Namespace) -> Any:
     from index.corpus import Corpus
 
-    return Corpus.open(_folder(args.posts_dir), args.index_dir)
+    return Corpus.open(_folder(args.posts_dir), args.index_dir, engine=engine_name(args))
 
 
 def _stderr_console() -> Any:

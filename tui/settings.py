@@ -9,6 +9,7 @@ A missing or damaged file gives the defaults: settings are a comfort, never a re
     sort = "date"          # or "relevance"
     read_delay = 1.5       # seconds a post you opened stays shown before it counts as read
     single_pane_width = 100  # narrower terminals show one pane at a time (0: never)
+    engine = "tantivy"     # the search engine (set by hand): "whoosh" (default) or "tantivy" (spyglass[fast])
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ class Settings:
     sort: Sort | None = None
     read_delay: float | None = None
     single_pane_width: int | None = None
+    engine: str | None = None
 
 
 def settings_path() -> Path:
@@ -59,6 +61,7 @@ def load_settings(path: Path | None = None) -> Settings:
     sort = document.get("sort")
     delay = document.get("read_delay")
     width = document.get("single_pane_width")
+    engine = document.get("engine")
     return Settings(
         theme=theme if isinstance(theme, str) and theme.isprintable() and len(theme) <= 100 else None,
         sort="date" if sort == "date" else "relevance" if sort == "relevance" else None,
@@ -71,6 +74,7 @@ def load_settings(path: Path | None = None) -> Settings:
         single_pane_width=width
         if isinstance(width, int) and not isinstance(width, bool) and 0 <= width <= MAX_PANE_WIDTH
         else None,
+        engine=engine if isinstance(engine, str) and engine.isidentifier() and len(engine) <= 40 else None,
     )
 
 

@@ -1,6 +1,7 @@
 """The full-text engine: the only package that imports whoosh (tests/test_boundaries.py checks)."""
 
-from index.engine.first_page import BlockTables, RankSet, newest
+from index.engine.contract import RankSet
+from index.engine.first_page import BlockTables, newest
 from index.engine.highlight import highlight, highlight_spans
 from index.engine.schema import SCHEMA_VERSION
 from index.engine.search import EngineHits, Expander, QuerySyntaxError, Searchers, run

@@ -16,11 +16,12 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from whoosh import query as wq
 from whoosh.reading import TermNotFound
 
+from index.engine.contract import RankSet
 from index.engine.search import (
     EngineHits,
     Expander,
@@ -33,15 +34,6 @@ from index.engine.search import (
 
 #: Documents per block: small enough that one block of a phrase query is a few milliseconds.
 BLOCK = 1024
-
-
-class RankSet(Protocol):
-    """Date ranks a hit may have (a filter answered outside the engine, e.g. a ``pyroaring.BitMap``)."""
-
-    def __contains__(self, rank: int, /) -> bool: ...
-    def __len__(self) -> int: ...
-    def min(self) -> int: ...
-    def max(self) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)

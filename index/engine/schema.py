@@ -41,20 +41,23 @@ def build_schema() -> Schema:
     )
 
 
-def read_stamp(folder: Path) -> int | None:
-    """The schema version recorded in ``folder``; ``None`` when missing or unreadable."""
+def read_stamp(folder: Path, engine: str = "whoosh") -> int | None:
+    """The schema version recorded in ``folder`` by ``engine``; ``None`` when missing, unreadable or written
+    by another engine (a stamp without an engine name was written by whoosh)."""
     try:
         data = json.loads((folder / STAMP_NAME).read_text(encoding="utf-8"))
         version = data.get("version") if isinstance(data, dict) else None
+        built_by = data.get("engine", "whoosh") if isinstance(data, dict) else None
     except (OSError, ValueError):
         return None
-    return version if isinstance(version, int) else None
+    return version if isinstance(version, int) and built_by == engine else None
 
 
-def write_stamp(folder: Path) -> None:
-    """Record the current schema version atomically (write a temp file, then rename)."""
+def write_stamp(folder: Path, engine: str = "whoosh") -> None:
+    """Record the current schema version and the engine atomically (write a temp file, then rename)."""
     target = folder / STAMP_NAME
     temporary = target.with_suffix(".tmp")
-    payload = {"version": SCHEMA_VERSION, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    payload = {"version": SCHEMA_VERSION, "engine": engine,
+               "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     temporary.write_text(json.dumps(payload), encoding="utf-8")
     os.replace(temporary, target)

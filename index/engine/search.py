@@ -176,7 +176,12 @@ class _Rewriter:
 
 def parse(engine: Engine, text: str) -> Any:
     """Parse whoosh syntax (already rewritten by index.query) over title, tags and body."""
-    parser = MultifieldParser(list(TEXT_FIELDS), schema=engine.index().schema)
+    return parse_with(engine.index().schema, text)
+
+
+def parse_with(schema: Any, text: str) -> Any:
+    """:func:`parse` against ``schema``: the tantivy engine parses with the whoosh schema it mirrors."""
+    parser = MultifieldParser(list(TEXT_FIELDS), schema=schema)
     parser.add_plugin(FieldAliasPlugin(FIELD_ALIASES))
     try:
         return parser.parse(text)
@@ -259,9 +264,16 @@ def compile_query(
 ) -> tuple[Any, _Rewriter]:
     """Parse ``text`` and rewrite it for ``searcher``: expansions applied, patterns capped by count, by
     ``postings`` (see :func:`postings_budget`) and by ``deadline`` (a ``time.monotonic()`` value)."""
-    parsed = parse(engine, text)
+    return compile_tree(parse(engine, text), searcher.reader(), expand, deadline=deadline, postings=postings)
+
+
+def compile_tree(
+    parsed: Any, reader: Any, expand: Expander, *, deadline: float, postings: int
+) -> tuple[Any, _Rewriter]:
+    """:func:`compile_query` for a parsed query and a lexicon ``reader`` (``expand_prefix``, ``doc_frequency``):
+    the tantivy engine expands patterns through the same rewriter, so both engines mean the same."""
     patterns = sum(1 for leaf in parsed.leaves() if isinstance(leaf, wq.Prefix | wq.Wildcard))
-    rewriter = _Rewriter(searcher.reader(), expand, patterns=patterns, deadline=deadline, postings=postings)
+    rewriter = _Rewriter(reader, expand, patterns=patterns, deadline=deadline, postings=postings)
     rewritten = parsed.accept(rewriter)  # reads the lexicon: a failure here is damage, not the query's fault
     try:
         node = _simplify(rewritten)

@@ -14,18 +14,18 @@ _HOLD_WRITER = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from index.engine import Engine
-    writer = Engine(Path(sys.argv[1])).writer()
+    from index.engine.contract import open_engine
+    writer = open_engine(sys.argv[2], Path(sys.argv[1])).writer()
     print("locked", flush=True)
     time.sleep(60)
     """
 )
 
 
-def hold_writer(folder: Path) -> subprocess.Popen[str]:
-    """Another process holding the whoosh write lock on the index in ``folder`` (returns once it holds it)."""
+def hold_writer(folder: Path, engine: str = "whoosh") -> subprocess.Popen[str]:
+    """Another process holding the write lock of the ``engine`` index in ``folder`` (returns once it holds it)."""
     process = subprocess.Popen(
-        [sys.executable, "-c", _HOLD_WRITER, str(folder)],
+        [sys.executable, "-c", _HOLD_WRITER, str(folder), engine],
         stdout=subprocess.PIPE,
         text=True,
         cwd=REPO,

@@ -14,7 +14,7 @@ import pytest
 import index.searching as searching_module
 from index.catalog import Catalog
 from index.corpus import Corpus
-from index.engine import run as engine_run
+from index.searching import run as engine_run
 from index.state import TriageState
 
 

@@ -84,7 +84,7 @@ def test_app_hand_off(posts: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPat
     calls: list[tuple[Path, Path | None]] = []
     fake = types.ModuleType("tui.app")
 
-    def run_app(posts_dir: Path, index_dir: Path | None) -> int:
+    def run_app(posts_dir: Path, index_dir: Path | None, engine: str = "whoosh") -> int:
         calls.append((posts_dir, index_dir))
         return 0
 

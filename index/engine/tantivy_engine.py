@@ -1,0 +1,426 @@
+"""The tantivy engine: the same documents, terms and query language as whoosh, answered by a Rust index.
+
+Text is analysed here by the whoosh schema's own analysers (stemming, stop words, positions, comma
+keywords) and handed to tantivy already tokenised, so every term and position is the one whoosh would
+index; queries are parsed and expanded by the whoosh code (search.py) and translated node by node
+(tantivy_query.py). Hits are mapped to post ids through a 64-bit key per post kept in a fast column,
+and the key → id table is read from the ``id`` field's term dictionary once per state of the index.
+
+Writers take the same ``flock`` file as whoosh's (so two Spyglass processes, whichever engine each uses,
+never write one folder at once), and tantivy's own lock besides. Any failure to open means "rebuild".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import json
+import os
+import shutil
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import suppress
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import tantivy
+from whoosh.util.filelock import FileLock, try_for
+from whoosh.util.times import datetime_to_long
+
+from index.engine.contract import RankSet
+from index.engine.schema import SCHEMA_VERSION, build_schema, read_stamp, write_stamp
+from index.engine.search import (
+    EngineHits,
+    Expander,
+    analysed_terms,
+    compile_tree,
+    parse_with,
+    postings_budget,
+)
+from index.engine.store import (
+    DAMAGE_MARKER,
+    LOCK_NAME,
+    WRITER_TIMEOUT,
+    EngineDamaged,
+    EngineError,
+    EngineLocked,
+    EngineUnavailable,
+    IndexDoc,
+    doc_fields,
+)
+from index.engine.tantivy_query import is_everything, is_nothing, translate
+from index.engine.tantivy_schema import KEYWORDS, POSITIONED, tantivy_schema
+from index.paths import make_way
+from index.workers import keep_private
+
+NAME = "tantivy"
+#: The indexing heap of the one tantivy indexing thread (the bulk build's two worker processes use the cores).
+WRITER_HEAP = 64_000_000
+META = "meta.json"
+
+
+@cache
+def whoosh_schema() -> Any:
+    """The whoosh schema this index mirrors: its analysers index the text and its parser reads queries."""
+    return build_schema()
+
+
+def id_term(post_id: str) -> str:
+    """A post id as an index term: ids may hold lone surrogates (file names that are not UTF-8), which
+    tantivy cannot store, so the id's bytes are kept one character each (reversed by :func:`post_id_of`)."""
+    return post_id.encode("utf-8", "surrogatepass").decode("latin-1")
+
+
+def post_id_of(term: str) -> str:
+    return term.encode("latin-1").decode("utf-8", "surrogatepass")
+
+
+def post_key(post_id: str) -> int:
+    """The post's 64-bit key in the ``key`` column (hits carry it without reading stored documents)."""
+    return int.from_bytes(hashlib.blake2b(id_term(post_id).encode("utf-8"), digest_size=8).digest(), "big")
+
+
+def _tokens(name: str, value: str) -> Any:
+    """``value`` analysed by the whoosh field ``name``: the same terms at the same positions."""
+    tokens = [tantivy.Token(token.text, token.pos, 0, 0)
+              for token in whoosh_schema()[name].analyzer(value, positions=True, mode="index")]
+    return tantivy.PreTokenizedString("", tokens) if tokens else None
+
+
+def to_document(doc: IndexDoc) -> Any:
+    """The tantivy document for ``doc``, from the very values whoosh is given (store.doc_fields)."""
+    values = doc_fields(doc)
+    document = tantivy.Document()
+    document.add_text("id", id_term(doc.post_id))
+    document.add_unsigned("key", post_key(doc.post_id))
+    for name in (*POSITIONED, *KEYWORDS):
+        text = values.get(name) or ""
+        if text and (tokens := _tokens(name, text)) is not None:
+            document.add_pre_tokenized_text(name, tokens)
+    if (date := values.get("date")) is not None:  # naive UTC, as whoosh is given it
+        document.add_integer("date", int(datetime_to_long(date)))
+    return document
+
+
+def read_meta(folder: Path) -> tuple[int, bytes]:
+    """The opstamp of the last commit and the whole ``meta.json`` it is read from (written atomically by
+    tantivy). The opstamp alone can repeat (a rebuild of the same posts ends at the same one); the file
+    names the segments too, so it tells any two states of the folder apart."""
+    try:
+        raw = (folder / META).read_bytes()
+        return int(json.loads(raw)["opstamp"]), raw
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise EngineUnavailable(f"the search index cannot be opened ({type(error).__name__})") from error
+
+
+def _write_lock(folder: Path, timeout: float) -> Any:
+    lock = FileLock(str(folder / LOCK_NAME))
+    if not try_for(lock.acquire, timeout=timeout, delay=0.1):
+        raise EngineLocked("another Spyglass is writing this index; working read-only")
+    keep_private(lock)  # a bulk build's worker processes must not hold it
+    return lock
+
+
+class TantivyWriter:
+    """A write session; the commit or cancel ends it and releases both locks."""
+
+    def __init__(self, writer: Any, lock: Any, base_generation: int) -> None:
+        self._writer = writer
+        self._lock = lock
+        self._base = base_generation
+        self.count = 0
+
+    @property
+    def base_generation(self) -> int:
+        return self._base
+
+    def add(self, doc: IndexDoc, *, replace: bool = False) -> None:
+        """Add a post; ``replace`` first removes any older version (a delete applies to earlier adds only)."""
+        if replace:
+            self._writer.delete_documents_by_term("id", id_term(doc.post_id))
+        self._writer.add_document(to_document(doc))
+        self.count += 1
+
+    def delete(self, post_id: str) -> None:
+        self._writer.delete_documents_by_term("id", id_term(post_id))
+        self.count += 1
+
+    def commit(self) -> None:
+        """Commit, let tantivy's merges finish, and release the locks."""
+        try:
+            self._writer.commit()
+            self._writer.wait_merging_threads()
+        finally:
+            self._release()
+
+    def cancel(self) -> None:
+        try:
+            self._writer.rollback()
+            self._writer.wait_merging_threads()
+        except BaseException:  # runs after a failure: never raises, always unlocks
+            pass
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        self._writer = None  # dropping tantivy's writer releases its own lock
+        if getattr(self._lock, "fd", None) is not None:
+            self._lock.release()
+
+
+class _Lexicon:
+    """The reader the whoosh rewriter expands patterns with: terms from a prefix in lexicon order, and
+    their document frequencies, summed over segments as whoosh sums them."""
+
+    def __init__(self, searcher: Any) -> None:
+        self._searcher = searcher
+        self._frequencies: dict[tuple[str, str], int] = {}
+
+    def expand_prefix(self, fieldname: str, prefix: str) -> Iterator[str]:
+        found = self._searcher.terms_with_prefix(fieldname, prefix, limit=None)
+        for term, frequency in found:
+            self._frequencies[(fieldname, term)] = int(frequency)
+        yield from sorted(term for term, _ in found)
+
+    def doc_frequency(self, fieldname: str, term: str) -> int:
+        known = self._frequencies.get((fieldname, term))
+        return known if known is not None else int(self._searcher.doc_freq(fieldname, term))
+
+
+@dataclass
+class _Reading:
+    """One state of the index as searched (``meta``: its ``meta.json``): its searcher and the key → post id
+    table."""
+
+    meta: bytes
+    searcher: Any
+    keys: dict[int, str] = field(default_factory=dict)
+    keys_read: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def _table(self) -> dict[int, str]:
+        """Read from the ``id`` term dictionary in one call. A key two ids share (a 64-bit hash: in practice
+        never) is left out, so its hits are named from the stored id instead."""
+        with self.lock:
+            if not self.keys_read:
+                table: dict[int, str] = {}
+                shared: set[int] = set()
+                for term, _ in self.searcher.terms_with_prefix("id", "", limit=None):
+                    post_id = post_id_of(term)
+                    key = post_key(post_id)
+                    if table.setdefault(key, post_id) != post_id:
+                        shared.add(key)
+                for key in shared:
+                    del table[key]
+                self.keys, self.keys_read = table, True
+            return self.keys
+
+    def post_ids(self, hits: Sequence[tuple[Any, Any]]) -> list[str]:
+        """The post ids of ``(key, address)`` pairs."""
+        table = self._table()
+        ids = []
+        for key, address in hits:
+            post_id = table.get(int(key))
+            ids.append(post_id if post_id is not None else post_id_of(self.searcher.doc(address)["id"][0]))
+        return ids
+
+
+class TantivyEngine:
+    """One tantivy index folder: the :class:`index.engine.contract.TextEngine` contract."""
+
+    name = NAME
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+        self.epoch = 0
+        self._guard = threading.Lock()
+        self._index: Any = None
+        self._reading: _Reading | None = None
+
+    # -- opening and repair ----------------------------------------------------------------
+
+    def _open(self) -> Any:
+        if read_stamp(self.folder, NAME) != SCHEMA_VERSION:
+            raise EngineUnavailable("the search index is missing or was built by another version or engine")
+        try:
+            index = tantivy.Index.open(str(self.folder))
+            index.config_reader(reload_policy="manual")
+            index.searcher()  # opens every segment: a garbled one fails here
+        except BaseException as error:  # any failure at all means "rebuild": the index is a cache
+            if isinstance(error, KeyboardInterrupt | SystemExit):
+                raise
+            raise EngineUnavailable(f"the search index cannot be opened ({type(error).__name__})") from error
+        return index
+
+    def _opened(self) -> Any:
+        with self._guard:
+            if self._index is None:
+                self._index = self._open()
+            return self._index
+
+    def healthy(self) -> bool:
+        if (self.folder / DAMAGE_MARKER).exists():
+            self.forget()
+            return False
+        try:
+            index = self._open()
+        except EngineUnavailable:
+            self.forget()
+            return False
+        with self._guard:
+            self._index = index  # the reading stays: it is dropped only when meta.json changes
+        return True
+
+    def damaged(self, error: BaseException) -> EngineDamaged:
+        """Record that reading the index failed, so the next update rebuilds it."""
+        with suppress(OSError):  # an unwritable folder: the search still says what happened
+            (self.folder / DAMAGE_MARKER).write_text(f"{type(error).__name__}: {error}\n", encoding="utf-8")
+        return EngineDamaged(f"the search index is damaged ({type(error).__name__}); the next update rebuilds it")
+
+    def generation(self) -> int:
+        self._opened()
+        return read_meta(self.folder)[0]
+
+    def doc_count(self) -> int:
+        return int(self._read().searcher.num_docs)
+
+    def forget(self) -> None:
+        with self._guard:
+            self._index = None
+            self._reading = None
+            self.epoch += 1
+
+    def recreate(self) -> None:
+        """Empty the folder and create a fresh index, holding the write lock so no writer is disturbed."""
+        self.forget()
+        if self.folder.is_symlink() or (self.folder.exists() and not self.folder.is_dir()):
+            make_way(self.folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        lock = _write_lock(self.folder, timeout=0)
+        try:
+            for entry in os.scandir(self.folder):
+                if entry.name == LOCK_NAME:
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path, ignore_errors=True)
+                else:
+                    os.unlink(entry.path)
+            tantivy.Index(tantivy_schema(), path=str(self.folder), reuse=False)
+            write_stamp(self.folder, NAME)
+        finally:
+            lock.release()
+
+    def writer(self, *, timeout: float | None = None) -> TantivyWriter:
+        index = self._opened()
+        lock = _write_lock(self.folder, WRITER_TIMEOUT if timeout is None else timeout)
+        try:
+            base = read_meta(self.folder)[0]
+            writer = index.writer(heap_size=WRITER_HEAP, num_threads=1)
+        except ValueError as error:  # tantivy's own lock: held by something that is not a Spyglass writer
+            lock.release()
+            raise EngineLocked("another program is writing this index; working read-only") from error
+        except BaseException:
+            lock.release()
+            raise
+        return TantivyWriter(writer, lock, base)
+
+    # -- searching -------------------------------------------------------------------------
+
+    def _read(self) -> _Reading:
+        """The reading of the index as it is now; a commit or rebuild by any process is picked up here."""
+        index = self._opened()
+        meta = read_meta(self.folder)[1]
+        with self._guard:
+            reading = self._reading
+            if reading is None or reading.meta != meta:
+                index.reload()
+                reading = self._reading = _Reading(meta, index.searcher())
+            return reading
+
+    def _guarded(self, search: Any) -> Any:
+        try:
+            return search()
+        except EngineError:
+            raise
+        except BaseException as error:  # tantivy's Rust panics arrive as BaseException subclasses
+            if isinstance(error, KeyboardInterrupt | SystemExit):
+                raise
+            raise self.damaged(error) from error
+
+    def _compile(self, reading: _Reading, text: str, expand: Expander, deadline: float, postings: int) -> Any:
+        return compile_tree(parse_with(whoosh_schema(), text), _Lexicon(reading.searcher), expand,
+                            deadline=deadline, postings=postings)
+
+    def _ids(self, reading: _Reading, query: Any) -> list[str]:
+        """Every match of ``query`` (unscored order: by key)."""
+        searcher = reading.searcher
+        hits = searcher.search(query, limit=max(1, searcher.num_docs), count=False, order_by_field="key")
+        return reading.post_ids(hits.hits)
+
+    def _scored(self, reading: _Reading, query: Any, top: int) -> tuple[list[str], dict[str, float]]:
+        searcher = reading.searcher
+        hits = searcher.search(query, limit=top, count=False).hits
+        addresses = [address for _, address in hits]
+        best = reading.post_ids(list(zip(searcher.fast_field_values("key", addresses), addresses, strict=True)))
+        return best, {post_id: float(score) for post_id, (score, _) in zip(best, hits, strict=True)}
+
+    def run(
+        self, text: str, *, expand: Expander, top: int = 0, every: bool = True, time_limit: float = 1.0
+    ) -> EngineHits:
+        """As whoosh's :func:`index.engine.search.run`, with the same expansion budgets (so the same hits);
+        tantivy collects and scores fast enough that its time limit only bounds the expansion."""
+
+        def search() -> EngineHits:
+            deadline = time.monotonic() + time_limit
+            reading = self._read()
+            passes = 2 if top > 0 and every else 1
+            node, rewriter = self._compile(reading, text, expand, deadline,
+                                           postings_budget(time_limit / passes, scored=not every))
+            query = translate(node)
+            best: list[str] = []
+            scores: dict[str, float] = {}
+            if top > 0 and not is_everything(node) and not is_nothing(node):
+                best, scores = self._scored(reading, query, top)
+            ids = self._ids(reading, query) if every and not is_nothing(node) else []
+            return EngineHits(ids=ids, top=best, scores=scores, partial=rewriter.truncated,
+                              terms=analysed_terms(node), notes=tuple(rewriter.notes))
+
+        result: EngineHits = self._guarded(search)
+        return result
+
+    def newest(
+        self,
+        text: str,
+        *,
+        rank: Mapping[str, int],
+        limit: int,
+        expand: Expander,
+        time_limit: float,
+        allowed: RankSet | None = None,
+    ) -> EngineHits:
+        """The ``limit`` newest matches: every match collected (milliseconds here), the best ranks kept."""
+
+        def search() -> EngineHits:
+            deadline = time.monotonic() + time_limit
+            reading = self._read()
+            node, rewriter = self._compile(reading, text, expand, deadline, postings_budget(time_limit))
+            found: Sequence[str] = []
+            if limit > 0 and not is_nothing(node):
+                matched = (
+                    post_id
+                    for post_id in self._ids(reading, translate(node))
+                    if post_id in rank and (allowed is None or rank[post_id] in allowed)
+                )
+                found = heapq.nsmallest(limit, matched, key=rank.__getitem__)
+            return EngineHits(ids=list(found), partial=rewriter.truncated, terms=analysed_terms(node),
+                              notes=tuple(rewriter.notes))
+
+        result: EngineHits = self._guarded(search)
+        return result
+
+    def close(self) -> None:
+        with self._guard:
+            self._reading = None

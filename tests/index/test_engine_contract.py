@@ -1,0 +1,318 @@
+"""One contract, two engines: every query form means the same on whoosh and tantivy, updates show up the
+same way, and faults are handled the same way (damage → rebuild, another writer → read-only).
+
+Each test runs once per engine (the ``engine`` fixture); ``test_both_engines_give_the_same_answer`` builds
+both and compares them query by query. The tantivy runs are skipped when the ``fast`` extra is missing.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from index.corpus import ENGINE_FOLDER, Corpus
+from index.engine.contract import ENGINES, INSTALL_FAST, EngineMissing, open_engine
+from index.engine.store import DAMAGE_MARKER, EngineLocked
+from index.state import TriageState
+from tests.index.helpers import hold_writer
+
+POSTS = {
+    "2020-05-01-ministry.md": ("Watering hole attack on ministry", "2020-05-01", "[APT, espionage]", "example.com",
+                               "APT28 used a watering hole to compromise the ministry website. Phishing emails "
+                               "followed (T1566). The server 203.0.113.7 hosted the payload."),
+    "2019-07-11-hospital.md": ("Ransomware hits hospital", "2019-07-11", "[ransomware]", "news.org",
+                               "The hospital was hit by ransomware. Credential theft preceded encryption. "
+                               "No watering hole was involved."),
+    "2018-03-02-banks.md": ("Lazarus Group targets banks", "2018-03-02", "[banks, North Korea]", "news.org",
+                            "Lazarus Group attacked banks in Cambodia using spearphishing and credential dumping. "
+                            "The attackers exfiltrated data."),
+    "2018-11-20-supply.md": ("Supply chain compromise", "2018-11-20", "[supply chain]", "example.com",
+                             "A supply chain attack delivered PlugX malware through a software update. "
+                             "CVE-2017-11882 was exploited."),
+    "2017-01-05-reversed.md": ("Hole watering season", "2017-01-05", "[]", "blog.example",
+                               "The word order is reversed here: hole watering, not the usual phrase. "
+                               "Credentials were stolen."),
+    "2016-06-30-croatia.md": ("Phishing campaign against Croatia", "2016-06-30", "[phishing]", "news.org",
+                              "A phishing campaign targeted the government of Croatia. Credentialed users "
+                              "received lures."),
+    "undated-wipers.md": ("Undated note on wipers", "", "[]", "",
+                          "A wiper destroyed disks; the watering of plants is unrelated. Holes appeared."),
+    "2020-01-15-turla.md": ("Turla uses Cobalt Strike", "2020-01-15", "[APT]", "example.com",
+                            "Turla deployed Cobalt Strike beacons against a ministry of foreign affairs."),
+    "2019-02-28-hacks.md": ("Hacked hacking hacks", "2019-02-28", "[]", "blog.example",
+                            "Hackers hacked systems while hacking continued."),
+    "sub/2021-09-09-nested.md": ("Nested post", "2021-09-09", "[ICS]", "example.com",
+                                 "Industrial control systems at an energy firm were probed. Watering  hole "
+                                 "sites were prepared."),
+}
+
+#: Every form of the query language (tui/query_help.py) and the combinations that stress the translation.
+QUERIES = [
+    "watering", "watering hole", "hacked", "Credentials", '"watering hole"', '"hole watering"', '"watering hole"~3',
+    '"the usual phrase"', "cred*", "credential*", "hack*", "c?mpaign", "*ing", "exfil*", "title:hole",
+    "title:watering", 'title:"hole watering"', "tag:APT", "tag:apt", "tag:north korea", 'tag:"north korea"',
+    "tags:phish*", "actor:APT28", 'actor:"Lazarus Group"', "actor:Turla", "victim:croatia", "victim:cambodia",
+    "technique:T1566", "technique:phishing", "malware:plugx", "cve:CVE-2017-11882", "ioc:203.0.113.7",
+    "ioc:203[.]0.113[.]7", "source:example.com", "source:news.org", "date:2018", "date:2019-07", "date:2019-07-11",
+    "date:[2018-01 to 2019-12]", "date:[2020 to]", "date:[to 2017]", "watering NOT hole", "watering -hole",
+    "NOT watering", "-watering", "ransomware OR wiper", "(ransomware OR wiper) date:2019", "watering ANDNOT hole",
+    "watering ANDMAYBE ministry", "hole AND (ministry OR hospital)", "(apt28 OR turla) tag:APT", "*", "",
+    "is:unread", "is:starred watering", "note:call", "tag:mine", "nosuchword", "actor:nobody",
+    # junk must fail the same way, never mark the index damaged
+    "(", '"x', "AND OR", "nosuchfield:x", "title:", "NOT *", "date:[2019 to 2018]", "a OR " * 50, "é∂ƒ©\x00",
+]
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request: pytest.FixtureRequest) -> str:
+    name: str = request.param
+    if name == "tantivy":
+        pytest.importorskip("tantivy")
+    return name
+
+
+def write_posts(folder: Path) -> Path:
+    for name, (title, date, tags, source, body) in POSTS.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        front = [f"title: {title}", f"tags: {tags}"] + ([f"date: {date}"] if date else [])
+        front += [f"tourl: https://{source}/post"] if source else []
+        path.write_text("---\n" + "\n".join(front) + f"\n---\n{body}\n", encoding="utf-8")
+    return folder
+
+
+def built(root: Path, engine: str) -> Corpus:
+    corpus = Corpus.open(write_posts(root / "posts"), root / f"index-{engine}", engine=engine)
+    report = corpus.update()
+    assert report.added == len(POSTS) and all(problem.reason == "no date" for problem in report.problems), report
+    return corpus
+
+
+@pytest.fixture(scope="module")
+def state(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TriageState]:
+    triage = TriageState(tmp_path_factory.mktemp("state") / "state.sqlite3")
+    triage.set_flag_many(["2020-05-01-ministry.md", "2019-07-11-hospital.md"], "read", True)
+    triage.set_flag_many(["2020-05-01-ministry.md"], "starred", True)
+    triage.set_flag_many(["undated-wipers.md"], "archived", True)
+    triage.set_note("2018-03-02-banks.md", "Call back the bank")
+    triage.add_tag("2016-06-30-croatia.md", "mine")
+    yield triage
+    triage.close()
+
+
+@pytest.fixture(scope="module")
+def both(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Corpus]:
+    """One corpus per installed engine over the same posts."""
+    root = tmp_path_factory.mktemp("contract")
+    engines = [name for name in ENGINES if name != "tantivy" or _has_tantivy()]
+    return {name: built(root, name) for name in engines}
+
+
+def _has_tantivy() -> bool:
+    try:
+        import tantivy  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def test_both_engines_give_the_same_answer(both: dict[str, Corpus], state: TriageState) -> None:
+    if len(both) < 2:
+        pytest.skip(INSTALL_FAST)
+    whoosh, tantivy = both["whoosh"], both["tantivy"]
+    for query in QUERIES:
+        for sort in ("date", "relevance"):
+            expected = whoosh.search(query, sort=sort, state=state, labels=True)
+            got = tantivy.search(query, sort=sort, state=state, labels=True)
+            assert got.error == expected.error, query
+            assert got.total == expected.total and got.facets == expected.facets, query
+            assert got.partial == expected.partial and got.notes == expected.notes, query
+            assert got.stems == expected.stems and got.highlights.keys() == expected.highlights.keys(), query
+            if sort == "date":
+                assert got.ids == expected.ids, query
+            else:  # scores differ between engines: the same hits, the scored page first
+                assert sorted(got.ids) == sorted(expected.ids), query
+            first = tantivy.search(query, sort=sort, state=state, limit=3, complete=False)
+            assert first.error == expected.error, query
+            if sort == "date":
+                assert first.ids == expected.ids[:3], query
+    for junk in QUERIES[-9:]:
+        assert not (tantivy.index_dir / ENGINE_FOLDER / DAMAGE_MARKER).exists(), junk
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ('"watering hole"', {"2020-05-01-ministry.md", "2019-07-11-hospital.md", "sub/2021-09-09-nested.md"}),
+        ('"hole watering"', {"2017-01-05-reversed.md"}),
+        ("watering -hole", set()),
+        ("hack*", {"2019-02-28-hacks.md"}),
+        ("cred*", {"2019-07-11-hospital.md", "2018-03-02-banks.md", "2017-01-05-reversed.md",
+                   "2016-06-30-croatia.md"}),
+        ("date:2018", {"2018-03-02-banks.md", "2018-11-20-supply.md"}),
+        ("date:[2020 to]", {"2020-05-01-ministry.md", "2020-01-15-turla.md", "sub/2021-09-09-nested.md"}),
+        ("tag:APT", {"2020-05-01-ministry.md", "2020-01-15-turla.md"}),
+        ("title:hole", {"2020-05-01-ministry.md", "2017-01-05-reversed.md"}),
+        ("source:news.org ransomware", {"2019-07-11-hospital.md"}),
+        ("(ransomware OR wiper) NOT date:2019 is:archived", {"undated-wipers.md"}),
+        ("is:archived", {"undated-wipers.md"}),
+    ],
+)
+def test_query_forms_find_the_expected_posts(
+    engine: str, tmp_path: Path, state: TriageState, query: str, expected: set[str]
+) -> None:
+    corpus = built(tmp_path, engine)
+    result = corpus.search(query, state=state)
+    assert result.error is None and set(result.ids) == expected
+    assert result.ids == sorted(result.ids, key=lambda post_id: corpus.rows([post_id])[0].date or "", reverse=True)
+
+
+def test_relevance_puts_the_scored_page_first(engine: str, tmp_path: Path) -> None:
+    corpus = built(tmp_path, engine)
+    result = corpus.search("watering", sort="relevance", limit=3)
+    assert result.total == 5 and len(result.ids) == 3
+    scores = [result.scores[post_id] for post_id in result.ids]
+    assert scores == sorted(scores, reverse=True) and scores[0] > 0
+    assert result.ids[0] in {"2020-05-01-ministry.md", "2017-01-05-reversed.md"}  # the word in the title
+
+
+def test_updates_add_replace_and_delete(engine: str, tmp_path: Path) -> None:
+    corpus = built(tmp_path, engine)
+    posts = corpus.posts_dir
+    generation = open_engine(engine, corpus.index_dir / ENGINE_FOLDER).generation()
+    hospital = posts / "2019-07-11-hospital.md"
+    hospital.write_text("---\ntitle: Ransomware hits clinic\ndate: 2019-07-11\n---\nA clinic paid.\n", encoding="utf-8")
+    (posts / "2018-03-02-banks.md").unlink()
+    (posts / "2022-02-02-new.md").write_text("---\ntitle: New wiper\ndate: 2022-02-02\n---\nHermetic.\n",
+                                             encoding="utf-8")
+    report = corpus.update()
+    assert (report.added, report.changed, report.removed) == (1, 1, 1)
+    engine_now = open_engine(engine, corpus.index_dir / ENGINE_FOLDER)
+    assert engine_now.generation() != generation and engine_now.doc_count() == len(POSTS)
+    assert corpus.search("hospital").ids == []
+    assert corpus.search("clinic").ids == ["2019-07-11-hospital.md"]
+    assert corpus.search("lazarus").ids == []
+    assert corpus.search("wiper").ids == ["2022-02-02-new.md", "undated-wipers.md"]
+    assert corpus.search("ransomware").total == 1
+
+
+def test_a_rebuild_by_another_process_is_seen(engine: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    """A rebuild of the same number of posts can end at the same generation number: a searcher opened
+    before it must still be replaced. whoosh's searcher refresh compares generations only, so it keeps
+    reading the old segments (a known gap, kept as it is here: strict, so a fix shows up)."""
+    if engine == "whoosh":
+        request.applymarker(pytest.mark.xfail(strict=True, reason="whoosh refreshes by generation number"))
+    corpus = built(tmp_path, engine)
+    assert corpus.search("lazarus").total == 1  # the index is open and searched
+    banks = corpus.posts_dir / "2018-03-02-banks.md"
+    banks.write_text(banks.read_text(encoding="utf-8").replace("Lazarus", "Zeppelin"), encoding="utf-8")
+    other = Corpus.open(corpus.posts_dir, corpus.index_dir, engine=engine)  # as another process would
+    assert other.update(rebuild=True).rebuilt
+    assert corpus.search("zeppelin").ids == ["2018-03-02-banks.md"]  # a new query: no answer cached for it
+
+
+@pytest.mark.parametrize("damage", ["truncated meta", "garbled segment", "empty folder", "missing folder"])
+def test_a_damaged_index_is_rebuilt(engine: str, tmp_path: Path, damage: str) -> None:
+    corpus = built(tmp_path, engine)
+    folder = corpus.index_dir / ENGINE_FOLDER
+    meta = next(folder.glob("_MAIN_*.toc")) if engine == "whoosh" else folder / "meta.json"
+    segments = [path for path in folder.iterdir() if path.suffix in (".seg", ".term", ".idx", ".pos", ".store")]
+    if damage == "truncated meta":
+        meta.write_bytes(meta.read_bytes()[: meta.stat().st_size // 2])
+    elif damage == "garbled segment":
+        for path in segments:
+            path.unlink()  # a new file, so no mapping of the old one sees it change
+            path.write_bytes(b"\x00garbage" * 64)
+    else:
+        for path in folder.iterdir():
+            path.unlink()
+        if damage == "missing folder":
+            folder.rmdir()
+    reopened = Corpus.open(corpus.posts_dir, corpus.index_dir, engine=engine)
+    assert not open_engine(engine, folder).healthy()
+    result = reopened.search("watering")
+    assert result.error is not None or result.total == 0
+    report = reopened.update()
+    assert report.rebuilt and report.added == len(POSTS)
+    assert reopened.search("watering").total == 5
+
+
+def test_a_search_that_finds_damage_marks_the_index_for_rebuild(engine: str, tmp_path: Path) -> None:
+    corpus = built(tmp_path, engine)
+    index = open_engine(engine, corpus.index_dir / ENGINE_FOLDER)
+    assert index.healthy()
+    error = index.damaged(OSError("read failed"))  # what a search does when reading the index fails
+    assert "damaged" in str(error)
+    assert (index.folder / DAMAGE_MARKER).exists() and not index.healthy()
+    report = corpus.update()
+    assert report.rebuilt and corpus.search("watering").total == 5
+    assert not (index.folder / DAMAGE_MARKER).exists()
+
+
+@pytest.mark.slow
+def test_another_writer_means_read_only(engine: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import index.engine.store as store_module
+
+    monkeypatch.setattr(store_module, "WRITER_TIMEOUT", 0.1)
+    corpus = built(tmp_path, engine)
+    folder = corpus.index_dir / ENGINE_FOLDER
+    process = hold_writer(folder, engine)
+    try:
+        (corpus.posts_dir / "2022-02-02-new.md").write_text("---\ntitle: New\n---\nfresh\n", encoding="utf-8")
+        report = corpus.update()
+        assert report.read_only and report.message and "another Spyglass" in report.message
+        assert corpus.search("watering").total == 5  # searching still works
+        for name in ENGINES:  # the lock is the same whichever engine asks
+            if name == "tantivy" and not _has_tantivy():
+                continue
+            with pytest.raises(EngineLocked):
+                open_engine(name, folder).recreate()
+    finally:
+        process.kill()
+        process.wait()
+    assert corpus.update().added == 1
+
+
+@pytest.mark.slow
+def test_a_killed_writer_leaves_no_lock_behind(engine: str, tmp_path: Path) -> None:
+    corpus = built(tmp_path, engine)
+    process = hold_writer(corpus.index_dir / ENGINE_FOLDER, engine)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    (corpus.posts_dir / "2022-02-02-new.md").write_text("---\ntitle: New\n---\nfresh\n", encoding="utf-8")
+    report = corpus.update()
+    assert report.added == 1 and not report.read_only
+
+
+def test_switching_engines_rebuilds(engine: str, tmp_path: Path) -> None:
+    pytest.importorskip("tantivy")
+    corpus = built(tmp_path, engine)
+    other = next(name for name in ENGINES if name != engine)
+    switched = Corpus.open(corpus.posts_dir, corpus.index_dir, engine=other)
+    assert switched.engine == other
+    assert switched.search("watering").error is not None  # the index is the other engine's: not ready
+    report = switched.update()
+    assert report.rebuilt and report.added == len(POSTS)
+    assert switched.search('"watering hole"').total == 3
+    assert corpus.update().rebuilt  # and back
+
+
+def test_tantivy_names_hits_whose_keys_collide(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hits carry a 64-bit hash of the post id; should two ids share one, their hits are named from the
+    stored id (here every id shares one key)."""
+    tantivy_engine = pytest.importorskip("index.engine.tantivy_engine")
+    monkeypatch.setattr(tantivy_engine, "post_key", lambda _post_id: 7)
+    corpus = built(tmp_path, "tantivy")
+    assert set(corpus.search('"watering hole"').ids) == {
+        "2020-05-01-ministry.md", "2019-07-11-hospital.md", "sub/2021-09-09-nested.md"}
+    assert len(corpus.search("watering", sort="relevance").scores) == 5
+
+
+def test_a_missing_tantivy_says_how_to_install_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "tantivy", None)
+    with pytest.raises(EngineMissing, match=r"spyglass\[fast\]"):
+        Corpus.open(tmp_path / "posts", tmp_path / "index", engine="tantivy")
