@@ -4,6 +4,7 @@ from index.engine.first_page import BlockTables, newest
 from index.engine.highlight import highlight, highlight_spans
 from index.engine.schema import SCHEMA_VERSION
 from index.engine.search import EngineHits, Expander, QuerySyntaxError, Searchers, run
+from index.engine.segments import NewSegment, SegmentBuilder, remove_leftovers
 from index.engine.store import (
     Engine,
     EngineDamaged,
@@ -26,10 +27,13 @@ __all__ = [
     "EngineWriter",
     "Expander",
     "IndexDoc",
+    "NewSegment",
     "QuerySyntaxError",
     "Searchers",
+    "SegmentBuilder",
     "highlight",
     "highlight_spans",
     "newest",
+    "remove_leftovers",
     "run",
 ]

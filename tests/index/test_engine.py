@@ -11,6 +11,7 @@ import pytest
 import index.engine.search as search_module
 import index.engine.store as store_module
 import index.indexing as indexing_module
+from index.bulk import batch_sizes
 from index.corpus import ENGINE_FOLDER, Corpus
 from index.engine import Engine, EngineLocked, EngineUnavailable, IndexDoc, Searchers, highlight, run
 from index.engine.schema import STAMP_NAME
@@ -42,13 +43,19 @@ def touch(path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_bulk_build_on_two_processes_leaves_one_segment(
+def test_bulk_build_writes_one_segment_per_worker_batch_newest_first(
     posts: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Each worker writes the segment of its batch; the parent lists them in batch order, so document
+    order stays newest first across segments, and the workers' sort folders are gone."""
     monkeypatch.setattr(indexing_module, "BULK_THRESHOLD", 5)
     corpus, folder = build(posts, tmp_path)
-    assert len(list(folder.glob("*.seg"))) == 1
+    assert len(list(folder.glob("*.seg"))) == len(batch_sizes(12)) == 2
+    assert [path.name for path in folder.iterdir() if path.is_dir()] == []
     assert corpus.search("phishing").total == 12
+    with Engine(folder).index().reader() as reader:
+        ids = [reader.stored_fields(number)["id"] for number in range(reader.doc_count_all())]
+    assert ids == sorted(ids, key=lambda post_id: post_id.split("-post")[0], reverse=True)
 
 
 def test_bulk_update_leaves_existing_segments_alone(
