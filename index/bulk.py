@@ -129,6 +129,7 @@ def write_in_workers(
     starts = [sum(sizes[:number]) for number in range(len(sizes))]
     counters = _Counters(len(sizes))
     get_knowledge()  # loaded once here; forked workers share it
+    progress("index", 0, len(files))
     with worker_pool(WORKERS, initializer=_share, initargs=(counters,)) as pool:
         futures: list[Future[Batch]] = [
             pool.submit(_write_batch, root, folder, number, files[start : start + size])
