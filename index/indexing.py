@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -176,16 +177,18 @@ class Indexer:
         if not todo and not removed:
             self.view.keep(generation)
             return UpdateReport(0, 0, 0, len(files), self.problems(), rebuilt, time.monotonic() - started)
-        snapshot = self.view.current()
+        # The posts in the index: every known file but the problems (the rows themselves are not needed, and
+        # loading them took seconds at 100k).
+        indexed = stats.keys() - {problem.post_id for problem in catalog.problems()}
         bulk = len(todo) >= BULK_THRESHOLD
         writer = self.engine.writer()
-        if writer.base_generation != snapshot.generation or snapshot.generation != generation:
+        if writer.base_generation != generation or catalog.generation() != generation:
             # Another process committed between our look at the catalog and our getting the lock: the
             # plan is stale (carrying it out would index posts twice), so this run leaves it to them.
             writer.cancel()
             raise EngineLocked("another Spyglass updated this index at the same time; working read-only")
         try:
-            upserts, problems, stopped = self._write(writer, snapshot, todo, removed, bulk, progress, cancelled)
+            upserts, problems, stopped = self._write(writer, indexed, todo, removed, bulk, progress, cancelled)
             if not self.posts_dir.is_dir():  # gone while it was read: its posts must not all become problems
                 writer.cancel()
                 message = f"the folder {self.posts_dir} disappeared during the update; the index was left as it is"
@@ -198,8 +201,8 @@ class Indexer:
         catalog.apply(upserts, problems, removed, self.engine.generation())
         self.view.hold(catalog.load())
         done = len(upserts) + len(problems)
-        changed = done - sum(1 for entry in upserts if entry.row.post_id not in snapshot.stats)
-        changed -= sum(1 for entry in problems if entry.problem.post_id not in snapshot.stats)
+        changed = done - sum(1 for entry in upserts if entry.row.post_id not in stats)
+        changed -= sum(1 for entry in problems if entry.problem.post_id not in stats)
         return UpdateReport(
             added=min(added, done),
             changed=changed,
@@ -214,7 +217,7 @@ class Indexer:
     def _write(
         self,
         writer: EngineWriter,
-        snapshot: Snapshot,
+        indexed: AbstractSet[str],
         todo: Sequence[PostFile],
         removed: Sequence[str],
         bulk: bool,
@@ -222,21 +225,21 @@ class Indexer:
         cancelled: Callable[[], bool],
     ) -> tuple[list[CatalogEntry], list[ProblemEntry], bool]:
         """Feed the writer; on cancel, stop early: what was written so far is committed and kept."""
-        writer.delete_many([post_id for post_id in removed if post_id in snapshot.rows])
+        writer.delete_many([post_id for post_id in removed if post_id in indexed])
         if bulk:
-            return self._write_in_workers(writer, snapshot, todo, progress, cancelled)
+            return self._write_in_workers(writer, indexed, todo, progress, cancelled)
         upserts: list[CatalogEntry] = []
         problems: list[ProblemEntry] = []
         total = len(todo)
         step = max(1, total // 200)
         for done, found in enumerate(todo, 1):
             result = prepare(self.posts_dir, found)
-            indexed = found.post_id in snapshot.rows
+            was_indexed = found.post_id in indexed
             if isinstance(result, Prepared):
-                writer.add(result.doc, replace=indexed)
+                writer.add(result.doc, replace=was_indexed)
                 upserts.append(result.entry)
-            elif (entry := _problem_entry(found, result, indexed)) is not None:
-                if indexed:
+            elif (entry := _problem_entry(found, result, was_indexed)) is not None:
+                if was_indexed:
                     writer.delete(found.post_id)
                 problems.append(entry)
             if not done % step or done == total:
@@ -248,7 +251,7 @@ class Indexer:
     def _write_in_workers(
         self,
         writer: EngineWriter,
-        snapshot: Snapshot,
+        indexed: AbstractSet[str],
         todo: Sequence[PostFile],
         progress: Callable[[UpdateProgress], None],
         cancelled: Callable[[], bool],
@@ -264,14 +267,14 @@ class Indexer:
         problems: list[ProblemEntry] = []
         replaced: list[str] = []
         for found, outcome in taken:
-            indexed = found.post_id in snapshot.rows
+            was_indexed = found.post_id in indexed
             if isinstance(outcome, CatalogEntry):
                 upserts.append(outcome)
-            elif (entry := _problem_entry(found, outcome, indexed)) is not None:
+            elif (entry := _problem_entry(found, outcome, was_indexed)) is not None:
                 problems.append(entry)
             else:
                 continue
-            if indexed:
+            if was_indexed:
                 replaced.append(found.post_id)
         writer.delete_many(replaced)
         writer.add_segments(segments)

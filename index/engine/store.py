@@ -248,10 +248,8 @@ class Engine:
             lock.release()
 
     def writer(self, *, timeout: float | None = None) -> EngineWriter:
-        """Open a writer: always one whoosh writer process. In a bulk update our own two-process pool parses
-        and extracts while this writer indexes, which measured faster than whoosh's ``procs=2`` writer
-        (docs/architecture.md).
-        """
+        """Open the one writer of the index (this process takes the lock). A bulk update adds segments that
+        worker processes wrote (``add_segments``); everything else goes through this writer."""
         ix = self.index()
         timeout = WRITER_TIMEOUT if timeout is None else timeout
         # The lock is taken here, not by whoosh: a writer that fails to set up after locking (disk full,
