@@ -129,13 +129,13 @@ def write_in_workers(
     starts = [sum(sizes[:number]) for number in range(len(sizes))]
     counters = _Counters(len(sizes))
     get_knowledge()  # loaded once here; forked workers share it
-    progress("index", 0, len(files))
     with worker_pool(WORKERS, initializer=_share, initargs=(counters,)) as pool:
         futures: list[Future[Batch]] = [
             pool.submit(_write_batch, root, folder, number, files[start : start + size])
             for number, (start, size) in enumerate(zip(starts, sizes, strict=True))
         ]
         try:
+            progress("index", 0, len(files))  # the workers run from here on
             pending = set(futures)
             while pending:
                 _done, pending = wait(pending, timeout=POLL_EVERY, return_when=FIRST_COMPLETED)
