@@ -10,6 +10,7 @@ loaded, and linear in the length of the text (see tests/index/test_extract.py).
 from __future__ import annotations
 
 import functools
+import heapq
 import itertools
 import operator
 import re
@@ -28,14 +29,16 @@ from index.vocabulary import BY_KIND, ENTITY_FIELDS, TACTIC_ID, TECHNIQUE_NUMBER
 
 # Patterns start with literals (no leading \b) so the regex engine can skip ahead fast; the word
 # boundary before a match is checked in Python.
-_CVE = re.compile(r"(?:CVE|cve|Cve)[-‐–]\d{4}[-‐–]\d{4,7}\b")
+_CVES = tuple((prefix, re.compile(rf"{prefix}[-‐–]\d{{4}}[-‐–]\d{{4,7}}\b")) for prefix in ("CVE", "cve", "Cve"))
 _TECHNIQUE_ID = re.compile(rf"T{TECHNIQUE_NUMBER}\b")  # upper case, as the knowledge base spells IDs
 _ACTOR_SCHEME = re.compile(
     r"(?:APT ?-?\d{1,3}|FIN\d{1,3}|UNC\d{2,5}|TA\d{3,4}|DEV-\d{4}|Storm-\d{4}|TEMP\.[A-Z][a-z]{2,})\b"
 )
-_ANIMAL = re.compile(
-    r" (?:Panda|Bear|Kitten|Chollima|Spider|Typhoon|Blizzard|Sandstorm|Sleet|Tempest|Jackal|Libra|Tiger)\b"
+_MATCH_START = operator.methodcaller("start")
+_ANIMAL = re.compile(  # the space before is checked in Python: a leading space would make every space a candidate
+    r"(?:Panda|Bear|Kitten|Chollima|Spider|Typhoon|Blizzard|Sandstorm|Sleet|Tempest|Jackal|Libra|Tiger)\b"
 )
+_HYPHEN_IN_WORD = re.compile(r"-(?<=[^\W_]-)")  # after a letter or digit ([^\W_] is exactly str.isalnum)
 _CAPITALISED = re.compile(r"[A-Z][a-z]{2,}")
 _SCHEME_STOP = frozenset({"The", "This", "That", "Its", "Their", "Teddy", "Giant", "Paper", "Tamil", "Celtic", "Big"})
 _NAMES = frozenset({"ACTOR", "SOURCE", "MALWARE", "COUNTRY"})
@@ -89,36 +92,39 @@ def extract(text: str) -> list[Mention]:
     introduced = introduced_actors(prose, names, hits["INTRO"]) if "INTRO" in hits else []
     if introduced:
         names = select(names + introduced, blocked)
+    actors: list[tuple[int, int]] = []  # actor and source spans: no technique inside them
+    names_blocked: list[tuple[int, int]] = []  # actor and malware spans: no victim inside them
+    by_kind: defaultdict[str, list[Hit]] = defaultdict(list)  # the chosen names of each kind, in text order
     for hit in names:
-        if hit.entry.kind == "ACTOR":
-            country = knowledge.actor_country(hit.entry.canonical) or ""
-            mentions.append(_mention("ACTOR", text, hit, role=country))
-        elif hit.entry.kind == "MALWARE":
-            mentions.append(_mention("MALWARE", text, hit))
-    actors = [(h.start, h.end) for h in names if h.entry.kind in ("ACTOR", "SOURCE")]
+        start, end, entry = hit
+        kind = entry.kind
+        by_kind[kind].append(hit)
+        if kind == "ACTOR":
+            country = knowledge.actor_country(entry.canonical) or ""
+            mentions.append(Mention("ACTOR", start, end, text[start:end], entry.canonical, entry.ref, country))
+            actors.append((start, end))
+            names_blocked.append((start, end))
+        elif kind == "MALWARE":
+            mentions.append(Mention("MALWARE", start, end, text[start:end], entry.canonical, entry.ref))
+            names_blocked.append((start, end))
+        elif kind == "SOURCE":
+            actors.append((start, end))
 
     techniques = hits.get("TECHNIQUE", []) + _technique_ids(text, knowledge)
     techniques += exploitation_hits(hits.get("EXPLOIT", []), prose, knowledge)
     techniques += action_hits(hits.get("ACTION", []), prose, knowledge)
     technique_spans: list[tuple[int, int]] = []
-    for hit in select(techniques, blocked + actors):
-        attack_id = refined(hit.entry.ref, hit.start, prose, knowledge)
+    for start, end, entry in select(techniques, blocked + actors):
+        attack_id = refined(entry.ref, start, prose, knowledge)
         name = knowledge.technique_name(attack_id)
-        mentions.append(Mention("TECHNIQUE", hit.start, hit.end, text[hit.start : hit.end], name, attack_id))
-        technique_spans.append((hit.start, hit.end))
+        mentions.append(Mention("TECHNIQUE", start, end, text[start:end], name, attack_id))
+        technique_spans.append((start, end))
 
     # A victim never sits inside a malware or actor name or a technique phrase ("Data from Local System").
-    names_blocked = [(h.start, h.end) for h in names if h.entry.kind in ("ACTOR", "MALWARE")]
-    for hit in victim_hits(prose, hits, names, blocked + names_blocked + technique_spans):
-        entry = hit.entry
-        surface = text[hit.start : hit.end]
-        mentions.append(Mention("VICTIM", hit.start, hit.end, surface, entry.canonical, entry.ref, _ROLES[entry.kind]))
+    for start, end, entry in victim_hits(prose, hits, by_kind, blocked + names_blocked + technique_spans):
+        surface = text[start:end]
+        mentions.append(Mention("VICTIM", start, end, surface, entry.canonical, entry.ref, _ROLES[entry.kind]))
     return sorted(mentions, key=_MENTION_ORDER)[:MAX_MENTIONS]
-
-
-def _mention(kind: Kind, text: str, hit: Hit, role: str = "") -> Mention:
-    entry = hit.entry
-    return Mention(kind, hit.start, hit.end, text[hit.start : hit.end], entry.canonical, entry.ref, role)
 
 
 def _dictionary_hits(text: str, norm: str, knowledge: Knowledge) -> tuple[dict[str, list[Hit]], list[int]]:
@@ -129,29 +135,36 @@ def _dictionary_hits(text: str, norm: str, knowledge: Knowledge) -> tuple[dict[s
     cues: list[int] = []
     add_cue = cues.append
     key_entries = knowledge.key_entries
+    hyphenated = {match.end() for match in _HYPHEN_IN_WORD.finditer(text)}
     for last, index in knowledge.automaton.iter(f" {norm} "):
-        length, right_pad, group, fast = key_entries[index]
-        start = last - length + 1
+        back, trim, group, fast = key_entries[index]
+        start = last - back
         if not group:  # a targeting cue: only its position matters
             add_cue(start)
             continue
-        end = last - 1 if right_pad else last
-        if start > 1 and text[start - 1] == "-" and text[start - 2].isalnum():
+        if start in hyphenated:
             continue  # "phishing" inside "spear-phishing" is not a match of its own
         if fast:  # one meaning, any case, not a name: no checks needed
-            found[fast].append(_new_hit((start, end, group[0])))
+            found[fast].append(_new_hit((start, last - trim, group[0])))
             continue
-        surface = text[start:end]
+        end = last - trim
+        if len(group) == 1:  # one meaning (most names): its case rule, then where it goes
+            entry = group[0]
+            stop = _case_stop(entry, text, start, end)
+            if stop < 0:
+                continue
+            kind = entry.kind
+            if kind not in _NAMES:
+                found[kind].append(_new_hit((start, stop, entry)))
+            elif kind == "ACTOR" or kind == "MALWARE":
+                named.append(_meaning([_new_hit((start, stop, entry))], norm, knowledge))
+            else:
+                named.append(_new_hit((start, stop, entry)))
+            continue
         names: list[Hit] = []
         for entry in group:
-            stop = end
-            case = entry.case
-            if case == CASE_EXACT:
-                if surface not in entry.forms:
-                    continue
-                if text[end : end + 1] == "." and surface + "." in entry.forms:
-                    stop = end + 1
-            elif case and surface[0].isalpha() and not surface[0].isupper():
+            stop = _case_stop(entry, text, start, end)
+            if stop < 0:
                 continue
             if entry.kind in _NAMES:
                 names.append(_new_hit((start, stop, entry)))
@@ -161,6 +174,21 @@ def _dictionary_hits(text: str, norm: str, knowledge: Knowledge) -> tuple[dict[s
             plain = len(names) == 1 and names[0].entry.kind not in ("ACTOR", "MALWARE")
             named.append(names[0] if plain else _meaning(names, norm, knowledge))
     return found, cues
+
+
+def _case_stop(entry: Entry, text: str, start: int, end: int) -> int:
+    """Where a hit of ``entry`` on [start, end) ends when the text's spelling passes its case rule ("U.S."
+    takes its final full stop), or -1."""
+    case = entry.case
+    if case == CASE_EXACT:
+        surface = text[start:end]
+        if surface not in entry.forms:
+            return -1
+        if text[end : end + 1] == "." and surface + "." in entry.forms:
+            return end + 1
+    elif case and text[start].isalpha() and not text[start].isupper():
+        return -1
+    return end
 
 
 def _meaning(options: list[Hit], norm: str, knowledge: Knowledge) -> Hit:
@@ -200,8 +228,11 @@ def _scheme_actors(text: str, knowledge: Knowledge) -> list[Hit]:
         if _word_start(text, m.start()) and not TACTIC_ID.fullmatch(m.group())  # TA0001 is an ATT&CK tactic
     ]
     for match in _ANIMAL.finditer(text):
-        head = text[max(0, match.start() - 30) : match.start()].rsplit(" ", 1)[-1]
-        start = match.start() - len(head)
+        space = match.start() - 1  # " Panda"
+        if space < 0 or text[space] != " ":
+            continue
+        head = text[max(0, space - 30) : space].rsplit(" ", 1)[-1]
+        start = space - len(head)
         if _CAPITALISED.fullmatch(head) and head not in _SCHEME_STOP and _word_start(text, start):
             spans.append((start, match.end()))
     hits: list[Hit] = []
@@ -215,9 +246,11 @@ def _scheme_actors(text: str, knowledge: Knowledge) -> list[Hit]:
 
 def _cves(text: str) -> list[Mention]:
     found: list[Mention] = []
-    if "CVE" not in text and "cve" not in text and "Cve" not in text:
-        return found
-    for match in _CVE.finditer(text):
+    # One pattern per spelling, run only when the text holds it, so the engine scans for a literal (a class of
+    # first letters would be tested at every position); matches of different spellings never overlap, so
+    # merging them by start gives the order of one alternation, lazily (the loop may stop early).
+    scans = [pattern.finditer(text) for prefix, pattern in _CVES if prefix in text]
+    for match in heapq.merge(*scans, key=_MATCH_START):
         if _word_start(text, match.start()):
             value = re.sub(r"[‐–]", "-", match.group().upper())
             found.append(Mention("VULN", match.start(), match.end(), match.group(), value, value))

@@ -8,7 +8,6 @@ plain string operations.
 
 from __future__ import annotations
 
-import heapq
 import ipaddress
 import re
 from collections.abc import Iterator, Mapping
@@ -84,7 +83,9 @@ def defang(value: str, kind: str) -> str:
 def find_iocs(text: str, tables: Mapping[str, frozenset[str]]) -> Iterator[tuple[int, int, str, str]]:
     """(start, end, refanged value, type) for every indicator in ``text``, in order."""
     done = 0
-    anchors = heapq.merge((m.start() for m in _ANCHOR.finditer(text)), (m.start() for m in _HEX_RUN.finditer(text)))
+    anchors = [m.start() for m in _ANCHOR.finditer(text)]
+    anchors += [m.start() for m in _HEX_RUN.finditer(text)]
+    anchors.sort()
     for pos in anchors:
         if pos < done:
             continue

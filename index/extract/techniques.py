@@ -15,12 +15,6 @@ _BEHIND = 3  # words between an object and a passive verb ("computers were wiped
 
 
 @functools.cache
-def _rule_numbers(listed: str) -> tuple[int, ...]:
-    """ "3,5" → (3, 5): the verb + object rules a verb belongs to."""
-    return tuple(int(part) for part in listed.split(",") if part)
-
-
-@functools.cache
 def _last_words(phrases: frozenset[str]) -> frozenset[str]:
     """ "zero day" → "day": the word that ends each (normalised) phrase."""
     return frozenset(phrase.split(" ")[-1] for phrase in phrases if phrase)
@@ -28,31 +22,6 @@ def _last_words(phrases: frozenset[str]) -> frozenset[str]:
 
 def _words(prose: Prose, start: int, end: int) -> list[re.Match[str]]:
     return list(_WORD.finditer(prose.norm, start, end))
-
-
-@functools.cache
-def _edges(objects: frozenset[str]) -> tuple[frozenset[str], frozenset[str]]:
-    """First and last words of the object phrases, for a cheap test before comparing phrases."""
-    return frozenset(o.split(" ")[0] for o in objects), frozenset(o.split(" ")[-1] for o in objects)
-
-
-@functools.cache
-def _by_first_word(objects: frozenset[str]) -> dict[str, tuple[str, ...]]:
-    """Object phrases grouped by their first word, longest first (ties alphabetical): the same phrase wins
-    under any hash seed, and a word is only compared with the phrases it can start."""
-    grouped: dict[str, list[str]] = {}
-    for phrase in sorted(objects, key=lambda phrase: (-len(phrase), phrase)):
-        grouped.setdefault(phrase.split(" ")[0], []).append(phrase)
-    return {word: tuple(phrases) for word, phrases in grouped.items()}
-
-
-@functools.cache
-def _by_last_word(objects: frozenset[str]) -> dict[str, tuple[str, ...]]:
-    """Like :func:`_by_first_word`, keyed by the last word."""
-    grouped: dict[str, list[str]] = {}
-    for phrase in sorted(objects, key=lambda phrase: (-len(phrase), phrase)):
-        grouped.setdefault(phrase.split(" ")[-1], []).append(phrase)
-    return {word: tuple(phrases) for word, phrases in grouped.items()}
 
 
 #: A verb and its object never sit on both sides of one of these ("stolen credentials or stolen cookies").
@@ -63,10 +32,10 @@ _PASSIVE_GAP = frozenset(
 )
 
 
-def _object_after(prose: Prose, words: list[re.Match[str]], objects: frozenset[str]) -> int:
-    """End offset of the longest object phrase starting at one of ``words`` before any conjunction, or 0."""
+def _object_after(prose: Prose, words: list[re.Match[str]], starting: dict[str, tuple[str, ...]]) -> int:
+    """End offset of the longest object phrase (``starting``: by first word) starting at one of ``words``
+    before any conjunction, or 0."""
     norm = prose.norm
-    starting = _by_first_word(objects)
     for word in words[:_AHEAD]:
         if word.group() in _CONJUNCTIONS:
             return 0
@@ -79,11 +48,10 @@ def _object_after(prose: Prose, words: list[re.Match[str]], objects: frozenset[s
     return 0
 
 
-def _object_before(prose: Prose, words: list[re.Match[str]], objects: frozenset[str]) -> int:
-    """Start offset of the longest object phrase ending at one of ``words`` (nearest first) with only
-    auxiliaries between it and the verb, or -1."""
+def _object_before(prose: Prose, words: list[re.Match[str]], ending: dict[str, tuple[str, ...]]) -> int:
+    """Start offset of the longest object phrase (``ending``: by last word) ending at one of ``words`` (nearest
+    first) with only auxiliaries between it and the verb, or -1."""
     norm = prose.norm
-    ending = _by_last_word(objects)
     for word in reversed(words[-_BEHIND:]):
         if word.group() in ending:
             head = norm[max(0, word.end() - 48) : word.end()]
@@ -99,35 +67,29 @@ def action_hits(verbs: list[Hit], prose: Prose, knowledge: Knowledge) -> list[Hi
     """ "wiped thousands of computers", "credentials stolen": verb + object rules from techniques.yaml."""
     found: list[Hit] = []
     norm = prose.norm
-    for verb in verbs:
-        start, end = verb.start, verb.end
-        firsts, lasts = knowledge.action_edges[verb.entry.canonical]
+    tables = knowledge.action_rules
+    for start, end, verb in verbs:
+        firsts, lasts, rules = tables[verb.canonical]
         ahead = norm[end : end + 80].split(None, _AHEAD)[:_AHEAD]  # maxsplit: no list of words never read
         behind = norm[max(0, start - 60) : start].rsplit(None, _BEHIND)[-_BEHIND:]
         if firsts.isdisjoint(ahead) and lasts.isdisjoint(behind):
             continue  # no object of any of the verb's rules nearby: most verbs, rejected in C
-        candidates = []
-        for rule in _rule_numbers(verb.entry.canonical):
-            attack_id, objects = knowledge.actions[rule]
-            rule_firsts, rule_lasts = _edges(objects)
-            if not rule_firsts.isdisjoint(ahead) or not rule_lasts.isdisjoint(behind):
-                candidates.append((attack_id, objects))
+        candidates = [rule for rule in rules if not rule.firsts.isdisjoint(ahead) or not rule.lasts.isdisjoint(behind)]
         if not candidates:
             continue
         sentence = prose.sentence(start)
         after = _words(prose, end, min(sentence[1], end + 120))[:_AHEAD]
         before: list[re.Match[str]] | None = None
-        for attack_id, objects in candidates:
-            span_end = _object_after(prose, after, objects)
+        for rule in candidates:
+            span_end = _object_after(prose, after, rule.by_first)
             span_start = start
             if not span_end:
                 if before is None:
                     before = _words(prose, max(sentence[0], start - 80), start)[-_BEHIND:]
-                span_start, span_end = _object_before(prose, before, objects), end
+                span_start, span_end = _object_before(prose, before, rule.by_last), end
                 if span_start < 0:
                     continue
-            entry = Entry("TECHNIQUE", knowledge.technique_name(attack_id), attack_id, CASE_ANY)
-            found.append(Hit(span_start, span_end, entry))
+            found.append(Hit(span_start, span_end, rule.entry))
             break
     return found
 

@@ -20,19 +20,21 @@ _ARTICLES = (" the ", " a ", " an ", "\nthe ")
 
 
 def victim_hits(
-    prose: Prose, hits: dict[str, list[Hit]], names: list[Hit], blocked: list[tuple[int, int]]
+    prose: Prose, hits: dict[str, list[Hit]], names: dict[str, list[Hit]], blocked: list[tuple[int, int]]
 ) -> list[Hit]:
-    """Every victim candidate, overlaps resolved (longest wins); entry kinds ORG, COUNTRY, SECTOR."""
+    """Every victim candidate, overlaps resolved (longest wins); entry kinds ORG, COUNTRY, SECTOR. ``names``
+    holds the chosen names by kind (ACTOR, SOURCE, MALWARE, COUNTRY), each list in text order."""
     knowledge = prose.knowledge
-    sources = [(h.start, h.end) for h in names if h.entry.kind == "SOURCE"]
+    actors, malware = names.get("ACTOR", []), names.get("MALWARE", [])
+    sources = [(h.start, h.end) for h in names.get("SOURCE", [])]
     candidates = _head_organisations(prose, hits.get("HEAD", []), sources)
     candidates += _named_objects(prose, hits.get("OBJECT", []), hits.get("SUBJECT", []))
     candidates += _named_around(prose, hits.get("POSSESSED", []), hits.get("DESCRIPTOR", []))
-    candidates += _countries(prose, names)
+    candidates += _countries(prose, actors, names.get("COUNTRY", []))
     candidates += _sectors(prose, hits.get("SECTOR", []), hits.get("LISTHEAD", []))
     candidates += _headless_lists(prose)
     countries = {(h.start, h.end) for h in candidates if h.entry.kind == "COUNTRY"}
-    named = {h.entry.canonical.lower() for h in names if h.entry.kind in ("ACTOR", "MALWARE")}
+    named = {h.entry.canonical.lower() for h in actors + malware}
     products = knowledge.org.get("products", frozenset())
     sponsors = {h.start for h in candidates if h.entry.kind == "ORG" and _perpetrator(prose, h.start, h.end)}
     kept = [
@@ -176,18 +178,16 @@ def _name_ending_at(prose: Prose, end: int) -> tuple[int, int] | None:
     return (start + 1, end) if start < end else None
 
 
-def _countries(prose: Prose, names: list[Hit]) -> list[Hit]:
+def _countries(prose: Prose, actors: list[Hit], country_hits: list[Hit]) -> list[Hit]:
     """Countries whose role is "victim"; a list ("the US, the UK and Japan") shares its first member's role."""
     knowledge = prose.knowledge
     actor_countries: dict[int, set[str]] = {}
-    for hit in names:
-        if hit.entry.kind == "ACTOR" and (country := knowledge.actor_country(hit.entry.canonical)):
+    for hit in actors:
+        if country := knowledge.actor_country(hit.entry.canonical):
             actor_countries.setdefault(prose.sentence(hit.start)[0], set()).add(country)
     found: list[Hit] = []
     previous: tuple[int, str] | None = None
-    for hit in names:
-        if hit.entry.kind != "COUNTRY":
-            continue
+    for hit in country_hits:
         role = ""
         if previous is not None:
             gap = _LIST_GAP.fullmatch(prose.text, previous[0], hit.start)

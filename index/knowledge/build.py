@@ -8,7 +8,17 @@ from typing import Any
 import ahocorasick
 
 from index.knowledge import curated, galaxy
-from index.knowledge.model import CASE_ANY, CASE_CAP, CASE_EXACT, Entry, Knowledge, key_of, normalise
+from index.knowledge.model import (
+    CASE_ANY,
+    CASE_CAP,
+    CASE_EXACT,
+    ActionRule,
+    Entry,
+    Knowledge,
+    VerbRules,
+    key_of,
+    normalise,
+)
 
 _ACRONYM = re.compile(r"[A-Z0-9][A-Z0-9.&-]*")
 _MIN_KEY = 3
@@ -81,7 +91,7 @@ class _Builder:
             cue_only = all(entry.kind == "CUE" for entry in group)
             single = group[0] if len(group) == 1 and group[0].case == CASE_ANY else None
             fast = single.kind if single is not None and single.kind not in _NAME_KINDS else ""
-            knowledge.key_entries.append((len(padded), padded.endswith(" "), () if cue_only else group, fast))
+            knowledge.key_entries.append((len(padded) - 1, int(padded.endswith(" ")), () if cue_only else group, fast))
             automaton.add_word(padded, index)
         automaton.make_automaton()
         knowledge.entries = self.entries
@@ -196,11 +206,10 @@ def _techniques(knowledge: Knowledge, builder: _Builder) -> None:
     for verb, indices in rules_of.items():  # one entry per verb: one hit per occurrence
         listed = ",".join(indices)
         builder.add("ACTION", verb, listed, "", CASE_ANY)
-        phrases = [phrase for index in indices for phrase in knowledge.actions[int(index)][1]]
-        knowledge.action_edges[listed] = (
-            frozenset(phrase.split(" ")[0] for phrase in phrases),
-            frozenset(phrase.split(" ")[-1] for phrase in phrases),
-        )
+        compiled = tuple(_action_rule(knowledge, *knowledge.actions[int(index)]) for index in indices)
+        firsts = frozenset().union(*(rule.firsts for rule in compiled))
+        lasts = frozenset().union(*(rule.lasts for rule in compiled))
+        knowledge.action_rules[listed] = VerbRules(firsts, lasts, compiled)
     for item in data.get("techniques") or []:
         attack_id = current[str(item.get("id", ""))]
         rules = tuple(
@@ -215,6 +224,21 @@ def _techniques(knowledge: Knowledge, builder: _Builder) -> None:
                 knowledge.technique_index.setdefault(key, (attack_id,))
                 mode = CASE_EXACT if _ACRONYM.fullmatch(surface) and len(surface) <= 5 else CASE_ANY
                 builder.add("TECHNIQUE", surface, knowledge.techniques[attack_id], attack_id, mode)
+
+
+def _action_rule(knowledge: Knowledge, attack_id: str, objects: frozenset[str]) -> ActionRule:
+    by_first: dict[str, list[str]] = {}
+    by_last: dict[str, list[str]] = {}
+    for phrase in sorted(objects, key=lambda phrase: (-len(phrase), phrase)):
+        by_first.setdefault(phrase.split(" ")[0], []).append(phrase)
+        by_last.setdefault(phrase.split(" ")[-1], []).append(phrase)
+    return ActionRule(
+        Entry("TECHNIQUE", knowledge.technique_name(attack_id), attack_id, CASE_ANY),
+        frozenset(by_first),
+        frozenset(by_last),
+        {word: tuple(phrases) for word, phrases in by_first.items()},
+        {word: tuple(phrases) for word, phrases in by_last.items()},
+    )
 
 
 def _sectors(knowledge: Knowledge, builder: _Builder) -> None:

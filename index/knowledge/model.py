@@ -52,6 +52,26 @@ class Entry(NamedTuple):
     forms: frozenset[str] = frozenset()
 
 
+class ActionRule(NamedTuple):
+    """One verb + object rule, compiled for the extractor: the technique it gives, the first and last words of
+    its object phrases (a quick reject), and the phrases grouped by first and by last word, longest first (ties
+    alphabetical: the same phrase wins under any hash seed)."""
+
+    entry: Entry
+    firsts: frozenset[str]
+    lasts: frozenset[str]
+    by_first: dict[str, tuple[str, ...]]
+    by_last: dict[str, tuple[str, ...]]
+
+
+class VerbRules(NamedTuple):
+    """The rules of one verb, in file order, with the first and last words of all their objects."""
+
+    firsts: frozenset[str]
+    lasts: frozenset[str]
+    rules: tuple[ActionRule, ...]
+
+
 @dataclass(frozen=True, slots=True)
 class Actor:
     """A threat actor with every name it goes by."""
@@ -73,8 +93,8 @@ class Knowledge:
     technique_index: dict[str, tuple[str, ...]] = field(default_factory=dict)  # key_of(name/phrase) -> IDs
     refine: dict[str, tuple[tuple[frozenset[str], str], ...]] = field(default_factory=dict)
     actions: list[tuple[str, frozenset[str]]] = field(default_factory=list)  # (ID, object keys) per verb rule
-    # per verb's rule list ("3,5"): first words and last words of all its objects, for a quick reject
-    action_edges: dict[str, tuple[frozenset[str], frozenset[str]]] = field(default_factory=dict)
+    # per verb's rule list ("3,5"): its rules, compiled once (see VerbRules)
+    action_rules: dict[str, VerbRules] = field(default_factory=dict)
     malware: dict[str, tuple[str, str]] = field(default_factory=dict)  # key_of(alias) -> (canonical, uuid)
     countries: dict[str, str] = field(default_factory=dict)  # key_of(name/demonym) -> country
     country_codes: dict[str, str] = field(default_factory=dict)  # ISO -> country
@@ -85,8 +105,10 @@ class Knowledge:
     org: dict[str, frozenset[str]] = field(default_factory=dict)  # heads, stop_left, connectors
     ioc: dict[str, frozenset[str]] = field(default_factory=dict)  # tlds, file_extensions, benign, version
     entries: list[Entry] = field(default_factory=list)
-    # per automaton key: (padded length, right-padded?, meanings, kind when one case-free non-name meaning)
-    key_entries: list[tuple[int, bool, tuple[Entry, ...], str]] = field(default_factory=list)
+    # per automaton key: (padded length - 1, 1 when right-padded else 0, meanings (none for a targeting cue),
+    # kind when one case-free non-name meaning); a hit ending at ``last`` of the padded text spans
+    # [last - first, last - second) of the text
+    key_entries: list[tuple[int, int, tuple[Entry, ...], str]] = field(default_factory=list)
     automaton: Any = None  # ahocorasick.Automaton over " key " -> index into key_entries
 
     def canonical_actor(self, name: str) -> str | None:

@@ -301,9 +301,24 @@ def test_property_mentions_are_well_formed(words: list[str], separator: str) -> 
 
 
 def _patterns() -> list[re.Pattern[str]]:
+    """Every module-level pattern of the extractor, including those kept in tuples (one per spelling)."""
     modules = (index.extract.extractor, index.extract.iocs, index.extract.prose, index.extract.techniques,
                index.extract.victims)  # fmt: skip
-    return [value for module in modules for value in vars(module).values() if isinstance(value, re.Pattern)]
+    found: list[re.Pattern[str]] = []
+    values: list[object] = [value for module in modules for value in vars(module).values()]
+    while values:
+        value = values.pop()
+        if isinstance(value, re.Pattern):
+            found.append(value)
+        elif isinstance(value, tuple):
+            values.extend(value)
+    return found
+
+
+def test_patterns_held_in_tuples_are_checked_too() -> None:
+    sources = {pattern.pattern for pattern in _patterns()}
+    assert all(pattern.pattern in sources for pattern in index.extract.prose._SENTENCE_STOPS)
+    assert all(pattern.pattern in sources for _, pattern in index.extract.extractor._CVES)
 
 
 def _nested_unbounded(tree: Any, inside: bool = False) -> bool:
