@@ -2,7 +2,8 @@
 
 An update scans by stat, reads only new and changed posts (each file once: the bytes parsed are the
 bytes hashed), extracts entities, writes the whoosh index and the catalog in one run, and then lets
-renamed or moved posts keep their triage state. Many changed posts go through two worker processes.
+renamed or moved posts keep their triage state. Many changed posts go through worker processes that
+write index segments of their own (index/bulk.py).
 """
 
 from __future__ import annotations
@@ -10,20 +11,22 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 
-from index.catalog import CatalogEntry, CatalogView, PostRow, ProblemEntry, Snapshot
-from index.engine import EngineLocked, EngineUnavailable, IndexDoc
+from index.bulk import write_in_workers
+from index.catalog import CatalogEntry, CatalogView, ProblemEntry, Snapshot
+from index.engine import EngineLocked, EngineUnavailable, EngineWriter
 from index.engine.contract import TextEngine, TextEngineWriter
-from index.extract import CAPPED_NOTE, capped, extract, index_terms
 from index.knowledge import get_knowledge
-from index.posts import PostFile, PostProblem, load_post, scan_corpus
+from index.posts import PostFile, PostProblem, scan_corpus
+from index.preparing import Prepared, prepare
 from index.state import StateError, TriageState
 from index.workers import worker_pool
 
-#: Posts to change at once before the bulk path (two processes) pays for its start-up.
+#: Posts to change at once before the bulk path (worker processes writing segments) pays for its start-up.
 BULK_THRESHOLD = 500
 #: The size recorded for a post that could not be read for a moment: no file has it, so it is read next run.
 UNREAD = -1
@@ -31,7 +34,7 @@ UNREAD = -1
 
 @dataclass(frozen=True)
 class UpdateProgress:
-    stage: str  # "scan", "index", "commit"
+    stage: str  # "scan", "index", "write" (bulk: the workers write their segments), "commit"
     done: int
     total: int
 
@@ -50,69 +53,6 @@ class UpdateReport:
     message: str | None = None
     reconciled: int = 0  # triage rows moved to a renamed or moved post
     state_error: StateError | None = None  # the triage state could not be reconciled (the index was updated)
-
-
-@dataclass(frozen=True, slots=True)
-class Prepared:
-    """A post parsed and extracted, ready for the index and the catalog (picklable for the pool)."""
-
-    doc: IndexDoc
-    entry: CatalogEntry
-
-
-def _unique(values: Sequence[str]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(value for value in values if value))
-
-
-def prepare(root: Path, found: PostFile) -> Prepared | PostProblem:
-    """Read (once), hash, parse and extract one post; never raises (runs in worker processes)."""
-    loaded = load_post(root, found)
-    if isinstance(loaded, PostProblem):
-        return loaded
-    warnings = list(loaded.warnings)
-    try:
-        mentions = extract(loaded.body)
-        terms = index_terms(mentions)
-        if capped(mentions):
-            warnings.append(CAPPED_NOTE)
-    except Exception as error:  # a bug in extraction must not lose the post from the index
-        mentions, terms = [], {}
-        warnings.append(f"entity extraction failed: {type(error).__name__}")
-    by_kind: dict[str, list[str]] = {"ACTOR": [], "VICTIM": [], "TECHNIQUE": [], "MALWARE": [], "VULN": []}
-    for mention in mentions:
-        if mention.kind in by_kind:
-            technique_id = mention.ref if mention.kind == "TECHNIQUE" else ""
-            by_kind[mention.kind].append(technique_id or mention.canonical)
-    row = PostRow(
-        post_id=loaded.post_id,
-        title=loaded.title,
-        date=loaded.date,
-        url=loaded.url,
-        source=loaded.source,
-        tags=loaded.tags,
-        actors=_unique(by_kind["ACTOR"]),
-        victims=_unique(by_kind["VICTIM"]),
-        techniques=_unique(by_kind["TECHNIQUE"]),
-        content_hash=loaded.content_hash,
-        malware=_unique(by_kind["MALWARE"]),
-        vulns=_unique(by_kind["VULN"]),
-    )
-    doc = IndexDoc(loaded.post_id, loaded.title, loaded.body, loaded.tags, loaded.date, loaded.source, terms)
-    return Prepared(doc, CatalogEntry(row, found.size, found.mtime_ns, tuple(warnings)))
-
-
-def _prepared(root: Path, files: Sequence[PostFile], parallel: bool) -> Iterator[Prepared | PostProblem]:
-    """Prepared posts in the order of ``files``; two worker processes when there are many."""
-    if not parallel:
-        for found in files:
-            yield prepare(root, found)
-        return
-    get_knowledge()  # loaded once here; forked workers share it
-    with worker_pool(2) as pool:
-        try:
-            yield from pool.map(partial(prepare, root), files, chunksize=64)
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def reconcile(snapshot: Snapshot, state: TriageState) -> int:
@@ -241,16 +181,18 @@ class Indexer:
         if not todo and not removed:
             self.view.keep(generation)
             return UpdateReport(0, 0, 0, len(files), self.problems(), rebuilt, time.monotonic() - started)
-        snapshot = self.view.current()
+        # The posts in the index: every known file but the problems (the rows themselves are not needed, and
+        # loading them took seconds at 100k).
+        indexed = stats.keys() - {problem.post_id for problem in catalog.problems()}
         bulk = len(todo) >= BULK_THRESHOLD
         writer = self.engine.writer()
-        if writer.base_generation != snapshot.generation or snapshot.generation != generation:
+        if writer.base_generation != generation or catalog.generation() != generation:
             # Another process committed between our look at the catalog and our getting the lock: the
             # plan is stale (carrying it out would index posts twice), so this run leaves it to them.
             writer.cancel()
             raise EngineLocked("another Spyglass updated this index at the same time; working read-only")
         try:
-            upserts, problems, stopped = self._write(writer, snapshot, todo, removed, bulk, progress, cancelled)
+            upserts, problems, stopped = self._write(writer, indexed, todo, removed, bulk, progress, cancelled)
             if not self.posts_dir.is_dir():  # gone while it was read: its posts must not all become problems
                 writer.cancel()
                 message = f"the folder {self.posts_dir} disappeared during the update; the index was left as it is"
@@ -263,8 +205,8 @@ class Indexer:
         catalog.apply(upserts, problems, removed, self.engine.generation())
         self.view.hold(catalog.load())
         done = len(upserts) + len(problems)
-        changed = done - sum(1 for entry in upserts if entry.row.post_id not in snapshot.stats)
-        changed -= sum(1 for entry in problems if entry.problem.post_id not in snapshot.stats)
+        changed = done - sum(1 for entry in upserts if entry.row.post_id not in stats)
+        changed -= sum(1 for entry in problems if entry.problem.post_id not in stats)
         return UpdateReport(
             added=min(added, done),
             changed=changed,
@@ -279,7 +221,7 @@ class Indexer:
     def _write(
         self,
         writer: TextEngineWriter,
-        snapshot: Snapshot,
+        indexed: AbstractSet[str],
         todo: Sequence[PostFile],
         removed: Sequence[str],
         bulk: bool,
@@ -287,26 +229,79 @@ class Indexer:
         cancelled: Callable[[], bool],
     ) -> tuple[list[CatalogEntry], list[ProblemEntry], bool]:
         """Feed the writer; on cancel, stop early: what was written so far is committed and kept."""
-        for post_id in removed:
-            if post_id in snapshot.rows:
-                writer.delete(post_id)
+        writer.delete_many([post_id for post_id in removed if post_id in indexed])
+        if bulk and isinstance(writer, EngineWriter):  # whoosh: worker processes write whole segments
+            return self._write_in_workers(writer, indexed, todo, progress, cancelled)
         upserts: list[CatalogEntry] = []
         problems: list[ProblemEntry] = []
         total = len(todo)
         step = max(1, total // 200)
         for done, (found, result) in enumerate(zip(todo, _prepared(self.posts_dir, todo, bulk), strict=True), 1):
+            was_indexed = found.post_id in indexed
             if isinstance(result, Prepared):
-                writer.add(result.doc, replace=found.post_id in snapshot.rows)
+                writer.add(result.doc, replace=was_indexed)
                 upserts.append(result.entry)
-            elif result.retry and found.post_id in snapshot.rows:
-                pass  # unreadable for a moment: the indexed version stays; its stat differs, so it is read next run
-            else:
-                if found.post_id in snapshot.rows:
+            elif (entry := _problem_entry(found, result, was_indexed)) is not None:
+                if was_indexed:
                     writer.delete(found.post_id)
-                size = UNREAD if result.retry else found.size
-                problems.append(ProblemEntry(result, size, found.mtime_ns))
+                problems.append(entry)
             if not done % step or done == total:
                 progress(UpdateProgress("index", done, total))
                 if done < total and cancelled():
                     return upserts, problems, True
         return upserts, problems, False
+
+    def _write_in_workers(
+        self,
+        writer: EngineWriter,
+        indexed: AbstractSet[str],
+        todo: Sequence[PostFile],
+        progress: Callable[[UpdateProgress], None],
+        cancelled: Callable[[], bool],
+    ) -> tuple[list[CatalogEntry], list[ProblemEntry], bool]:
+        """The bulk path: workers write new segments; the older versions of the posts they replace are
+        deleted here, in the segments the index had."""
+
+        def report(stage: str, done: int, total: int) -> None:
+            progress(UpdateProgress(stage, done, total))
+
+        segments, taken, stopped = write_in_workers(self.posts_dir, self.engine.folder, todo, report, cancelled)
+        upserts: list[CatalogEntry] = []
+        problems: list[ProblemEntry] = []
+        replaced: list[str] = []
+        for found, outcome in taken:
+            was_indexed = found.post_id in indexed
+            if isinstance(outcome, CatalogEntry):
+                upserts.append(outcome)
+            elif (entry := _problem_entry(found, outcome, was_indexed)) is not None:
+                problems.append(entry)
+            else:
+                continue
+            if was_indexed:
+                replaced.append(found.post_id)
+        writer.delete_many(replaced)
+        writer.add_segments(segments)
+        return upserts, problems, stopped
+
+
+def _prepared(root: Path, files: Sequence[PostFile], parallel: bool) -> Iterator[Prepared | PostProblem]:
+    """Prepared posts in the order of ``files``; two worker processes when there are many (for an engine
+    whose writer takes documents, not segments)."""
+    if not parallel:
+        for found in files:
+            yield prepare(root, found)
+        return
+    get_knowledge()  # loaded once here; forked workers share it
+    with worker_pool(2) as pool:
+        try:
+            yield from pool.map(partial(prepare, root), files, chunksize=64)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _problem_entry(found: PostFile, problem: PostProblem, indexed: bool) -> ProblemEntry | None:
+    """The catalog's record of a post that could not be used; ``None`` when it was unreadable for a moment
+    and is indexed: the indexed version stays, and as its stat differs it is read next run."""
+    if problem.retry and indexed:
+        return None
+    return ProblemEntry(problem, UNREAD if problem.retry else found.size, found.mtime_ns)

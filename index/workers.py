@@ -18,8 +18,10 @@ import sys
 import threading
 import time
 import weakref
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import suppress
+from typing import Any
 
 #: ``prctl`` option: the signal this process gets when the thread that forked it exits.
 _PR_SET_PDEATHSIG = 1
@@ -62,16 +64,24 @@ def _die_with_parent(parent: int) -> None:
     threading.Thread(target=_watch, args=(parent,), name="parent-watch", daemon=True).start()
 
 
-def _start_worker(parent: int) -> None:
+def _start_worker(parent: int, initializer: Callable[..., object] | None, initargs: tuple[Any, ...]) -> None:
     _close_private()
     _die_with_parent(parent)
+    if initializer is not None:
+        initializer(*initargs)
 
 
-def worker_pool(max_workers: int) -> ProcessPoolExecutor:
+def worker_pool(
+    max_workers: int, initializer: Callable[..., object] | None = None, initargs: tuple[Any, ...] = ()
+) -> ProcessPoolExecutor:
     """A process pool whose workers share this process's memory (fork, where there is one), hold none of
-    its locks and die with it."""
+    its locks and die with it; ``initializer(*initargs)`` then runs in each (shared memory passes only
+    this way)."""
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork") if "fork" in methods else None
     return ProcessPoolExecutor(
-        max_workers=max_workers, mp_context=context, initializer=_start_worker, initargs=(os.getpid(),)
+        max_workers=max_workers,
+        mp_context=context,
+        initializer=_start_worker,
+        initargs=(os.getpid(), initializer, initargs),
     )

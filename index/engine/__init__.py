@@ -5,6 +5,7 @@ from index.engine.first_page import BlockTables, newest
 from index.engine.highlight import highlight, highlight_spans
 from index.engine.schema import SCHEMA_VERSION
 from index.engine.search import EngineHits, Expander, QuerySyntaxError, Searchers, run
+from index.engine.segments import NewSegment, SegmentBuilder, remove_leftovers
 from index.engine.store import (
     Engine,
     EngineDamaged,
@@ -27,11 +28,14 @@ __all__ = [
     "EngineWriter",
     "Expander",
     "IndexDoc",
+    "NewSegment",
     "QuerySyntaxError",
     "RankSet",
     "Searchers",
+    "SegmentBuilder",
     "highlight",
     "highlight_spans",
     "newest",
+    "remove_leftovers",
     "run",
 ]

@@ -9,7 +9,7 @@ engine a folder was built by is recorded in its stamp, and opening it with the o
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -48,6 +48,10 @@ class TextEngineWriter(Protocol):
     def add(self, doc: IndexDoc, *, replace: bool = False) -> None: ...
 
     def delete(self, post_id: str) -> None: ...
+
+    def delete_many(self, post_ids: Sequence[str]) -> None:
+        """Delete several posts (those the index had when the writer opened)."""
+        ...
 
     def commit(self) -> None: ...
 

@@ -21,6 +21,7 @@ from typing import Any
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import EmptyIndexError
 from whoosh.util.filelock import try_for
+from whoosh.writing import MERGE_SMALL
 
 from index.engine.schema import SCHEMA_VERSION, build_schema, read_stamp, write_stamp
 from index.paths import make_way
@@ -88,7 +89,7 @@ def doc_fields(doc: IndexDoc) -> dict[str, Any]:
     return fields
 
 
-def _storage(folder: Path) -> Any:
+def open_storage(folder: Path) -> Any:
     """whoosh storage without mmap: with mmap, whoosh copies every mapped sub-file into a BytesIO,
     so opening a searcher on a 650 MB index took 1.3 GB of memory and 0.5 s; plain reads are as fast.
     """
@@ -102,6 +103,7 @@ class EngineWriter:
         self._writer = writer
         self._lock = lock
         self.count = 0
+        self._segments: list[Any] = []
 
     @property
     def base_generation(self) -> int:
@@ -119,12 +121,34 @@ class EngineWriter:
         self._writer.delete_by_term("id", post_id)
         self.count += 1
 
+    def delete_many(self, post_ids: Sequence[str]) -> None:
+        """Delete posts from the segments the index had when this writer opened, with one searcher."""
+        if not post_ids:
+            return
+        with self._writer.searcher() as searcher:
+            for post_id in post_ids:
+                self._writer.delete_by_term("id", post_id, searcher=searcher)
+        self.count += len(post_ids)
+
+    def add_segments(self, segments: Sequence[Any]) -> None:
+        """List segments that worker processes wrote (``NewSegment``s, in document order) at commit."""
+        self._segments.extend(new.segment for new in segments)
+        self.count += sum(new.docs for new in segments)
+
     def commit(self) -> None:
-        """Commit without ``optimize``: the new posts become a segment of their own and whoosh merges only
+        """Commit without ``optimize``: the new posts become segments of their own and whoosh merges only
         small segments. Optimising rewrites every existing segment: adding 500 posts to a 10k index took
-        474–509 s and 231 MB with it, 36–39 s and 152 MB without (docs/benchmarks.md). A fresh build has one
-        writer, and so one segment, either way."""
-        self._writer.commit()
+        474–509 s and 231 MB with it, 36–39 s and 152 MB without (docs/benchmarks.md). Segments written
+        by workers follow the existing ones, in the order they were added."""
+        if not self._segments:
+            self._writer.commit()
+            return
+        added = list(self._segments)
+
+        def keep_and_add(writer: Any, existing: list[Any]) -> list[Any]:
+            return [*MERGE_SMALL(writer, existing), *added]
+
+        self._writer.commit(mergetype=keep_and_add)
 
     def cancel(self) -> None:
         """Drop what was written; runs after a failure, so it never raises and always unlocks."""
@@ -151,7 +175,7 @@ class Engine:
         if read_stamp(self.folder) != SCHEMA_VERSION:
             raise EngineUnavailable("the search index is missing or was built by another version")
         try:
-            storage = _storage(self.folder)
+            storage = open_storage(self.folder)
             ix = storage.open_index(INDEX_NAME)
             reader = ix.reader()  # a garbled segment shows up only when a reader opens it
             reader.close()
@@ -206,7 +230,7 @@ class Engine:
         if self.folder.is_symlink() or (self.folder.exists() and not self.folder.is_dir()):
             make_way(self.folder)  # something else took the index folder's place
         self.folder.mkdir(parents=True, exist_ok=True)
-        storage = _storage(self.folder)
+        storage = open_storage(self.folder)
         lock = storage.lock(LOCK_NAME)
         if not lock.acquire(blocking=False):
             raise EngineLocked("another Spyglass is writing this index; working read-only")
@@ -224,10 +248,8 @@ class Engine:
             lock.release()
 
     def writer(self, *, timeout: float | None = None) -> EngineWriter:
-        """Open a writer: always one whoosh writer process. In a bulk update our own two-process pool parses
-        and extracts while this writer indexes, which measured faster than whoosh's ``procs=2`` writer
-        (docs/architecture.md).
-        """
+        """Open the one writer of the index (this process takes the lock). A bulk update adds segments that
+        worker processes wrote (``add_segments``); everything else goes through this writer."""
         ix = self.index()
         timeout = WRITER_TIMEOUT if timeout is None else timeout
         # The lock is taken here, not by whoosh: a writer that fails to set up after locking (disk full,

@@ -148,6 +148,10 @@ class TantivyWriter:
         self._writer.delete_documents_by_term("id", id_term(post_id))
         self.count += 1
 
+    def delete_many(self, post_ids: Sequence[str]) -> None:
+        for post_id in post_ids:
+            self.delete(post_id)
+
     def commit(self) -> None:
         """Commit, let tantivy's merges finish, and release the locks."""
         try:

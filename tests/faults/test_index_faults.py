@@ -336,8 +336,8 @@ def test_mentions_per_post_are_capped_with_a_note(tmp_path: Path, capsys: pytest
     """A body that is a dump of IP addresses (330k in 4 MiB took 19 s and 364 MB to index, 62 s to print with
     `extract`): the finders stop at the cap and the post says so."""
     from index.extract import CAPPED_NOTE, MAX_MENTIONS, extract
-    from index.indexing import Prepared, prepare
     from index.posts import PostFile
+    from index.preparing import Prepared, prepare
     from tui.cli import main
 
     addresses = [f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}" for n in range(MAX_MENTIONS * 3)]

@@ -16,6 +16,7 @@ from index.catalog import Snapshot
 from index.columns import Columns, date_key, keyword
 from index.corpus import ENGINE_FOLDER, Corpus
 from index.engine import Engine, Searchers, run
+from index.engine.whoosh_engine import WhooshEngine
 from index.query import date_bounds, expand_term, parse_query
 from index.state import TriageState
 from tests.helpers import write_post
@@ -185,7 +186,7 @@ def test_a_query_of_filters_alone_makes_no_engine_call(corpus: Corpus, monkeypat
         raise AssertionError("the engine was asked")
 
     monkeypatch.setattr(index.searching, "run", counted)
-    monkeypatch.setattr(index.searching, "newest", counted)
+    monkeypatch.setattr(WhooshEngine, "newest", counted)
     for query in ("date:2018", "tag:APT date:[2015 to 2018]", 'actor:"Fancy Bear" technique:T1566', "victim:Croatia"):
         corpus.forget_answers()
         assert corpus.search(query, limit=5, complete=False).error is None

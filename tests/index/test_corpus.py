@@ -286,8 +286,8 @@ def test_each_post_file_is_opened_once_and_the_hash_is_of_the_bytes_parsed(
     import builtins
     import hashlib
 
-    from index.indexing import Prepared, prepare
     from index.posts import PostFile
+    from index.preparing import Prepared, prepare
 
     path = posts / "2018-07-11-a.md"
     opened: list[str] = []

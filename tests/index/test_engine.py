@@ -11,7 +11,8 @@ import pytest
 import index.engine.search as search_module
 import index.engine.store as store_module
 import index.indexing as indexing_module
-from index.corpus import ENGINE_FOLDER, Corpus
+from index.bulk import batch_sizes
+from index.corpus import ENGINE_FOLDER, Corpus, UpdateProgress
 from index.engine import Engine, EngineLocked, EngineUnavailable, IndexDoc, Searchers, highlight, run
 from index.engine.schema import STAMP_NAME
 from tests.index.helpers import hold_writer
@@ -42,13 +43,36 @@ def touch(path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_bulk_build_on_two_processes_leaves_one_segment(
+def test_bulk_build_writes_one_segment_per_worker_batch_newest_first(
     posts: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Each worker writes the segment of its batch; the parent lists them in batch order, so document
+    order stays newest first across segments, and the workers' sort folders are gone."""
     monkeypatch.setattr(indexing_module, "BULK_THRESHOLD", 5)
     corpus, folder = build(posts, tmp_path)
-    assert len(list(folder.glob("*.seg"))) == 1
+    assert len(list(folder.glob("*.seg"))) == len(batch_sizes(12)) == 2
+    assert [path.name for path in folder.iterdir() if path.is_dir()] == []
     assert corpus.search("phishing").total == 12
+    with Engine(folder).index().reader() as reader:
+        ids = [reader.stored_fields(number)["id"] for number in range(reader.doc_count_all())]
+    assert ids == sorted(ids, key=lambda post_id: post_id.split("-post")[0], reverse=True)
+
+
+@pytest.mark.slow
+def test_bulk_progress_moves_from_adding_posts_to_writing_segments(
+    posts: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The workers' segment writing is a stage of its own that counts up to every post, before the commit."""
+    monkeypatch.setattr(indexing_module, "BULK_THRESHOLD", 5)
+    seen: list[UpdateProgress] = []
+    Corpus.open(posts, tmp_path / "index").update(progress=seen.append)
+    order = ["scan", "index", "write", "commit"]
+    stages = [step.stage for step in seen]
+    assert stages == sorted(stages, key=order.index) and set(stages) == set(order)
+    for stage in ("index", "write"):
+        done = [step.done for step in seen if step.stage == stage]
+        assert done == sorted(done) and {step.total for step in seen if step.stage == stage} == {12}
+    assert done[-1] == 12
 
 
 def test_bulk_update_leaves_existing_segments_alone(

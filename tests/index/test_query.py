@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-import index.indexing as indexing_module
+import index.preparing as preparing_module
 import index.query as query_module
 from index.corpus import Corpus
 from index.extract import Mention
@@ -72,8 +72,8 @@ def fake_index_terms(mentions: list[Mention]) -> dict[str, list[str]]:
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Corpus]:
     patch = pytest.MonkeyPatch()
-    patch.setattr(indexing_module, "extract", fake_extract)
-    patch.setattr(indexing_module, "index_terms", fake_index_terms)
+    patch.setattr(preparing_module, "extract", fake_extract)
+    patch.setattr(preparing_module, "index_terms", fake_index_terms)
     patch.setattr(query_module, "get_knowledge", FakeKnowledge)
     root = tmp_path_factory.mktemp("query")
     posts = root / "posts"

@@ -1,0 +1,156 @@
+"""Many posts at once: worker processes read, extract and write whole index segments, one per batch.
+
+The posts (newest first) are cut into contiguous batches, a multiple of the number of workers. A worker
+prepares each post of its batch and adds it to a segment of its own, then sorts and writes that segment's
+postings, so parsing, extraction, analysis and writing all run on every core. The parent only hands out
+batches, reports progress and, holding the write lock, commits the finished segments in batch order, so
+document order stays newest first. Progress comes through counters in shared memory: posts added, then
+postings written, per batch. When told to stop, each worker closes its segment after the post at hand, and
+what was written is kept.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from dataclasses import dataclass
+from multiprocessing.sharedctypes import RawArray, RawValue
+from pathlib import Path
+from typing import Any
+
+from index.catalog import CatalogEntry
+from index.engine import NewSegment, SegmentBuilder, remove_leftovers
+from index.knowledge import get_knowledge
+from index.posts import PostFile, PostProblem
+from index.preparing import Prepared, prepare
+from index.workers import worker_pool
+
+#: Worker processes: one per core of the 2-core machines Spyglass is measured on.
+WORKERS = 2
+#: Posts per segment at most; a 100k build leaves 8 segments (search speed: docs/benchmarks.md).
+BATCH_POSTS = 12_500
+#: Seconds between two progress reports while the workers run.
+POLL_EVERY = 0.2
+
+
+@dataclass(frozen=True)
+class Batch:
+    """What one worker wrote: its segment (``None`` if empty) and, in file order, what each post it took
+    became; fewer outcomes than files when it was told to stop."""
+
+    segment: NewSegment | None
+    outcomes: list[CatalogEntry | PostProblem]
+
+
+class _Counters:
+    """Per-batch counters in memory shared with the workers (each slot has a single writer)."""
+
+    def __init__(self, batches: int) -> None:
+        self.added: Any = RawArray("q", batches)
+        self.written: Any = RawArray("q", batches)
+        self.postings: Any = RawArray("q", batches)
+        self.stop: Any = RawValue("b", 0)
+
+
+#: The counters of the running build, in a worker (set by the pool's initializer).
+_counters: _Counters | None = None
+
+
+def _share(counters: _Counters) -> None:
+    global _counters
+    _counters = counters
+
+
+def batch_sizes(total: int, workers: int = WORKERS) -> list[int]:
+    """Contiguous batch sizes: a multiple of ``workers`` batches, none above ``BATCH_POSTS``, all within one."""
+    count = workers * max(1, math.ceil(total / (workers * BATCH_POSTS)))
+    base, extra = divmod(total, count)
+    return [base + (1 if number < extra else 0) for number in range(count)]
+
+
+def _write_batch(root: Path, folder: Path, number: int, files: Sequence[PostFile]) -> Batch:
+    """In a worker: prepare the posts of one batch into a new segment and write it."""
+    counters = _counters
+    assert counters is not None, "a batch runs only in a pool started by write_in_workers"
+    builder = SegmentBuilder(folder)
+    outcomes: list[CatalogEntry | PostProblem] = []
+    try:
+        for found in files:
+            if counters.stop.value:
+                break
+            result = prepare(root, found)
+            if isinstance(result, Prepared):
+                builder.add(result.doc)
+                outcomes.append(result.entry)
+            else:
+                outcomes.append(result)
+            counters.added[number] = len(outcomes)
+
+        def written(done: int, total: int) -> None:
+            counters.postings[number] = total
+            counters.written[number] = done
+
+        segment = builder.finish(written)
+    except BaseException:
+        builder.cancel()
+        raise
+    return Batch(segment, outcomes)
+
+
+def _progress(counters: _Counters, sizes: Sequence[int]) -> tuple[str, int, int]:
+    """("index", posts prepared and added) until all are, then ("write", posts whose postings are written)."""
+    total = sum(sizes)
+    added = sum(counters.added[:])
+    if added < total and not counters.stop.value:
+        return "index", added, total
+    written = sum(
+        counters.added[number] * counters.written[number] // counters.postings[number]
+        for number in range(len(sizes))
+        if counters.postings[number]
+    )
+    return "write", written, total
+
+
+def write_in_workers(
+    root: Path,
+    folder: Path,
+    files: Sequence[PostFile],
+    progress: Callable[[str, int, int], None],
+    cancelled: Callable[[], bool],
+) -> tuple[list[NewSegment], list[tuple[PostFile, CatalogEntry | PostProblem]], bool]:
+    """Write ``files`` as new segments of the index in ``folder`` (whose write lock the caller holds).
+
+    Returns the segments in document order, each post that was taken with what it became (in order), and
+    whether the build was told to stop before every post was taken.
+    """
+    remove_leftovers(folder)
+    sizes = batch_sizes(len(files))
+    starts = [sum(sizes[:number]) for number in range(len(sizes))]
+    counters = _Counters(len(sizes))
+    get_knowledge()  # loaded once here; forked workers share it
+    with worker_pool(WORKERS, initializer=_share, initargs=(counters,)) as pool:
+        futures: list[Future[Batch]] = [
+            pool.submit(_write_batch, root, folder, number, files[start : start + size])
+            for number, (start, size) in enumerate(zip(starts, sizes, strict=True))
+        ]
+        try:
+            progress("index", 0, len(files))  # the workers run from here on
+            pending = set(futures)
+            while pending:
+                _done, pending = wait(pending, timeout=POLL_EVERY, return_when=FIRST_COMPLETED)
+                progress(*_progress(counters, sizes))
+                if pending and not counters.stop.value and cancelled():
+                    counters.stop.value = 1
+            batches = [future.result() for future in futures]
+        except BaseException:
+            counters.stop.value = 1
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+    segments = [batch.segment for batch in batches if batch.segment is not None]
+    taken = [
+        (found, outcome)
+        for start, batch in zip(starts, batches, strict=True)
+        for found, outcome in zip(files[start:], batch.outcomes, strict=False)
+    ]
+    return segments, taken, len(taken) < len(files)

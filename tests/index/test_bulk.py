@@ -1,0 +1,50 @@
+"""The bulk path: batches for the workers, and a cancelled bulk build that leaves index and catalog agreeing."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+import index.bulk as bulk_module
+import index.indexing as indexing_module
+from index.bulk import BATCH_POSTS, WORKERS, batch_sizes
+from index.corpus import ENGINE_FOLDER, Corpus
+from index.engine import Engine
+from index.posts import PostFile, PostProblem
+from index.preparing import Prepared, prepare
+from tests.faults.helpers import write_posts
+
+
+@pytest.mark.parametrize("total", [1, 499, 500, 10_000, 25_001, 100_000])
+def test_batches_are_contiguous_even_and_bounded(total: int) -> None:
+    sizes = batch_sizes(total)
+    assert sum(sizes) == total
+    assert len(sizes) % WORKERS == 0
+    assert max(sizes) <= BATCH_POSTS and max(sizes) - min(sizes) <= 1
+    assert total > (len(sizes) - WORKERS) * BATCH_POSTS  # one round of batches fewer would break the bound
+
+
+def _slow_prepare(root: Path, found: PostFile) -> Prepared | PostProblem:
+    time.sleep(0.02)  # in the workers: the build is still running when it is told to stop
+    return prepare(root, found)
+
+
+@pytest.mark.slow
+def test_a_cancelled_bulk_build_keeps_what_was_written_and_the_next_update_finishes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    posts = write_posts(tmp_path / "posts", 400)
+    monkeypatch.setattr(indexing_module, "BULK_THRESHOLD", 5)
+    monkeypatch.setattr(bulk_module, "prepare", _slow_prepare)  # forked workers inherit it
+    corpus = Corpus.open(posts, tmp_path / "index")
+    report = corpus.update(cancelled=lambda: True)
+    assert report.cancelled and len(corpus) < 400
+    engine = Engine(tmp_path / "index" / ENGINE_FOLDER)
+    assert engine.doc_count() == len(corpus)  # the committed segments hold exactly the catalog's posts
+
+    rest = Corpus.open(posts, tmp_path / "index").update()
+    assert not rest.cancelled and rest.added == 400 - len(corpus)
+    assert Engine(tmp_path / "index" / ENGINE_FOLDER).doc_count() == 400
+    assert Corpus.open(posts, tmp_path / "index").search("*").total == 400
