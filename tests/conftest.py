@@ -30,6 +30,7 @@ _ISOLATED_DIRS: dict[str, str] = {
 def isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
     """Point HOME, XDG and SPYGLASS_* folders at fresh per-test folders, so no test touches the real home.
 
+    No display is set either, so no test finds a system clipboard tool unless it provides one.
     The folders live outside ``tmp_path`` (which tests use for their posts folder) and are created empty.
     Returns the mapping of variable name to folder for tests that want to look inside.
     """
@@ -41,6 +42,8 @@ def isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
         monkeypatch.setenv(var, str(folder))
         dirs[var] = folder
     monkeypatch.delenv("SPYGLASS_POSTS", raising=False)  # the app's default folder comes from the test
+    for display in ("DISPLAY", "WAYLAND_DISPLAY", "WSL_DISTRO_NAME"):  # y never reaches the desktop's clipboard
+        monkeypatch.delenv(display, raising=False)
     return dirs
 
 

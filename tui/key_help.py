@@ -17,6 +17,7 @@ from tui.screens.main import MainScreen
 from tui.screens.problems import ProblemsScreen
 from tui.screens.prompts import ConfirmScreen, NameScreen, NoteScreen, TagsScreen
 from tui.widgets.article import ArticleView
+from tui.widgets.filter_chips import FilterChips
 from tui.widgets.post_list import PostList
 from tui.widgets.search_bar import SearchBar
 from tui.widgets.sidebar import Sidebar
@@ -35,6 +36,7 @@ def panes(app_bindings: Iterable[BindingType]) -> list[tuple[str, list[Binding]]
         ("Article", ArticleView.BINDINGS),
         ("Sidebar", Sidebar.BINDINGS),
         ("Search box", SearchBar.BINDINGS),
+        ("Filter chips", FilterChips.BINDINGS),
         ("Tags", TagsScreen.BINDINGS),
         ("Note", NoteScreen.BINDINGS),
         ("Feed name", NameScreen.BINDINGS),

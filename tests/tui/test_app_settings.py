@@ -155,6 +155,7 @@ async def test_copy_refuses_what_open_refuses_and_says_what_it_cannot_know(
     async with app.run_test(size=(160, 45)) as pilot:
         await settle(app, pilot)
         await pilot.press("y")
+        await settle(app, pilot)  # the system clipboard is looked for in a worker first
         messages = [str(n.message) for n in app._notifications]
         assert copied == ["https://www.cyberscoop.com/cambodia-election-apt40/"]
         assert any("OSC 52" in m and "https://www.cyberscoop.com/cambodia-election-apt40/" in m for m in messages)

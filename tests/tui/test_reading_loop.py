@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from index.posts import Post
 from index.state import default_state_path
-from tests.tui.helpers import main_screen, post_list, reopen_state, settle, written
+from tests.tui.helpers import main_screen, post_list, reopen_state, settle, write_corpus, written
 from tui.app import SpyglassApp
 from tui.widgets.article import ArticleView
 from tui.widgets.search_bar import SearchBar
@@ -22,6 +23,11 @@ pytestmark = pytest.mark.slow
 def quick_read(monkeypatch: pytest.MonkeyPatch) -> float:
     monkeypatch.setattr("tui.screens.main.READ_DELAY", 0.2)
     return 0.2
+
+
+def shown_title(article: ArticleView) -> str | None:
+    post = article.post
+    return post.title if isinstance(post, Post) else None
 
 
 def read_ids() -> set[str]:
@@ -246,3 +252,33 @@ async def test_j_and_k_move_in_the_sidebar(posts_dir: Path) -> None:
         assert sidebar.highlighted_filter == ("tag", "China")
         await pilot.press("j", "k")
         assert sidebar.highlighted_filter == ("tag", "China")
+
+
+async def test_space_pages_down_then_opens_the_next_unread_post(tmp_path: Path) -> None:
+    body = "\n\n".join(f"Paragraph {n} about nothing in particular." for n in range(60))
+    posts = {
+        "long.md": f"---\ntitle: Long\ndate: 2020-01-03\n---\n{body}\n",
+        "read.md": "---\ntitle: Already read\ndate: 2020-01-02\n---\nSeen before.\n",
+        "unread.md": "---\ntitle: Still unread\ndate: 2020-01-01\n---\nNot seen yet.\n",
+    }
+    root = write_corpus(tmp_path / "posts", posts)
+    app = SpyglassApp.for_folder(root)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(app, pilot, lambda: len(post_list(app).ids) == 3)
+        with reopen_state() as other:
+            other.set_flag(post_list(app).ids[1], "read", True)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        article = app.screen.query_one(ArticleView)
+        assert article.max_scroll_y > 0
+        await pilot.press("space")  # the first half: a page down, the same post
+        await pilot.pause()
+        assert article.scroll_target_y > 0
+        assert shown_title(article) == "Long"
+        while article.scroll_target_y < article.max_scroll_y:  # bounded: each press moves a page
+            await pilot.press("space")
+        await pilot.pause()
+        await pilot.press("space")  # the second half: at the end, on to the next unread (skipping the read one)
+        await settle(app, pilot, lambda: shown_title(article) == "Still unread")
+        assert post_list(app).cursor == 2
+        assert isinstance(app.focused, ArticleView)

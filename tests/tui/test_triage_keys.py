@@ -182,6 +182,7 @@ async def test_copy_url(posts_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     async with app.run_test(size=(160, 45)) as pilot:
         await settle(app, pilot)
         await pilot.press("y")
+        await settle(app, pilot)  # the system clipboard is looked for in a worker first
         assert copied == ["https://www.cyberscoop.com/cambodia-election-apt40/"]
 
 

@@ -60,6 +60,7 @@ from tui.screens.triage_actions import TriageActions
 from tui.settings import Settings, Sort
 from tui.triage import Change, Triage, WriteQueue
 from tui.widgets.article import ArticleView
+from tui.widgets.filter_chips import FilterChips
 from tui.widgets.post_list import Marks, PostList
 from tui.widgets.search_bar import SearchBar
 from tui.widgets.sidebar import Filter, Sidebar
@@ -109,6 +110,7 @@ class MainScreen(Screen[None]):
         Binding("ctrl+b,b", "toggle_sidebar", "Sidebar", show=False, id="main.sidebar"),
         Binding("ctrl+s,S", "toggle_sort", "Sort date/relevance", show=False, id="main.sort"),
         Binding("c,x", "clear_filters", "Clear filters", show=False, id="main.clear_filters"),
+        Binding("backspace", "remove_last_filter", "Remove the last filter", show=False, id="main.remove_filter"),
         Binding("P", "show_problems", "Problems", show=False, id="main.problems"),
         Binding("d", "dossier", "Dossier", show=False, id="main.dossier"),
         Binding("E", "export", "Export results", show=False, id="main.export"),
@@ -163,6 +165,7 @@ class MainScreen(Screen[None]):
             yield Sidebar(id="sidebar")
             with Vertical(id="center"):
                 yield SearchBar(id="search")
+                yield FilterChips(id="chips")
                 yield PostList(self._fetch_rows, self.fetch_marks, id="posts")
             yield ArticleView(id="article")
         yield StatusLine(id="status")
@@ -269,6 +272,10 @@ class MainScreen(Screen[None]):
         self._start_search()
 
     def watch_filters(self) -> None:
+        chips = self.query_one("#chips", FilterChips)
+        if not self.filters and chips.has_focus:
+            self.set_focus(self.post_list)  # before the row hides with its last chip
+        chips.show(self.filters)
         self._start_search()
 
     def watch_sort(self) -> None:
@@ -360,6 +367,13 @@ class MainScreen(Screen[None]):
             self.filters = tuple(f for f in self.filters if f not in same)
         else:
             self.filters = (*self.filters, entry)
+
+    @on(FilterChips.Removed)
+    def _chip_removed(self, message: FilterChips.Removed) -> None:
+        self.filters = tuple(f for f in self.filters if f != message.filter)
+
+    def action_remove_last_filter(self) -> None:
+        self.filters = self.filters[:-1]
 
     @on(ArticleView.EntitySelected)
     def _pivot(self, message: ArticleView.EntitySelected) -> None:
@@ -666,6 +680,8 @@ class MainScreen(Screen[None]):
     # ----------------------------------------------------------------- pane actions
     def _panes(self) -> list[Widget]:
         panes: list[Widget] = [self.post_list, self.article]
+        if self.filters:
+            panes.insert(0, self.query_one("#chips", FilterChips))
         if self.show_sidebar:
             panes.insert(0, self.sidebar)
         return panes

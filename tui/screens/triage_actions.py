@@ -17,6 +17,7 @@ from textual.app import SuspendNotSupported
 
 from index.sanitize import one_line, url_host, url_problem
 from index.state import Flag, StateError
+from tui.clipboard import Copied, copy_text
 from tui.messages import TriageAction, TriageSaved
 from tui.screens.prompts import ConfirmScreen, NoteScreen, TagsScreen
 from tui.triage import Change, SetFlags
@@ -288,13 +289,29 @@ class TriageActions:
             self.screen.app.call_from_thread(self._notify, "No browser could be started", warning=True, timeout=5)
 
     def copy_url(self, post_id: str | None) -> None:
-        """Hand the URL to the terminal's clipboard (OSC 52), and show it in case that did not work."""
+        """Copy the URL: to the system clipboard when a tool for it is here, else through the terminal
+        (OSC 52); the tool runs in a worker, so a hung one never freezes the keys."""
         url = self._url(post_id)
         if url is None:
             return
+        copy = partial(self._copy_in_background, url)
+        self.screen.run_worker(copy, thread=True, group="clipboard", exit_on_error=False)
+
+    def _copy_in_background(self, url: str) -> None:
+        copied = copy_text(url)
+        self.screen.app.call_from_thread(self._copied, url, copied)
+
+    def _copied(self, url: str, copied: Copied) -> None:
+        """Say honestly where the URL went; OSC 52 only when no system clipboard took it."""
+        shown = one_line(url, 300)
+        if copied.tool is not None:
+            self._notify(f"Copied to the clipboard ({copied.tool}): {shown}", timeout=4)
+            return
         self.screen.app.copy_to_clipboard(url)
+        failed = "".join(f"{failure}. " for failure in copied.failures)
         self._notify(
-            f"Sent to the terminal's clipboard (OSC 52). Not every terminal accepts that, and none says "
-            f"whether it did; if pasting fails, copy it from here: {url}",
+            f"{failed}Sent to the terminal (OSC 52) — the terminal may not support it, and none says whether "
+            f"it did; if pasting fails, copy it from here: {shown}",
+            warning=bool(copied.failures),
             timeout=8,
         )

@@ -52,7 +52,7 @@ class ArticleView(VerticalScroll, can_focus=True):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("j", "scroll_down", "Scroll down", show=False, id="article.scroll_down"),
         Binding("k", "scroll_up", "Scroll up", show=False, id="article.scroll_up"),
-        Binding("space", "page_down", "Page down", show=False, id="article.page_down"),
+        Binding("space", "page_or_next", "Page down; at the end, next unread", show=False, id="article.page_down"),
         Binding("b", "page_up", "Page up", show=False, id="article.page_up"),
         Binding("ctrl+d", "half_page(1)", "Half a page down", show=False, id="article.half_down"),
         Binding("ctrl+u", "half_page(-1)", "Half a page up", show=False, id="article.half_up"),
@@ -309,6 +309,13 @@ class ArticleView(VerticalScroll, can_focus=True):
         """Scroll half a screen down (1) or up (-1)."""
         step = max(1, self.scrollable_content_region.height // 2)
         self.scroll_relative(y=direction * step, animate=False)
+
+    def action_page_or_next(self) -> None:
+        """Page down; at the end of the post, move on to the next unread one (the rule of ``n``)."""
+        if self.scroll_target_y < self.max_scroll_y:  # the target, not the position: a page may still be sliding
+            self.scroll_page_down()
+        else:
+            self.action_triage("next_unread")
 
     def action_triage(self, action: TriageAction) -> None:
         """Ask the screen to triage the post shown here."""
