@@ -18,11 +18,8 @@ import sys
 import threading
 import time
 import weakref
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import suppress
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from concurrent.futures import ProcessPoolExecutor
 
 #: ``prctl`` option: the signal this process gets when the thread that forked it exits.
 _PR_SET_PDEATHSIG = 1
@@ -72,9 +69,7 @@ def _start_worker(parent: int) -> None:
 
 def worker_pool(max_workers: int) -> ProcessPoolExecutor:
     """A process pool whose workers share this process's memory (fork, where there is one), hold none of
-    its locks and die with it. The pool's machinery is imported here: a search never starts one."""
-    from concurrent.futures import ProcessPoolExecutor
-
+    its locks and die with it."""
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork") if "fork" in methods else None
     return ProcessPoolExecutor(
