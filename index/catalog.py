@@ -294,13 +294,9 @@ class Catalog:
         return {row.post_id: row for row in map(_row, records)}
 
     def generation(self) -> int | None:
-        """The index generation the catalog on disk records (cheap: one row), or None."""
-        try:
-            with closing(sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True, timeout=10)) as db:
-                found = db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
-        except sqlite3.Error:
-            return None
-        return int(found[0]) if found else None
+        """The index generation the catalog on disk records (cheap: the meta rows), or None, as for a catalog
+        of another version (which no generation check may accept)."""
+        return self._read(lambda _db, generation: generation, None)
 
     def reset(self, generation: int) -> None:
         """Start again from nothing (a rebuild); an unreadable file is replaced, it is only a cache."""

@@ -111,6 +111,13 @@ class Corpus:
             labels=labels, facets=facets,
         )
 
+    def search_page(
+        self, query: str, *, sort: Sort, limit: int, plain: bool = False, state: FlagSource | None = None
+    ) -> SearchResult:
+        """The first ``limit`` hits and the count, as ``search(..., facets=False)`` gives them, with as little
+        read as that page needs: for a process that searches once (see :meth:`CorpusSearch.page`)."""
+        return self._search.page(query, sort=sort, limit=limit, plain=plain, state=state)
+
     def forget_answers(self) -> None:
         """Drop the cached complete answers (a benchmark measures the work, not the lookup)."""
         self._search.forget_answers()

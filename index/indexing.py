@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 
+from index import freshness
 from index.bulk import write_in_workers
 from index.catalog import CatalogEntry, CatalogView, ProblemEntry, Snapshot
 from index.engine import EngineLocked, EngineUnavailable, EngineWriter
@@ -144,6 +145,16 @@ class Indexer:
             return False
         return generation is not None and generation == self.engine.generation()
 
+    def _unchanged(
+        self, files: int, generation: int | None, seen: str | None, started: float, *, rebuilt: bool = False
+    ) -> UpdateReport:
+        """The report of an update that found nothing to do; the next check may trust the scan's digest
+        ``seen`` (``None``: it is recorded already)."""
+        self.view.keep(generation)
+        if generation is not None and seen is not None:
+            freshness.remember(self.index_dir, generation, seen)
+        return UpdateReport(0, 0, 0, files, self.problems(), rebuilt, time.monotonic() - started)
+
     def _update(
         self,
         rebuild: bool,
@@ -160,10 +171,17 @@ class Indexer:
             self.scan_problems = scan_problems
             return self._read_only(scan_problems[0].reason, started)
         catalog = self.view.catalog
+        seen = freshness.digest(files)
+        if not rebuild:  # the folder as the last check that found it in step saw it: nothing to read
+            generation = catalog.generation()
+            if freshness.matches(self.index_dir, generation, seen) and self._in_step(generation):
+                self.scan_problems = scan_problems
+                return self._unchanged(len(files), generation, None, started)
         # The plan compares stat facts only: the rows are loaded when there is something to write.
         stats, generation = self.view.stats()
         rebuilt = rebuild or not self._in_step(generation)
         if rebuilt:
+            freshness.forget(self.index_dir)
             self.engine.recreate()
             catalog.reset(self.engine.generation())
             stats, generation = catalog.stats()
@@ -179,8 +197,8 @@ class Indexer:
         added = sum(1 for found in todo if found.post_id not in stats)
         self.scan_problems = scan_problems
         if not todo and not removed:
-            self.view.keep(generation)
-            return UpdateReport(0, 0, 0, len(files), self.problems(), rebuilt, time.monotonic() - started)
+            return self._unchanged(len(files), generation, seen, started, rebuilt=rebuilt)
+        freshness.forget(self.index_dir)  # before anything is written: the record vouches for this catalog only
         # The posts in the index: every known file but the problems (the rows themselves are not needed, and
         # loading them took seconds at 100k).
         indexed = stats.keys() - {problem.post_id for problem in catalog.problems()}

@@ -252,6 +252,42 @@ class CorpusSearch:
                 self._answers.put(key, (state, answer))
         return self._dressed(answer, limit, snippets, labels, started)
 
+    def page(
+        self, query: str, *, sort: Sort, limit: int, plain: bool = False, state: FlagSource | None = None
+    ) -> SearchResult:
+        """What ``search(query, sort=sort, limit=limit, plain=plain, state=state, facets=False)`` answers: the
+        first ``limit`` hits, the count and their highlights, for a process that searches once (the command
+        line). When the scored page of a relevance search fills the page, the date ranking (every id, newest
+        first) is never read: the count comes from the matches, which the index and the catalog, written in
+        one update, hold alike. Anything else is answered by :meth:`search`."""
+        started = time.monotonic()
+        parsed = parse_query(query, plain=plain)
+        whole = (query, sort, limit, plain, state)
+        if parsed.error or not parsed.text or (parsed.sort or sort) != "relevance":
+            return self._whole_page(*whole)
+        parsed = own_tags_only_where_used(parsed, state)
+        if parsed.tags or parsed.note_words or any(wanted for _, wanted in parsed.flags):
+            return self._whole_page(*whole)  # sets of the user's marks: the whole search answers them
+        try:
+            hits = run(self._engine, parsed.engine_text(), expand=expand_term, top=min(limit, 1000),
+                       time_limit=self.time_limit)
+        except Exception:  # the whole search says what went wrong, in its own words
+            return self._whole_page(*whole)
+        matched = (set(hits.ids) | set(hits.top)) - hidden_by_state(parsed.flags, parsed.show_archived, state)
+        best = [post_id for post_id in hits.top if post_id in matched][:limit]
+        if (len(best) < limit and len(best) < len(matched)) or len(self.view.rows(best)) < len(best):
+            return self._whole_page(*whole)  # the rest of the page goes by date, or the catalog lags behind
+        answer = SearchResult(
+            query, best, len(matched), {}, {}, list(parsed.terms), partial=hits.partial, notes=hits.notes,
+            scores=hits.scores, stems=hits.terms,
+        )
+        return self._dressed(answer, limit, True, False, started)
+
+    def _whole_page(
+        self, query: str, sort: Sort, limit: int, plain: bool, state: FlagSource | None
+    ) -> SearchResult:
+        return self.search(query, sort=sort, limit=limit, plain=plain, state=state, facets=False)
+
     def forget_answers(self) -> None:
         self._answers.clear()
         self._scored.clear()

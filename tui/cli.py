@@ -341,11 +341,9 @@ def _cmd_search(args: argparse.Namespace) -> int:
     if state is None and "is:" in args.query:
         _error(f"triage state unavailable, is: filters match nothing ({reason})")
     try:
-        # No facets: the table and the JSON show none, and without them no catalog row is loaded (the rows
-        # printed come straight from the catalog file).
-        result = corpus.search(
-            args.query, sort=args.sort, limit=args.limit, plain=args.plain, state=state, facets=False
-        )
+        # One page and the count: the table and the JSON show no facets, so no catalog row is loaded (the
+        # rows printed come straight from the catalog file), nor, when the scored page fills it, the ranking.
+        result = corpus.search_page(args.query, sort=args.sort, limit=args.limit, plain=args.plain, state=state)
     finally:
         _closed(state)
     rows = corpus.rows(result.ids)

@@ -22,6 +22,7 @@ from whoosh import query as wq
 from whoosh.collectors import TimeLimit, TimeLimitCollector
 from whoosh.qparser import FieldAliasPlugin, MultifieldParser
 
+from index.engine.ids import read_ids
 from index.engine.schema import TEXT_FIELDS
 from index.engine.store import Engine, EngineError
 from index.vocabulary import ENTITY_FIELDS, KINDS
@@ -248,7 +249,7 @@ class Searchers:
         key = (self.engine.epoch, int(reader.generation()))
         with self._ids_lock:
             if key != self._ids_key or key[1] < 0:
-                self._ids = [str(value) for value in searcher.reader().column_reader("id")]
+                self._ids = read_ids(searcher.reader())
                 self._ids_key = key
             return self._ids
 

@@ -13,15 +13,11 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, TextIO, get_args
+from typing import TYPE_CHECKING, Literal, TextIO, get_args
 
-from index.catalog import PostRow
-from index.export.brief import write_brief
-from index.export.gather import Progress
-from index.export.indicators import write_iocs
-from index.export.navigator import write_navigator
-from index.export.stix import write_stix
-from index.export.table import write_csv
+if TYPE_CHECKING:
+    from index.catalog import PostRow
+    from index.export.gather import Progress
 
 Format = Literal["stix", "navigator", "csv", "md", "iocs"]
 FORMATS: tuple[Format, ...] = get_args(Format)
@@ -57,16 +53,29 @@ def write_export(
     as_json: bool = False,
     progress: Progress | None = None,
 ) -> Written:
-    """Write ``rows`` as ``fmt`` to ``out``; raises ValueError for an unknown format."""
+    """Write ``rows`` as ``fmt`` to ``out``; raises ValueError for an unknown format.
+
+    Each writer is imported when it is used: the STIX library alone takes longer to import than a
+    command-line search takes to run, and every ``spyglass`` command reads :data:`FORMATS`."""
     if fmt == "stix":
+        from index.export.stix import write_stix
+
         items = write_stix(posts_dir, rows, out, progress)
     elif fmt == "navigator":
+        from index.export.navigator import write_navigator
+
         items = write_navigator(rows, out, f"Spyglass: {query}" if query.strip() else "Spyglass: all posts")
     elif fmt == "csv":
+        from index.export.table import write_csv
+
         items = write_csv(rows, out)
     elif fmt == "md":
+        from index.export.brief import write_brief
+
         items = write_brief(rows, out, query)
     elif fmt == "iocs":
+        from index.export.indicators import write_iocs
+
         items = write_iocs(posts_dir, rows, out, defang=defang, as_json=as_json, progress=progress)
     else:
         raise ValueError(f"unknown export format {fmt!r}; one of {', '.join(FORMATS)}")

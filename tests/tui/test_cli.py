@@ -231,3 +231,29 @@ def test_check_prints_one_line_per_problem(posts: Path, capsys: pytest.CaptureFi
     (line,) = [line for line in capsys.readouterr().out.splitlines() if "bell.md" in line]
     reason = "malformed YAML: unacceptable character #x0007: control characters are not allowed"
     assert line == f"{posts / 'bell.md'}:2:9: {reason}"
+
+
+#: What a search on an up-to-date index never needs: the app, the exporters, the entity knowledge files. Each
+#: costs start-up time before the first line is printed.
+NOT_FOR_SEARCH = ("textual", "stix2", "index.export.stix", "index.knowledge.disk", "index.knowledge.galaxy")
+
+
+def test_search_and_help_import_only_what_they_use(posts: Path, tmp_path: Path) -> None:
+    import os
+    import subprocess
+
+    index_dir = tmp_path / "index"
+    assert cli.main(["index", str(posts), "--index-dir", str(index_dir)]) == 0
+    probe = (
+        "import contextlib, io, os, sys\n"
+        "from tui.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    code = main(sys.argv[1:])\n"
+        "print(code, *sorted(set(os.environ['UNWANTED'].split()) & set(sys.modules)))\n"
+    )
+    environment = {**os.environ, "UNWANTED": " ".join(NOT_FOR_SEARCH)}
+    for args in (["search", str(posts), "watering", "--index-dir", str(index_dir)],
+                 ["search", str(posts), "watering", "--json", "--index-dir", str(index_dir)], ["--help"]):
+        done = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, timeout=120,
+                              env=environment, check=False)
+        assert done.stdout == "0\n", (args, done.stdout, done.stderr)
