@@ -24,6 +24,7 @@ from index.engine.contract import TextEngine, TextEngineWriter
 from index.knowledge import get_knowledge
 from index.posts import PostFile, PostProblem, scan_corpus
 from index.preparing import Prepared, prepare
+from index.preview import name_order_key
 from index.state import StateError, TriageState
 from index.workers import worker_pool
 
@@ -191,7 +192,7 @@ class Indexer:
         # order closely, which lets the first screen of a date-sorted search stop early (first_page.py).
         todo = sorted(
             (found for found in files if stats.get(found.post_id) != (found.size, found.mtime_ns)),
-            key=lambda found: found.post_id.rsplit("/", 1)[-1],
+            key=lambda found: name_order_key(found.post_id),
             reverse=True,
         )
         added = sum(1 for found in todo if found.post_id not in stats)

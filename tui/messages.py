@@ -12,7 +12,7 @@ from typing import Literal
 
 from textual.message import Message
 
-from index.corpus import SearchResult, UpdateProgress, UpdateReport
+from index.corpus import PostRow, SearchResult, UpdateProgress, UpdateReport
 from index.posts import Post, PostProblem
 from index.state import StateError
 from tui.settings import Settings
@@ -51,6 +51,20 @@ class IndexFinished(Message):
     """``corpus.update`` returned (``report`` is None when it was cancelled or failed)."""
 
     report: UpdateReport | None
+
+
+@dataclass
+class PreviewListed(Message):
+    """A first build's scan: the posts to browse before the catalog is committed, newest first by name."""
+
+    ids: list[str]
+
+
+@dataclass
+class PreviewRead(Message):
+    """Front-matter rows of previewed posts, in list order (a batch at a time)."""
+
+    rows: list[PostRow]
 
 
 @dataclass

@@ -34,8 +34,10 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from index.corpus import Corpus, PostRow, SearchResult, UpdateProgress, UpdateReport
 from index.posts import Post, PostProblem
+from index.preview import preview_files, preview_rows
 from index.query import compose_query, filter_term
 from index.sanitize import one_line
+from index.searching import hidden_by_state
 from index.state import Flag, StateError, TriageState
 from index.vocabulary import technique_id
 from index.watch import watch_posts
@@ -47,6 +49,8 @@ from tui.messages import (
     IndexProgress,
     ListReady,
     PostLoaded,
+    PreviewListed,
+    PreviewRead,
     SearchFinished,
     SettingsChanged,
     StateMoved,
@@ -73,6 +77,8 @@ READ_DELAY = 1.5
 ``read_delay`` setting)."""
 FIRST_SCREEN = 200
 """Hits asked for first, so the list fills before the full count and facets are ready."""
+PREVIEW_BATCH = 100
+"""Front matters read between two repaints of a first build's preview list."""
 
 def _counted(count: int, one: str, many: str) -> str:
     return f"{count:,} {one if count == 1 else many}"
@@ -161,6 +167,8 @@ class MainScreen(Screen[None]):
         self._progress: UpdateProgress | None = None  # the running update's last step
         self._stage_started = 0.0
         self._clock: Timer | None = None  # ticks the elapsed seconds of a long stage (a commit reports no steps)
+        self._preview_ids: list[str] = []  # a first build: the posts listed from the folder until the catalog has them
+        self._preview_rows: dict[str, PostRow] = {}
 
     # ----------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
@@ -202,6 +210,8 @@ class MainScreen(Screen[None]):
         self.indexing = "indexing…"
         self._index_pending = True  # the update starts once the first screen is shown (see _first_answer)
         self._start_search()
+        if not len(self.corpus):
+            self._preview()
         self._watch()
         self.feeds.start()
 
@@ -212,6 +222,7 @@ class MainScreen(Screen[None]):
     def on_unmount(self) -> None:
         self.workers.cancel_group(self, "watch")
         self.workers.cancel_group(self, "index")
+        self.workers.cancel_group(self, "preview")
         # A triage write the user already asked for must land before the state is closed.
         timeout = self.triage.busy_timeout + 1 if self.triage is not None else 1
         self._writes.wait(timeout)
@@ -219,10 +230,14 @@ class MainScreen(Screen[None]):
     # ----------------------------------------------------------------- data for the list
     def _fetch_rows(self, ids: Sequence[str]) -> list[PostRow]:
         try:
-            return self.corpus.rows(ids)
+            rows = self.corpus.rows(ids)
         except Exception as error:  # a damaged catalog must not break painting
             self.log.error("rows failed", error)
-            return []
+            rows = []
+        if self._preview_rows and len(rows) < len(ids):
+            known = {row.post_id for row in rows}
+            rows += [self._preview_rows[i] for i in ids if i not in known and i in self._preview_rows]
+        return rows
 
     def fetch_marks(self, ids: Sequence[str]) -> Mapping[str, Marks]:
         """The triage marks of ``ids``, in one batch (reads never wait for a pending write)."""
@@ -327,6 +342,10 @@ class MainScreen(Screen[None]):
             self.search_bar.show_result(result.total, result.elapsed, self.sort, result.error)
             return
         self.result = result
+        ids = result.ids
+        preview = not ids and not self.search_query and bool(self._preview_ids)
+        if preview:
+            ids = self._previewed()
         if self.search_query:
             empty = f"No posts match {one_line(self.search_query, 200)}"
         elif self.indexing:
@@ -335,11 +354,11 @@ class MainScreen(Screen[None]):
             empty = f"No posts in {one_line(str(self.corpus.posts_dir), 200)}"
         if self._hold is not None:
             keep, row = self._hold
-            self.post_list.set_ids(result.ids, keep=keep, empty_message=empty, row=row)
+            self.post_list.set_ids(ids, keep=keep, empty_message=empty, row=row)
             if result.complete:
                 self._hold = None
         else:
-            self.post_list.set_ids(result.ids, keep=self.post_list.current, empty_message=empty)
+            self.post_list.set_ids(ids, keep=self.post_list.current, empty_message=empty)
         if not result.complete:
             self.search_bar.show_text(f"{result.total:,}+ hits · counting…")
             return
@@ -349,8 +368,11 @@ class MainScreen(Screen[None]):
             # A first build: the catalog answers only once the index is committed.
             ready = f"index not ready — {self._progress.done:,} of {self._progress.total:,} indexed"
             note = f"{ready}; {note}" if note else ready
+        if preview:
+            listed = f"{len(ids):,} posts listed from their files"
+            note = f"{listed}; {note}" if note else f"{listed}; index not ready"
         self.search_bar.show_result(result.total, result.elapsed, self.sort, result.error, note)
-        if not result.ids:
+        if not ids:
             self._show_post(None)
 
     @on(SearchBar.QueryChanged)
@@ -483,6 +505,59 @@ class MainScreen(Screen[None]):
             self._read_timer.stop()
             self._read_timer = None
 
+    # ----------------------------------------------------------------- first build: browse before the catalog
+    @work(thread=True, exclusive=True, group="preview", exit_on_error=False)
+    def _preview(self) -> None:
+        """The catalog is empty (a first build): list the posts and read their front matter, so they can be
+        browsed and opened while the build runs; the catalog's list replaces this one at commit."""
+        worker = get_current_worker()
+        files = preview_files(self.corpus.posts_dir)
+        if worker.is_cancelled:
+            return
+        self.post_message(PreviewListed([found.post_id for found in files]))
+        for rows in preview_rows(self.corpus.posts_dir, files, PREVIEW_BATCH, lambda: worker.is_cancelled):
+            self.post_message(PreviewRead(rows))
+
+    @on(PreviewListed)
+    def _preview_listed(self, message: PreviewListed) -> None:
+        if len(self.corpus):
+            return  # the build committed first
+        self._preview_ids = message.ids
+        if self.result is not None and not self.result.ids and not self.search_query:
+            self.post_list.set_ids(self._previewed(), keep=self.post_list.current)
+
+    @on(PreviewRead)
+    def _preview_read(self, message: PreviewRead) -> None:
+        if self._preview_ids:
+            self._preview_rows.update((row.post_id, row) for row in message.rows)
+            self.post_list.refresh_rows()
+
+    def _previewed(self) -> list[str]:
+        """The preview's posts as the list shows them: archived posts stay hidden, as in the catalog's list."""
+        try:
+            hidden = hidden_by_state((), False, self.triage)
+        except StateError as error:
+            self.log.error("archived posts unknown", error)
+            hidden = set()
+        return [post_id for post_id in self._preview_ids if post_id not in hidden]
+
+    def _end_preview(self) -> bool:
+        """End the preview once the catalog holds posts (whether it was ended); the caller searches again,
+        so the catalog's list replaces the preview with the cursor kept on the same post."""
+        if not self._preview_ids or not len(self.corpus):
+            return False
+        self.workers.cancel_group(self, "preview")
+        self._keep_cursor()
+        self._preview_ids = []
+        self._preview_rows = {}
+        return True
+
+    def _keep_cursor(self) -> None:
+        """Keep the post under the cursor, at the same height, across the next list."""
+        current = self.post_list.current
+        if current is not None:
+            self._hold = (current, self.post_list.cursor - round(self.post_list.scroll_y))
+
     # ----------------------------------------------------------------- indexing
     @work(thread=True, exclusive=True, group="index", exit_on_error=False)
     def _index(self) -> None:
@@ -570,7 +645,7 @@ class MainScreen(Screen[None]):
             self.state_failed(report.state_error)
         if report.read_only and report.message:
             self.notify(one_line(report.message, 400), title="Index not updated", severity="warning", markup=False)
-        if report.added or report.changed or report.removed or report.rebuilt:
+        if self._end_preview() or report.added or report.changed or report.removed or report.rebuilt:
             self.post_list.refresh_rows()
             self._start_search()
             self.feeds.recount()
@@ -588,12 +663,11 @@ class MainScreen(Screen[None]):
         if report.state_error is not None:
             self.state_failed(report.state_error)
         note = changes_note(report)
-        if note:
-            current = self.post_list.current
-            if current is not None:
-                self._hold = (current, self.post_list.cursor - round(self.post_list.scroll_y))
+        if self._end_preview() or note:
+            self._keep_cursor()
             self.post_list.refresh_rows()
             self._start_search()
+        if note:
             self.notify(note, timeout=4, markup=False)
         elif manual:
             self.notify("No changes in the folder", timeout=3, markup=False)

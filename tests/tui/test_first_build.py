@@ -1,0 +1,70 @@
+"""A first build: the posts can be browsed and opened before the catalog is committed, and the catalog's list
+replaces the preview with the cursor on the same post."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import index.engine.store as store_module
+from index.corpus import ENGINE_FOLDER
+from index.engine.contract import open_engine
+from index.paths import index_dir_for
+from tests.index.helpers import hold_writer
+from tests.tui.helpers import main_screen, post_list, screen_lines, settle, write_corpus
+from tui.app import SpyglassApp
+
+pytestmark = pytest.mark.usefixtures("no_read_timer")
+
+
+def _listed_text(app: SpyglassApp) -> str:
+    return "\n".join(screen_lines(app))
+
+
+async def test_posts_browsable_before_the_first_build_commits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    posts = write_corpus(tmp_path / "posts")
+    monkeypatch.setattr(store_module, "WRITER_TIMEOUT", 0.1)
+    # An empty index whose write lock another process holds: the app's build cannot commit until it lets go.
+    folder = index_dir_for(posts) / ENGINE_FOLDER
+    engine = open_engine("whoosh", folder)
+    engine.recreate()
+    engine.close()
+    holder = hold_writer(folder)
+    try:
+        app = SpyglassApp.for_folder(posts)
+        async with app.run_test(size=(160, 45)) as pilot:
+            screen = main_screen(app)
+            listed = post_list(app)
+
+            def previewed() -> bool:
+                return len(listed.ids) == 6 and listed.row(listed.ids[-1]) is not None
+
+            await settle(app, pilot, previewed)
+            assert len(screen.corpus) == 0  # nothing committed: the rows come from the files
+            assert [post_id.split("/")[-1][:10] for post_id in listed.ids] == [
+                "2018-07-11", "2018-06-02", "2018-05-30", "2018-05-01", "2018-04-15", "2018-03-01",
+            ]
+            lazarus = listed.ids[1]
+            row = listed.row(lazarus)
+            assert row is not None and row.title == "North Korean hackers target banks"
+            assert row.actors == ()  # front matter only: no entities yet
+            assert "North Korean hackers target banks" in _listed_text(app)
+
+            await pilot.press("down", "enter")
+            await settle(app, pilot, lambda: "went after banks in Asia" in _listed_text(app))
+            assert listed.current == lazarus
+
+            holder.kill()
+            holder.wait()
+            await pilot.press("ctrl+r")
+            await settle(app, pilot, lambda: len(screen.corpus) == 6)
+            assert list(listed.ids) == screen.corpus.search("").ids  # the catalog's list
+            assert listed.current == lazarus  # the cursor stayed on the open post
+            catalog_row = listed.row(lazarus)
+            assert catalog_row is not None and "Lazarus Group" in catalog_row.actors
+    finally:
+        holder.kill()
+        holder.wait()
