@@ -52,6 +52,7 @@ async def test_posts_browsable_before_the_first_build_commits(
             assert row is not None and row.title == "North Korean hackers target banks"
             assert row.actors == ()  # front matter only: no entities yet
             assert "North Korean hackers target banks" in _listed_text(app)
+            assert "6 posts listed from their files" in _listed_text(app)
 
             await pilot.press("down", "enter")
             await settle(app, pilot, lambda: "went after banks in Asia" in _listed_text(app))

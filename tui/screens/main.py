@@ -523,8 +523,8 @@ class MainScreen(Screen[None]):
         if len(self.corpus):
             return  # the build committed first
         self._preview_ids = message.ids
-        if self.result is not None and not self.result.ids and not self.search_query:
-            self.post_list.set_ids(self._previewed(), keep=self.post_list.current)
+        if not self.search_query:
+            self._start_search()  # the empty list and its count give way to the preview
 
     @on(PreviewRead)
     def _preview_read(self, message: PreviewRead) -> None:
