@@ -6,10 +6,10 @@ down with method calls. Triage itself is :class:`tui.triage.Triage`, Textual-fre
 one at a time in a worker so a locked state file never freezes the keys. What each triage key
 means on screen (prompts, undo, links) lives in :mod:`tui.screens.triage_actions`.
 
-It is longer than a layout alone (~600 lines) because it owns four workers and their messages
-(search, post loading, indexing, triage writes), the "read means opened" timer (which needs the
-focus, the shown post and the list together) and the entry points of the dossier and export
-screens; each section below is one of those. Feeds, own-tag counts and the watch for other
+It is longer than a layout alone (~700 lines) because it owns five workers and their messages
+(search, post loading, indexing, the first build's preview, triage writes), the "read means opened"
+timer (which needs the focus, the shown post and the list together) and the entry points of the
+dossier and export screens; each section below is one of those. Feeds, own-tag counts and the watch for other
 instances' changes are :class:`tui.screens.feed_actions.FeedActions`.
 """
 
@@ -235,8 +235,8 @@ class MainScreen(Screen[None]):
             self.log.error("rows failed", error)
             rows = []
         if self._preview_rows and len(rows) < len(ids):
-            known = {row.post_id for row in rows}
-            rows += [self._preview_rows[i] for i in ids if i not in known and i in self._preview_rows]
+            missing = set(ids) - {row.post_id for row in rows}
+            rows += [row for post_id in missing if (row := self._preview_rows.get(post_id)) is not None]
         return rows
 
     def fetch_marks(self, ids: Sequence[str]) -> Mapping[str, Marks]:
@@ -542,8 +542,8 @@ class MainScreen(Screen[None]):
         return [post_id for post_id in self._preview_ids if post_id not in hidden]
 
     def _end_preview(self) -> bool:
-        """End the preview once the catalog holds posts (whether it was ended); the caller searches again,
-        so the catalog's list replaces the preview with the cursor kept on the same post."""
+        """End the preview once the catalog holds posts, and say whether it ended: the caller then searches
+        again, so the catalog's list replaces the preview with the cursor kept on the same post."""
         if not self._preview_ids or not len(self.corpus):
             return False
         self.workers.cancel_group(self, "preview")
