@@ -163,7 +163,7 @@ class MainScreen(Screen[None]):
         self._updates = 0  # updates finished: the first brings the index in step, later ones are live
         self._update_again = False  # the folder changed (or ctrl+r) while an update ran
         self._manual = False  # the running update was asked for with ctrl+r: say so even if nothing changed
-        self._hold: tuple[str, int] | None = None  # (post id, rows below the top) to keep across a refresh
+        self._hold: tuple[str | None, int] | None = None  # (post id, rows below the top) to keep across a refresh
         self._progress: UpdateProgress | None = None  # the running update's last step
         self._stage_started = 0.0
         self._clock: Timer | None = None  # ticks the elapsed seconds of a long stage (a commit reports no steps)
@@ -543,11 +543,15 @@ class MainScreen(Screen[None]):
 
     def _end_preview(self) -> bool:
         """End the preview once the catalog holds posts, and say whether it ended: the caller then searches
-        again, so the catalog's list replaces the preview with the cursor kept on the same post."""
+        again, so the catalog's list replaces the preview, the cursor kept on the post the user moved to or
+        opened (else on the catalog's first post)."""
         if not self._preview_ids or not len(self.corpus):
             return False
         self.workers.cancel_group(self, "preview")
-        self._keep_cursor()
+        if self._chosen is not None and self._chosen == self.post_list.current:
+            self._keep_cursor()
+        else:
+            self._hold = (None, 0)
         self._preview_ids = []
         self._preview_rows = {}
         return True
@@ -663,8 +667,10 @@ class MainScreen(Screen[None]):
         if report.state_error is not None:
             self.state_failed(report.state_error)
         note = changes_note(report)
-        if self._end_preview() or note:
-            self._keep_cursor()
+        ended = self._end_preview()
+        if ended or note:
+            if not ended:
+                self._keep_cursor()
             self.post_list.refresh_rows()
             self._start_search()
         if note:
