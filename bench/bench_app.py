@@ -17,15 +17,25 @@ handled and a screen update forced ("painted", Pilot.pause(0)). Pilot.press is n
 it waits for the whole process to go idle, which includes rendering the article pane afterwards.
 The engine's own time for the same search (SearchResult.elapsed) is reported beside it, so the
 app's overhead is visible.
+
+Figures that load on the machine does not move are counted beside the times: the main thread's CPU
+seconds per search (``time.thread_time`` from the query to the complete result painted, handling the
+answers and painting them, the work that holds the GIL against the search thread; and on until the app
+is idle, which adds the article pane showing the new first post), how many widget paints and painted
+lines that took, and how many Strips were built (each one allocates its caches).
+``--profile OUT`` writes a cProfile of the main thread over the searches (pstats format) and prints
+its top entries.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import json
 import math
 import os
+import pstats
 import statistics
 import subprocess
 import sys
@@ -169,7 +179,42 @@ def child_empty_app() -> None:
     _emit({"marks": marks, "maxrss_mib": _maxrss_mib()})
 
 
-def child_search(posts: Path, index_dir: Path, repeat: int) -> None:
+class PaintCounter:
+    """Counts widget paints, painted lines and Strips built, by wrapping Textual's own entry points."""
+
+    def __init__(self) -> None:
+        self.paints = 0
+        self.lines = 0
+        self.strips = 0
+        self.lines_by_widget: dict[str, int] = {}
+
+    def install(self) -> None:
+        from textual.strip import Strip
+        from textual.widget import Widget
+
+        counter = self
+        render_lines = Widget.render_lines
+        strip_init = Strip.__init__
+
+        def counted_render_lines(widget: Any, crop: Any) -> Any:
+            counter.paints += 1
+            counter.lines += crop.height
+            name = type(widget).__name__
+            counter.lines_by_widget[name] = counter.lines_by_widget.get(name, 0) + crop.height
+            return render_lines(widget, crop)
+
+        def counted_strip_init(strip: Any, *args: Any, **kwargs: Any) -> None:
+            counter.strips += 1
+            strip_init(strip, *args, **kwargs)
+
+        Widget.render_lines = counted_render_lines  # type: ignore[method-assign,assignment]
+        Strip.__init__ = counted_strip_init  # type: ignore[method-assign,assignment]
+
+    def snapshot(self) -> tuple[int, int, int]:
+        return self.paints, self.lines, self.strips
+
+
+def child_search(posts: Path, index_dir: Path, repeat: int, profile: str = "") -> None:
     """Search latency through the search box, after start-up has settled."""
     from index.query import compose_query
     from tui.app import SpyglassApp
@@ -177,6 +222,9 @@ def child_search(posts: Path, index_dir: Path, repeat: int) -> None:
 
     app = SpyglassApp.for_folder(posts, index_dir)
     records: list[dict[str, Any]] = []
+    counter = PaintCounter()
+    counter.install()
+    profiler = cProfile.Profile() if profile else None  # sys.setprofile is per thread: the main thread only
 
     async def drive() -> None:
         async with app.run_test(size=SIZE) as pilot:
@@ -187,11 +235,16 @@ def child_search(posts: Path, index_dir: Path, repeat: int) -> None:
             bar = screen.search_bar
             order = [query for _ in range(repeat) for query in QUERIES]
             previous = screen.result
+            await pilot.pause()
+            counter.lines_by_widget.clear()
             for number, query in enumerate(order):
-                await pilot.pause()  # let the previous answer's article pane settle (waits for idle)
                 expected = compose_query(query, screen.filters)
                 answered = _answered(screen, previous, expected)
                 finished = _answered(screen, previous, expected, complete=True)
+                if profiler is not None:
+                    profiler.enable()
+                paints, lines, strips = counter.snapshot()
+                cpu = time.thread_time()
                 started = time.monotonic()
                 # What enter in the box does, minus the key event: set the text and search now.
                 bar.set_query(query)
@@ -211,6 +264,11 @@ def child_search(posts: Path, index_dir: Path, repeat: int) -> None:
                     await asyncio.sleep(POLL)
                 await pilot.pause(0)
                 completed = time.monotonic()
+                main_cpu = time.thread_time() - cpu
+                await pilot.pause()  # the article pane settles (waits for idle): counted as the search's work
+                settled_cpu = time.thread_time() - cpu
+                if profiler is not None:
+                    profiler.disable()
                 result = screen.result
                 assert result is not None
                 previous = result
@@ -228,11 +286,18 @@ def child_search(posts: Path, index_dir: Path, repeat: int) -> None:
                         "rows_listed": len(screen.post_list.ids),
                         "error": result.error,
                         "partial": bool(getattr(result, "partial", False)),
+                        "main_cpu_s": main_cpu,
+                        "main_cpu_settled_s": settled_cpu,
+                        "paints": counter.paints - paints,
+                        "lines_painted": counter.lines - lines,
+                        "strips_built": counter.strips - strips,
                     }
                 )
 
     asyncio.run(drive())
-    _emit({"records": records, "maxrss_mib": _maxrss_mib()})
+    if profiler is not None:
+        profiler.dump_stats(profile)
+    _emit({"records": records, "maxrss_mib": _maxrss_mib(), "lines_by_widget": counter.lines_by_widget})
 
 
 # --------------------------------------------------------------------------- parent
@@ -266,9 +331,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", type=Path, help="the posts folder (never written to); required")
     parser.add_argument("--index-dir", type=Path, help="an index already built for --corpus; required")
-    parser.add_argument("--launches", type=int, default=7, help="fresh-process launches")
+    parser.add_argument("--launches", type=int, default=7, help="fresh-process launches (0: search latency only)")
     parser.add_argument("--repeat", type=int, default=2, help="rounds over the query list")
     parser.add_argument("--json", type=Path, help="write every figure here")
+    parser.add_argument("--profile", type=Path, help="write a cProfile of the main thread over the searches here")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -278,7 +344,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif mode == "empty":
             child_empty_app()
         elif mode == "search":
-            child_search(Path(rest[0]), Path(rest[1]), int(rest[2]))
+            child_search(Path(rest[0]), Path(rest[1]), int(rest[2]), rest[3] if len(rest) > 3 else "")
         return 0
     if args.corpus is None or args.index_dir is None:
         parser.error("--corpus and --index-dir are required")
@@ -298,6 +364,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run_all(args: argparse.Namespace, posts: Path, index_dir: Path, scratch: Path, data: dict[str, Any]) -> None:
     print(f"corpus {posts}  index {index_dir}  load {os.getloadavg()[0]:.2f}")
+    if args.launches > 0:
+        run_launches(args, posts, scratch, index_dir, data)
+    run_searches(args, posts, index_dir, scratch, data)
+
+
+def run_launches(args: argparse.Namespace, posts: Path, scratch: Path, index_dir: Path, data: dict[str, Any]) -> None:
     engine_script = str(ROOT / "bench" / "bench_engine.py")
     scans: list[float] = []
     empties: list[float] = []
@@ -339,7 +411,12 @@ def run_all(args: argparse.Namespace, posts: Path, index_dir: Path, scratch: Pat
     print(f"    CPU seconds to painted (all threads; robust to load): median {statistics.median(launch_cpu):.2f} s")
     print(f"    rows listed {rows:,}; app peak RSS {max(memory):,.0f} MiB")
 
-    _start, _wall, payload = run_child(["search", str(posts), str(index_dir), str(args.repeat)], scratch)
+
+def run_searches(args: argparse.Namespace, posts: Path, index_dir: Path, scratch: Path, data: dict[str, Any]) -> None:
+    child = ["search", str(posts), str(index_dir), str(args.repeat)]
+    if args.profile:
+        child.append(str(args.profile.resolve()))
+    _start, _wall, payload = run_child(child, scratch)
     records: list[dict[str, Any]] = payload["records"]
     data["search_records"] = records
     data["search_maxrss_mib"] = payload["maxrss_mib"]
@@ -348,25 +425,35 @@ def run_all(args: argparse.Namespace, posts: Path, index_dir: Path, scratch: Pat
     engine = [record["engine_s"] for record in records]
     completed = [record.get("complete_s", record["painted_s"]) for record in records]
     overhead = [record.get("complete_s", record["painted_s"]) - record["engine_s"] for record in records]
+    main_cpu = [record["main_cpu_s"] for record in records]
     data["search"] = {
         "answered": summary(answered),
         "painted": summary(painted),
         "complete": summary(completed),
         "engine": summary(engine),
         "app_overhead": summary(overhead),
+        "main_thread_cpu": summary(main_cpu),
+        "main_thread_cpu_settled": summary([record["main_cpu_settled_s"] for record in records]),
     }
     print(f"\nsearch in the app (enter in the search box → list and hit count refreshed), {len(records)} searches")
     by_query: dict[str, list[dict[str, Any]]] = {}
     for record in records:
         by_query.setdefault(record["query"], []).append(record)
-    print(f"    {'query':<30} {'hits':>7} {'1st page':>9} {'complete':>9} {'engine':>9}")
+    print(
+        f"    {'query':<30} {'hits':>7} {'1st page':>9} {'complete':>9} {'engine':>9} "
+        f"{'main CPU':>9} {'paints':>7} {'lines':>6} {'strips':>7}"
+    )
     for query, items in by_query.items():
         flag = " ERROR " + str(items[0]["error"]) if items[0]["error"] else (" PARTIAL" if items[0]["partial"] else "")
+
+        def median(key: str, rows: list[dict[str, Any]] = items) -> float:
+            return float(statistics.median(item[key] for item in rows))
+
         print(
             f"    {(query or '(all)')[:30]:<30} {items[0]['total']:>7,} "
-            f"{ms(statistics.median(item['painted_s'] for item in items)):>9} "
-            f"{ms(statistics.median(item.get('complete_s', item['painted_s']) for item in items)):>9} "
-            f"{ms(statistics.median(item['engine_s'] for item in items)):>9}{flag}"
+            f"{ms(median('painted_s')):>9} {ms(median('complete_s')):>9} {ms(median('engine_s')):>9} "
+            f"{ms(median('main_cpu_s')):>9} {median('paints'):>7.0f} {median('lines_painted'):>6.0f} "
+            f"{median('strips_built'):>7.0f}{flag}"
         )
     print(f"    {'':<36} {'median':>9} {'p95':>9} {'max':>9}")
     for label, key in (
@@ -375,10 +462,25 @@ def run_all(args: argparse.Namespace, posts: Path, index_dir: Path, scratch: Pat
         ("complete (count+facets) painted", "complete"),
         ("engine time of the complete result", "engine"),
         ("app overhead (complete-engine)", "app_overhead"),
+        ("main-thread CPU to complete painted", "main_thread_cpu"),
+        ("main-thread CPU to idle (article too)", "main_thread_cpu_settled"),
     ):
         row = data["search"][key]
         print(f"    {label:<36} {ms(row['median']):>9} {ms(row['p95']):>9} {ms(row['max']):>9}")
     print(f"    search app peak RSS {payload['maxrss_mib']:,.0f} MiB")
+    by_widget = sorted(payload["lines_by_widget"].items(), key=lambda item: -item[1])
+    data["lines_painted_by_widget"] = dict(by_widget)
+    print(
+        "    lines painted per search, by widget: "
+        + ", ".join(f"{name} {lines / len(records):,.0f}" for name, lines in by_widget[:8])
+    )
+    print(
+        "    main-thread CPU: time.thread_time from the query to the complete result painted, and on until the"
+        " app is idle; paints, lines and strips are counted to idle (all robust to load)"
+    )
+    if args.profile:
+        print(f"\nmain thread under cProfile over the searches ({args.profile}), top by own time:")
+        pstats.Stats(str(args.profile)).sort_stats("tottime").print_stats(25)
 
 
 if __name__ == "__main__":
