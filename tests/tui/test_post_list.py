@@ -6,6 +6,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from textual.app import App, ComposeResult
+from textual.strip import Strip
+from textual.widgets import Input
 
 from index.corpus import PostRow
 from tui.widgets.post_list import Marks, PostList
@@ -154,3 +156,62 @@ async def test_hostile_titles_render_literally() -> None:
         assert "\x1b" not in text
         for segment in posts.render_line(0):
             assert segment.style is None or not segment.style.link
+
+
+class CountingList(PostList):
+    """A PostList that counts the rows Textual asks it to draw (it asks only for rows refreshed)."""
+
+    drawn: list[int]
+
+    def render_line(self, y: int) -> Strip:
+        self.drawn.append(y)
+        return super().render_line(y)
+
+
+class CountingApp(ListApp):
+    def compose(self) -> ComposeResult:
+        posts = CountingList(self.rows, self.marks, id="posts")
+        posts.drawn = []
+        yield Input(id="box")
+        yield posts
+
+
+async def test_a_new_list_repaints_only_the_rows_that_changed() -> None:
+    app = CountingApp()
+    async with app.run_test(size=(100, 12)) as pilot:
+        posts = app.query_one(CountingList)
+        posts.set_ids([f"p{number}" for number in range(200)])
+        await pilot.pause()
+        assert posts.drawn  # the first list is drawn
+        # The complete answer after the first screen: the same posts on screen, more below.
+        posts.drawn.clear()
+        posts.set_ids([f"p{number}" for number in range(1_500)], keep=posts.current)
+        await pilot.pause()
+        assert posts.drawn == []
+        # A list that differs on the third row only.
+        posts.set_ids(["p0", "p1", "other", *(f"p{number}" for number in range(3, 1_500))], keep=posts.current)
+        await pilot.pause()
+        assert posts.drawn == [2]
+        # A cursor move redraws the row it left and the row it reached.
+        posts.drawn.clear()
+        posts.cursor = 1
+        await pilot.pause()
+        assert sorted(posts.drawn) == [0, 1]
+
+
+async def test_the_cursor_row_follows_focus() -> None:
+    app = CountingApp()
+    async with app.run_test(size=(100, 12)) as pilot:
+        posts = app.query_one(CountingList)
+        app.query_one(Input).focus()
+        posts.set_ids([f"p{number}" for number in range(5)])
+        await pilot.pause()
+        blurred = posts.render_line(0)
+        posts.focus()
+        await pilot.pause()
+        focused = posts.render_line(0)
+        assert focused.text == blurred.text
+        assert [segment.style for segment in focused] != [segment.style for segment in blurred]
+        app.query_one(Input).focus()
+        await pilot.pause()
+        assert [segment.style for segment in posts.render_line(0)] == [segment.style for segment in blurred]

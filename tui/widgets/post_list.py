@@ -4,6 +4,12 @@ The list holds only post ids. Row metadata is fetched in blocks for the rows tha
 into view, so a 100k-post result paints as fast as a ten-post one. Every visible string
 comes from ``one_line`` (sanitised, single line) and enters the screen as a Rich ``Text``,
 never as markup.
+
+Painting is the main thread's work, and the main thread shares the GIL with the search
+thread, so a new list repaints only what changed: a drawn row is cached by what it shows
+(post, width, cursor or not) and survives new lists and cursor moves; a new list or cursor
+move refreshes only the screen rows whose post or cursor changed. The cache is dropped when
+what a row shows changes underneath it (marks, catalog rows, styles such as focus).
 """
 
 from __future__ import annotations
@@ -113,8 +119,8 @@ class PostList(ScrollView, can_focus=True, inherit_bindings=False):
     PostList > .post-list--empty { color: $text-muted; text-style: italic; }
     """
 
-    cursor: reactive[int] = reactive(0, always_update=True, init=False)
-    """Index of the highlighted row in :attr:`ids`."""
+    cursor: reactive[int] = reactive(0, always_update=True, init=False, repaint=False)
+    """Index of the highlighted row in :attr:`ids` (its watcher repaints the two rows that change)."""
 
     @dataclass
     class Highlighted(Message):
@@ -156,6 +162,7 @@ class PostList(ScrollView, can_focus=True, inherit_bindings=False):
         self._rows: LRUCache[str, PostRow | None] = LRUCache(4 * BLOCK)
         self._marks: LRUCache[str, Marks] = LRUCache(4 * BLOCK)
         self._lines: LRUCache[tuple[str, int, bool], Strip] = LRUCache(1024)
+        """Drawn rows by (post id, width, under the cursor): what a row shows, not where it is."""
         self.empty_message = "No posts."
         self._fresh = False
 
@@ -175,12 +182,12 @@ class PostList(ScrollView, can_focus=True, inherit_bindings=False):
     ) -> None:
         """Show ``ids``; the cursor stays on ``keep`` when it is still listed, else goes to the top. With
         ``row``, the kept post also stays that many rows below the top (the view does not jump when posts
-        arrive above it)."""
+        arrive above it). Only the screen rows that show something else are repainted."""
+        shown = self._shown_rows()
         self._ids = list(ids)
         if empty_message is not None:
             self.empty_message = empty_message
-        self._lines.clear()
-        self.virtual_size = Size(0, len(self._ids))
+        self._set_length(len(self._ids))
         index = 0
         if keep is not None:
             try:
@@ -195,19 +202,58 @@ class PostList(ScrollView, can_focus=True, inherit_bindings=False):
         self.cursor = index
         self._fresh = False
         self._scroll_cursor_visible()
-        self.refresh()
+        self._refresh_changed(shown)
 
     def remove_ids(self, remove: set[str]) -> None:
         """Drop ``remove`` from the list, keeping the cursor at the same position."""
         if not remove:
             return
+        shown = self._shown_rows()
         position = self.cursor
         before = sum(1 for post_id in self._ids[:position] if post_id in remove)
         self._ids = [post_id for post_id in self._ids if post_id not in remove]
-        self._lines.clear()
-        self.virtual_size = Size(0, len(self._ids))
+        self._set_length(len(self._ids))
         self.cursor = max(0, min(position - before, len(self._ids) - 1))
-        self.refresh()
+        self._refresh_changed(shown)
+
+    def _set_length(self, rows: int) -> None:
+        """Size the scrollable area for ``rows`` posts: a new layout (the scrollbar), but no repaint of
+        the rows themselves (setting ``virtual_size`` would repaint every row)."""
+        if self.virtual_size.height != rows:
+            self.set_reactive(PostList.virtual_size, Size(0, rows))
+            self.clear_cached_dimensions()
+            self.refresh(layout=True, repaint=False)
+
+    def _shown_rows(self) -> tuple[int, list[tuple[str, bool]] | str] | None:
+        """What the screen rows show now: the top row and (post, under the cursor) per row, or the
+        empty-list message; ``None`` before the list has a size."""
+        height = self.scrollable_content_region.height
+        if height <= 0:
+            return None
+        top = round(self.scroll_y)
+        if not self._ids:
+            return top, self.empty_message
+        return top, [(post_id, top + y == self.cursor) for y, post_id in enumerate(self._ids[top : top + height])]
+
+    def _refresh_changed(self, before: tuple[int, list[tuple[str, bool]] | str] | None) -> None:
+        """Repaint the screen rows that show something other than ``before`` (all of them if the view
+        scrolled, or the list became or stopped being empty)."""
+        after = self._shown_rows()
+        if (
+            before is None
+            or after is None
+            or before[0] != after[0]
+            or isinstance(before[1], str)
+            or isinstance(after[1], str)
+        ):
+            if before != after:
+                self.refresh()
+            return
+        top, rows = after
+        old = before[1]
+        for y in range(max(len(old), len(rows))):
+            if y >= len(old) or y >= len(rows) or old[y] != rows[y]:
+                self.refresh_line(top + y)
 
     def refresh_marks(self, ids: Sequence[str] | None = None) -> None:
         """Forget cached marks (all, or for ``ids``) after a triage write, and repaint."""
@@ -251,10 +297,13 @@ class PostList(ScrollView, can_focus=True, inherit_bindings=False):
         return self._rows.get(post_id)
 
     # ----------------------------------------------------------------- cursor
-    def watch_cursor(self, cursor: int) -> None:
-        self._lines.clear()
+    def watch_cursor(self, previous: int, cursor: int) -> None:
+        # Rows are cached by post and cursor-or-not: only the two rows the cursor left and reached change
+        # (a scroll, if the cursor leaves the view, repaints the whole view; a new list repaints its own).
+        if not self._fresh:
+            self.refresh_line(previous)
+            self.refresh_line(cursor)
         self._scroll_cursor_visible()
-        self.refresh()
         self.post_message(self.Highlighted(self, self.current, self._fresh))
 
     def on_show(self) -> None:
@@ -310,6 +359,8 @@ class PostList(ScrollView, can_focus=True, inherit_bindings=False):
 
     # ----------------------------------------------------------------- painting
     def _ensure_rows(self, index: int) -> None:
+        if self._ids[index] in self._rows:
+            return
         start = index - index % BLOCK
         block = [post_id for post_id in self._ids[start : start + BLOCK] if post_id not in self._rows]
         if not block:
@@ -329,9 +380,18 @@ class PostList(ScrollView, can_focus=True, inherit_bindings=False):
             marks = self._marks.get(post_id, Marks())
         return marks
 
+    def notify_style_update(self) -> None:
+        # Drawn rows carry the styles (the cursor's differs with focus): draw them again.
+        self._lines.clear()
+        super().notify_style_update()
+
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         index = round(self.scroll_y) + y
+        if 0 <= index < len(self._ids):
+            cached = self._lines.get((self._ids[index], width, index == self.cursor))
+            if cached is not None:
+                return cached.apply_offsets(0, index)
         base = self.rich_style
         if not self._ids:
             if y == 0:
@@ -344,9 +404,6 @@ class PostList(ScrollView, can_focus=True, inherit_bindings=False):
         post_id = self._ids[index]
         is_cursor = index == self.cursor
         key = (post_id, width, is_cursor)
-        cached = self._lines.get(key)
-        if cached is not None:
-            return cached.apply_offsets(0, index)
         self._ensure_rows(index)
         text = self._line_text(post_id, self._rows.get(post_id), self._marks_of(post_id, index), width)
         cursor = self.get_component_rich_style("post-list--cursor", partial=True) if is_cursor else None

@@ -54,6 +54,7 @@ class SearchBar(Vertical):
         super().__init__(id=id, classes=classes)
         self._timer: Timer | None = None
         self._posted: str | None = None
+        self._status = ""
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="/ search…  (tag:china  actor:APT40  is:unread)", id="query", select_on_focus=False)
@@ -89,22 +90,28 @@ class SearchBar(Vertical):
         self, total: int, elapsed: float, sort: str, error: str | None = None, note: str | None = None
     ) -> None:
         """Show the hit count and timing (plus ``note``), or the query error, under the box."""
-        status = self.query_one("#search-status", Static)
-        status.set_class(error is not None, "-error")
         if error is not None:
-            status.update(Content(one_line(error, 300)))
+            self._show_status(error, error=True)
             return
         hits = "1 hit" if total == 1 else f"{total:,} hits"
         line = f"{hits} · {elapsed * 1000:.0f} ms · sort: {sort}"
         if note:
             line += f" · {note}"
-        status.update(Content(one_line(line, 300)))
+        self._show_status(line)
 
     def show_text(self, text: str) -> None:
         """Show a plain note in the status line."""
+        self._show_status(text)
+
+    def _show_status(self, text: str, *, error: bool = False) -> None:
+        """Put ``text`` in the status line. The line is one row high whatever it says, so it is repainted
+        without a new layout of the screen, and not at all when it would show the same."""
         status = self.query_one("#search-status", Static)
-        status.remove_class("-error")
-        status.update(Content(one_line(text, 300)))
+        shown = one_line(text, 300)
+        status.set_class(error, "-error")
+        if shown != self._status:
+            self._status = shown
+            status.update(Content(shown), layout=False)
 
     @on(Input.Changed, "#query")
     def _typed(self, event: Input.Changed) -> None:

@@ -109,9 +109,10 @@ class Sidebar(OptionList):
         ``labels`` gives a readable name for a value (``T1486`` → ``T1486 Data Encrypted for Impact``);
         the filter still uses the value itself.
         """
-        self._facets = {kind: list(facets.get(kind, ()))[:TOP] for kind, _ in SECTIONS}
-        self._active = tuple(active)
-        self._labels = dict(labels or {})
+        shown = {kind: list(facets.get(kind, ()))[:TOP] for kind, _ in SECTIONS}, tuple(active), dict(labels or {})
+        if shown == (self._facets, self._active, self._labels):
+            return  # the same entries (a repeated search): rebuilding would only repaint them
+        self._facets, self._active, self._labels = shown
         self._rebuild()
 
     def _rebuild(self) -> None:
