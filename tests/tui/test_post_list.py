@@ -215,3 +215,30 @@ async def test_the_cursor_row_follows_focus() -> None:
         app.query_one(Input).focus()
         await pilot.pause()
         assert [segment.style for segment in posts.render_line(0)] == [segment.style for segment in blurred]
+
+
+async def test_the_scrollbar_follows_the_length_of_the_list() -> None:
+    app = ListApp()
+    async with app.run_test(size=(100, 12)) as pilot:
+        posts = app.query_one(PostList)
+        posts.set_ids(["p1", "p2"])
+        await pilot.pause()
+        assert not posts.show_vertical_scrollbar
+        for length in (200, 1_500):
+            posts.set_ids([f"p{number}" for number in range(length)], keep=posts.current)
+            await pilot.pause()
+            assert posts.show_vertical_scrollbar
+            assert posts.vertical_scrollbar.window_virtual_size == length
+        posts.cursor = 1_499
+        await pilot.pause()
+        assert posts.scroll_y == posts.max_scroll_y
+        # A shorter list that keeps a post near its end: the view ends at the list's end, not beyond it.
+        posts.set_ids([f"p{number}" for number in range(1_495)], keep="p1490")
+        await pilot.pause()
+        assert posts.current == "p1490"
+        assert posts.scroll_y == posts.max_scroll_y == 1_495 - posts.scrollable_content_region.height
+        assert "Post p1494" in line_text(posts, posts.scrollable_content_region.height - 1)
+        posts.set_ids(["p1", "p2"])
+        await pilot.pause()
+        assert not posts.show_vertical_scrollbar
+        assert "Post p1" in line_text(posts, 0)

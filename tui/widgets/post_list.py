@@ -217,12 +217,23 @@ class PostList(ScrollView, can_focus=True, inherit_bindings=False):
         self._refresh_changed(shown)
 
     def _set_length(self, rows: int) -> None:
-        """Size the scrollable area for ``rows`` posts: a new layout (the scrollbar), but no repaint of
-        the rows themselves (setting ``virtual_size`` would repaint every row)."""
-        if self.virtual_size.height != rows:
-            self.set_reactive(PostList.virtual_size, Size(0, rows))
-            self.clear_cached_dimensions()
-            self.refresh(layout=True, repaint=False)
+        """Size the scrollable area for ``rows`` posts without repainting the rows themselves (setting
+        ``virtual_size`` would repaint every row). While the scrollbar stays shown (or hidden), only its
+        thumb changes; a new layout, which redraws every scrollbar on screen, is asked for only when the
+        scrollbar comes or goes."""
+        if self.virtual_size.height == rows:
+            return
+        height = self.scrollable_content_region.height
+        self.set_reactive(PostList.virtual_size, Size(0, rows))
+        scrolls = rows > height
+        if height > 0 and self.show_vertical_scrollbar == scrolls:
+            if scrolls:
+                self.vertical_scrollbar.window_virtual_size = rows
+            if self.scroll_y > self.max_scroll_y:
+                self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
+            return
+        self.clear_cached_dimensions()
+        self.refresh(layout=True, repaint=False)
 
     def _shown_rows(self) -> tuple[int, list[tuple[str, bool]] | str] | None:
         """What the screen rows show now: the top row and (post, under the cursor) per row, or the
@@ -251,9 +262,12 @@ class PostList(ScrollView, can_focus=True, inherit_bindings=False):
             return
         top, rows = after
         old = before[1]
-        for y in range(max(len(old), len(rows))):
-            if y >= len(old) or y >= len(rows) or old[y] != rows[y]:
-                self.refresh_line(top + y)
+        changed = [y for y in range(max(len(old), len(rows))) if y >= len(old) or y >= len(rows) or old[y] != rows[y]]
+        while changed:  # one region per run of changed rows
+            start = end = changed.pop(0)
+            while changed and changed[0] == end + 1:
+                end = changed.pop(0)
+            self.refresh_lines(top + start, end - start + 1)
 
     def refresh_marks(self, ids: Sequence[str] | None = None) -> None:
         """Forget cached marks (all, or for ``ids``) after a triage write, and repaint."""
