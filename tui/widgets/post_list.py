@@ -165,6 +165,8 @@ class PostList(ScrollView, can_focus=True, inherit_bindings=False):
         """Drawn rows by (post id, width, under the cursor): what a row shows, not where it is."""
         self.empty_message = "No posts."
         self._fresh = False
+        self._arranged: tuple[Size, Size, Size] | None = None
+        """(size, container size, virtual size) the last screen layout gave the list."""
 
     # ----------------------------------------------------------------- data in
     @property
@@ -234,6 +236,16 @@ class PostList(ScrollView, can_focus=True, inherit_bindings=False):
             return
         self.clear_cached_dimensions()
         self.refresh(layout=True, repaint=False)
+
+    def _size_updated(self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True) -> bool:
+        # Every screen layout (a new title, a new post in the article) hands each line-API view its visible
+        # size as the virtual size; that never equals the list's own, so Textual's ScrollView would redraw the
+        # whole scrollbar each time. Only a layout that changed the list's size or length reaches it.
+        arranged = (size, container_size, self.virtual_size)
+        if arranged == self._arranged:
+            return False
+        self._arranged = arranged
+        return super()._size_updated(size, virtual_size, container_size, layout)
 
     def _shown_rows(self) -> tuple[int, list[tuple[str, bool]] | str] | None:
         """What the screen rows show now: the top row and (post, under the cursor) per row, or the
