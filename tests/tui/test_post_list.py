@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from rich.console import RenderableType
 from textual.app import App, ComposeResult
 from textual.strip import Strip
 from textual.widgets import Input
@@ -243,26 +242,3 @@ async def test_the_scrollbar_follows_the_length_of_the_list() -> None:
         await pilot.pause()
         assert not posts.show_vertical_scrollbar
         assert "Post p1" in line_text(posts, 0)
-
-
-async def test_a_layout_elsewhere_does_not_redraw_the_scrollbar() -> None:
-    app = CountingApp()
-    async with app.run_test(size=(100, 12)) as pilot:
-        posts = app.query_one(CountingList)
-        posts.set_ids([f"p{number}" for number in range(500)])
-        await pilot.pause()
-        bar = posts.vertical_scrollbar
-        drawn: list[int] = []
-        render = bar.render
-
-        def counted() -> RenderableType:
-            drawn.append(1)
-            return render()
-
-        bar.render = counted  # type: ignore[method-assign]
-        app.query_one(Input).value = "a new query"  # a screen layout for another widget
-        await pilot.pause()
-        assert drawn == []
-        posts.set_ids([f"p{number}" for number in range(2_000)])  # the thumb shrinks
-        await pilot.pause()
-        assert drawn

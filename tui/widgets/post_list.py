@@ -27,13 +27,13 @@ from textual.cache import LRUCache
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from index.corpus import PostRow
 from index.posts import display_id
 from index.sanitize import one_line
 from tui.messages import TriageAction, TriageRequested
+from tui.widgets.steady_scrollbar import SteadyScrollbar
 from tui.widgets.triage_keys import TRIAGE_BINDINGS
 
 BLOCK = 128
@@ -76,7 +76,7 @@ def _no_marks(ids: Sequence[str]) -> Mapping[str, Marks]:
     return {}
 
 
-class PostList(ScrollView, can_focus=True, inherit_bindings=False):
+class PostList(SteadyScrollbar, can_focus=True, inherit_bindings=False):
     """Posts, one per line, with a cursor. Posts ``Highlighted`` and ``Selected`` messages up."""
 
     # Triage keys live on the panes that show a post (here and the article), so they never fire
@@ -165,8 +165,6 @@ class PostList(ScrollView, can_focus=True, inherit_bindings=False):
         """Drawn rows by (post id, width, under the cursor): what a row shows, not where it is."""
         self.empty_message = "No posts."
         self._fresh = False
-        self._arranged: tuple[Size, Size, Size] | None = None
-        """(size, container size, virtual size) the last screen layout gave the list."""
 
     # ----------------------------------------------------------------- data in
     @property
@@ -236,16 +234,6 @@ class PostList(ScrollView, can_focus=True, inherit_bindings=False):
             return
         self.clear_cached_dimensions()
         self.refresh(layout=True, repaint=False)
-
-    def _size_updated(self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True) -> bool:
-        # Every screen layout (a new title, a new post in the article) hands each line-API view its visible
-        # size as the virtual size; that never equals the list's own, so Textual's ScrollView would redraw the
-        # whole scrollbar each time. Only a layout that changed the list's size or length reaches it.
-        arranged = (size, container_size, self.virtual_size)
-        if arranged == self._arranged:
-            return False
-        self._arranged = arranged
-        return super()._size_updated(size, virtual_size, container_size, layout)
 
     def _shown_rows(self) -> tuple[int, list[tuple[str, bool]] | str] | None:
         """What the screen rows show now: the top row and (post, under the cursor) per row, or the

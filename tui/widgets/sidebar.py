@@ -22,6 +22,7 @@ from textual.widgets.option_list import Option
 
 from index.sanitize import one_line
 from index.vocabulary import BY_KIND, FACET_KINDS
+from tui.widgets.steady_scrollbar import SteadyScrollbar
 
 FEED = "feed"
 OWN_TAG = "own_tag"
@@ -54,7 +55,7 @@ def _entry(value: str, count: int | None, ticked: bool, width: int) -> Content:
     return Content.assemble(marker, name, Content.styled(number, "dim"))
 
 
-class Sidebar(OptionList):
+class Sidebar(OptionList, SteadyScrollbar):
     """Facets with counts. Posts ``FilterToggled`` when an entry is picked."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
