@@ -3,6 +3,7 @@ replaces the preview with the cursor on the same post."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -52,7 +53,8 @@ async def test_posts_browsable_before_the_first_build_commits(
             assert row is not None and row.title == "North Korean hackers target banks"
             assert row.actors == ()  # front matter only: no entities yet
             assert "North Korean hackers target banks" in _listed_text(app)
-            assert "6 posts listed from their files" in _listed_text(app)
+            assert "6 posts listed · index not ready" in _listed_text(app)
+            assert not re.search(r"\d+\+? hits?\b", _listed_text(app))  # nothing searched: no count beside it
 
             await pilot.press("down", "enter")
             await settle(app, pilot, lambda: "went after banks in Asia" in _listed_text(app))
@@ -66,6 +68,26 @@ async def test_posts_browsable_before_the_first_build_commits(
             assert listed.current == lazarus  # the cursor stayed on the open post
             catalog_row = listed.row(lazarus)
             assert catalog_row is not None and "Lazarus Group" in catalog_row.actors
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+async def test_the_preview_says_so_in_full_at_80_columns(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    posts = write_corpus(tmp_path / "posts")
+    monkeypatch.setattr(store_module, "WRITER_TIMEOUT", 0.1)
+    folder = index_dir_for(posts) / ENGINE_FOLDER
+    engine = open_engine("whoosh", folder)
+    engine.recreate()
+    engine.close()
+    holder = hold_writer(folder)  # the build cannot commit: the preview stays
+    try:
+        app = SpyglassApp.for_folder(posts)
+        async with app.run_test(size=(80, 24)) as pilot:
+            listed = post_list(app)
+            await settle(app, pilot, lambda: len(listed.ids) == 6 and listed.row(listed.ids[-1]) is not None)
+            assert "6 posts listed · index not ready" in _listed_text(app)  # whole, not cut at 80 columns
+            assert not re.search(r"\d+\+? hits?\b", _listed_text(app))
     finally:
         holder.kill()
         holder.wait()

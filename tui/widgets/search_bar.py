@@ -25,6 +25,20 @@ DEBOUNCE = 0.15
 """Seconds of quiet typing before a search starts."""
 
 
+class QueryInput(Input):
+    """The text box; ``backspace`` with nothing to delete asks to remove the newest filter instead."""
+
+    @dataclass
+    class EmptyBackspace(Message):
+        """``backspace`` in an empty box: the user backs out of the newest filter, as outside the box."""
+
+    def action_delete_left(self) -> None:
+        if self.value:
+            super().action_delete_left()
+        else:
+            self.post_message(self.EmptyBackspace())
+
+
 class SearchBar(Vertical):
     """An ``Input`` plus one status line (hits, time, sort, or the query error)."""
 
@@ -56,7 +70,8 @@ class SearchBar(Vertical):
         self._posted: str | None = None
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="/ search…  (tag:china  actor:APT40  is:unread)", id="query", select_on_focus=False)
+        placeholder = "/ search…  (tag:china  actor:APT40  is:unread)"
+        yield QueryInput(placeholder=placeholder, id="query", select_on_focus=False)
         yield Static(Content(""), id="search-status")
 
     @property
