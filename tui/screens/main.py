@@ -175,6 +175,7 @@ class MainScreen(Screen[None]):
         self._clock: Timer | None = None  # ticks the elapsed seconds of a long stage (a commit reports no steps)
         self._preview_ids: list[str] = []  # a first build: the posts listed from the folder until the catalog has them
         self._preview_rows: dict[str, PostRow] = {}
+        self._listing = False  # a first build's posts are being listed: an empty list is not "0 hits" yet
 
     # ----------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
@@ -217,6 +218,7 @@ class MainScreen(Screen[None]):
         self._index_pending = True  # the update starts once the first screen is shown (see _first_answer)
         self._start_search()
         if not len(self.corpus):
+            self._listing = True
             self._preview()
         self._watch()
         self.feeds.start()
@@ -397,8 +399,11 @@ class MainScreen(Screen[None]):
                 self._hold = None
         else:
             self.post_list.set_ids(ids, keep=self.post_list.current, empty_message=empty)
+        listing = not ids and not self.search_query and self._listing
         if preview:  # no hit count: nothing was searched yet
             self.search_bar.show_text(self._preview_note(len(ids), _note(result)))
+        elif listing:
+            self.search_bar.show_text("listing posts…")
         elif not result.complete:
             self.search_bar.show_text(f"{result.total:,}+ hits · counting…")
         if not result.complete:
@@ -409,7 +414,7 @@ class MainScreen(Screen[None]):
             # A first build: the catalog answers only once the index is committed.
             ready = f"index not ready — {self._progress.done:,} of {self._progress.total:,} indexed"
             note = f"{ready}; {note}" if note else ready
-        if not preview:
+        if not preview and not listing:
             self.search_bar.show_result(result.total, result.elapsed, self.sort, result.error, note)
         if not ids:
             self._show_post(None)
@@ -563,6 +568,7 @@ class MainScreen(Screen[None]):
 
     @on(PreviewListed)
     def _preview_listed(self, message: PreviewListed) -> None:
+        self._listing = False
         if len(self.corpus):
             return  # the build committed first
         self._preview_ids = message.ids
@@ -683,6 +689,7 @@ class MainScreen(Screen[None]):
     @on(IndexFinished)
     def _index_finished(self, message: IndexFinished) -> None:
         self._index_done()
+        self._listing = False
         live, manual = self._updates > 0, self._manual
         self._updates += 1
         self._manual = False
