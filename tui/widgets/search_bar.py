@@ -2,7 +2,8 @@
 
 The bar only says what the user typed (``QueryChanged``); the screen runs the search in a
 worker and reports back through :meth:`SearchBar.show_result`. Errors from a malformed
-query are shown under the box as plain text.
+query are shown under the box as plain text. ``backspace`` in the empty box says so
+(``QueryInput.EmptyBackspace``): the screen drops the newest filter, as ``backspace`` outside the box does.
 """
 
 from __future__ import annotations
