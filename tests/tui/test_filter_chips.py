@@ -183,7 +183,8 @@ async def test_backspace_in_an_empty_search_box_removes_the_newest_filter(posts_
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(app, pilot)
         screen = main_screen(app)
-        screen.filters = (("tag", "China"), ("tag", "Espionage"))
+        two: tuple[Filter, ...] = (("tag", "China"), ("tag", "Espionage"))
+        screen.filters = two
         await settle(app, pilot)
         await pilot.press("slash", "backspace")  # the box is empty: the newest filter goes
         await settle(app, pilot)
@@ -196,6 +197,6 @@ async def test_backspace_in_an_empty_search_box_removes_the_newest_filter(posts_
         assert screen.search_bar.value == "" and screen.filters == (("tag", "China"),)
         await pilot.press("backspace")
         await settle(app, pilot, lambda: len(post_list(app).ids) == 6)
-        assert screen.filters == ()
+        assert not screen.filters
         await pilot.press("backspace")  # no filter left: nothing happens
-        assert screen.filters == () and screen.search_bar.input.has_focus
+        assert not screen.filters and screen.search_bar.input.has_focus

@@ -6,9 +6,9 @@ down with method calls. Triage itself is :class:`tui.triage.Triage`, Textual-fre
 one at a time in a worker so a locked state file never freezes the keys. What each triage key
 means on screen (prompts, undo, links) lives in :mod:`tui.screens.triage_actions`.
 
-It is longer than a layout alone (~700 lines) because it owns five workers and their messages
-(search, post loading, indexing, the first build's preview, triage writes), the "read means opened"
-timer (which needs the focus, the shown post and the list together) and the entry points of the
+It is longer than a layout alone (~900 lines) because it owns six workers and their messages
+(search, post loading, indexing, the first build's preview, triage writes, the sidebar's unread recount),
+the "read means opened" timer (which needs the focus, the shown post and the list together) and the entry points of the
 dossier and export screens; each section below is one of those. Feeds, own-tag counts and the watch for other
 instances' changes are :class:`tui.screens.feed_actions.FeedActions`.
 """
