@@ -23,6 +23,7 @@ from whoosh.index import EmptyIndexError
 from whoosh.util.filelock import try_for
 from whoosh.writing import MERGE_SMALL
 
+from index.engine.pairs import PAIR_FIELDS
 from index.engine.schema import SCHEMA_VERSION, build_schema, read_stamp, write_stamp
 from index.paths import make_way
 from index.vocabulary import ENTITY_FIELDS
@@ -82,6 +83,8 @@ def doc_fields(doc: IndexDoc) -> dict[str, Any]:
         "tags": _keywords(doc.tags),
         "source": doc.source,
     }
+    for name, twin in PAIR_FIELDS.items():  # the same text, analysed into word pairs (pairs.py)
+        fields[twin] = fields[name]
     if doc.date is not None:
         fields["date"] = _naive_utc(doc.date)
     for name in ENTITY_FIELDS:
