@@ -10,8 +10,9 @@ that numbering are what a phrase matches and what a pair holds.
 
 A phrase of two words is then one pair term. A longer one is a phrase over the pairs: ``"a b c"`` is pair
 ``a b`` followed at the next position by pair ``b c``. That is exact (a post with ``a b`` here and ``b c``
-elsewhere does not match) and still cheap: only posts holding every pair, few for any real phrase, have
-their positions read. A phrase with slop (``"a b"~3``) keeps whoosh's own matching over the field.
+elsewhere does not match, as on tantivy, which reads positions) and reads positions only in the posts
+holding every pair, fewer than those holding every word; a common long phrase still costs a position check
+per hit. A phrase with slop (``"a b"~3``) keeps whoosh's own matching over the field.
 """
 
 from __future__ import annotations
