@@ -21,10 +21,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
-import frontmatter
-
 from index.dates import date_from_file_name, parse_date
-from index.frontmatter_yaml import FrontMatterError, StrictYAMLHandler
 
 POST_SUFFIXES = (".md", ".markdown")
 MAX_POST_BYTES = 4 * 1024 * 1024
@@ -212,6 +209,10 @@ def first_heading(body: str) -> str | None:
 
 def parse_post(text: str, post_id: str, path: Path, warnings: list[str] | None = None) -> Post:
     """Build a :class:`Post` from decoded text. Raises :class:`FrontMatterError` for bad YAML."""
+    import frontmatter  # the YAML reader is imported by the first post read, not by the scan
+
+    from index.frontmatter_yaml import StrictYAMLHandler
+
     notes = list(warnings or ())
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     metadata: dict[str, object] = {}
@@ -294,6 +295,8 @@ def _inside(root: Path, post_id: str) -> Path:
 
 def load_post(root: Path, found: PostFile) -> Post | PostProblem:
     """Read one post, once; every failure becomes a :class:`PostProblem`, never an exception."""
+    from index.frontmatter_yaml import FrontMatterError
+
     post_id = found.post_id
     path = root / id_path(post_id)
     try:
@@ -421,6 +424,14 @@ def scan_corpus(root: Path) -> Iterator[PostFile | PostProblem]:
                 continue
             post_id = prefix + (name if name.isascii() else _id_part(name))  # the check is cheaper than the regex
             is_post_name = name.lower().endswith(POST_SUFFIXES)
+            if is_post_name and entry.is_file(follow_symlinks=False):  # a regular file by its listing: one lstat
+                try:
+                    info = entry.stat(follow_symlinks=False)
+                except OSError as error:
+                    yield PostProblem(post_id, f"cannot read: {error.strerror or error}")
+                    continue
+                yield PostFile(post_id, info.st_size, info.st_mtime_ns)
+                continue
             try:
                 if entry.is_symlink():
                     target = os.path.realpath(entry.path)
