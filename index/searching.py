@@ -23,7 +23,7 @@ from index.columns import Columns
 from index.engine.contract import TextEngine
 from index.engine.errors import EngineError, EngineUnavailable
 from index.lru import LRU
-from index.posts import Post, load_by_id
+from index.posts import post_body
 from index.query import ParsedQuery, expand_term, keyword_term, parse_query
 from index.sanitize import one_line
 
@@ -482,7 +482,7 @@ class CorpusSearch:
         from index.engine import highlight  # with whoosh's stemmer: only text queries have stems
 
         for post_id in ids:
-            post = load_by_id(self.posts_dir, post_id)
-            if isinstance(post, Post) and (text := highlight(post.body, stems)):
+            body = post_body(self.posts_dir, post_id)
+            if body is not None and (text := highlight(body, stems)):
                 fragments[post_id] = one_line(text, 300)
         return fragments
