@@ -52,6 +52,7 @@ class WhooshEngine(Engine):
     ) -> EngineHits:
         from index.engine.search import run
 
+        self.index()  # opened outside the search's time limit, as it is when an update found it healthy
         return run(self.searchers, text, expand=expand, top=top, every=every, time_limit=time_limit)
 
     def newest(
@@ -66,6 +67,7 @@ class WhooshEngine(Engine):
     ) -> EngineHits:
         from index.engine.first_page import newest
 
+        self.index()
         return newest(*self._searching(), text, rank=rank, limit=limit, expand=expand,
                       time_limit=time_limit, allowed=allowed)
 
