@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from textual.notifications import SeverityLevel
 from textual.widgets import Static
 
 import tui.widgets.article as article_module
-from index.extract import Mention
+from index.extract import Mention, extract
 from index.posts import Post, PostProblem
 from tui.article_render import CURRENT_STYLE
 from tui.widgets.article import ArticleView
@@ -238,3 +239,33 @@ async def test_a_failing_extractor_is_a_notification_not_a_crash(monkeypatch: py
         assert shown(view, "body").plain.startswith("APT40 used ScanBox.")
         assert view.mentions == []
         assert any("[bold]boom[/]" in message and not markup for message, markup in app.notes)
+
+
+async def test_a_first_knowledge_load_runs_off_the_ui_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first load of the entity knowledge can take seconds (a fresh cache is built from the galaxies):
+    a short post shown before it is loaded is prepared in a thread, so keys such as ``q`` are not kept
+    waiting, and its entities still arrive."""
+    import index.knowledge as knowledge
+    import index.knowledge.disk as disk
+
+    real_load = disk.load_knowledge
+    loaded_on: list[bool] = []
+
+    def load_and_say_where() -> knowledge.Knowledge:
+        loaded_on.append(threading.current_thread() is threading.main_thread())
+        return real_load()
+
+    monkeypatch.setattr(knowledge, "_loaded", [])
+    monkeypatch.setattr(disk, "load_knowledge", load_and_say_where)
+    app = ArticleApp(extractor=extract)
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = app.query_one(ArticleView)
+        view.show(make_post(body="APT40 sent spear-phishing emails to engineering firms."), [])
+        await pilot.pause()
+        for _ in range(500):
+            if view.mentions:
+                break
+            await pilot.pause(0.02)
+        assert loaded_on == [False]
+        assert "APT40" in [mention.canonical for mention in view.mentions]
+        assert knowledge.knowledge_loaded()

@@ -24,6 +24,7 @@ from textual.widgets import Static
 
 from index.engine import highlight_spans
 from index.extract import Mention, extract
+from index.knowledge import knowledge_loaded
 from index.posts import Post, PostProblem, display_id
 from index.sanitize import display_safe, one_line
 from index.state import PostState
@@ -127,7 +128,8 @@ class ArticleView(VerticalScroll, can_focus=True):
         return None if self._entity_index is None else self._mentions[self._entity_index]
 
     def show(self, post: Post | PostProblem | None, terms: Collection[str]) -> None:
-        """Show a post (entities found here, or in a thread for long bodies), a problem, or nothing."""
+        """Show a post (entities found here, or in a thread for long bodies and while the entity knowledge is
+        still loading), a problem, or nothing."""
         self._post = post
         self._terms = frozenset(terms)
         self._generation += 1
@@ -146,7 +148,7 @@ class ArticleView(VerticalScroll, can_focus=True):
             self._display(Text("No post selected.", "bold"), hint)
         elif isinstance(post, PostProblem):
             self._display(_problem_header(post), Text("This file was skipped; the rest of the folder loaded.", "dim"))
-        elif len(post.body) <= SYNC_EXTRACT_LIMIT:
+        elif len(post.body) <= SYNC_EXTRACT_LIMIT and (self._extractor is not extract or knowledge_loaded()):
             try:
                 mentions = self._extractor(post.body)
             except Exception as error:  # a bug in extraction must not take the article with it
@@ -154,7 +156,8 @@ class ArticleView(VerticalScroll, can_focus=True):
                 mentions = []
             self._present(_prepare(post, mentions, self._terms))
         else:
-            self._display(render_header(post, []), Text("Loading a long post…", "dim"))
+            waiting = "Loading a long post…" if len(post.body) > SYNC_EXTRACT_LIMIT else "Loading entity knowledge…"
+            self._display(render_header(post, []), Text(waiting, "dim"))
             self._set_status(Content(" Finding entities…"))
             self._prepare_in_thread(post, self._terms, self._generation)
 
