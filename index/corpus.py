@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from index.catalog import CATALOG_NAME, Catalog, CatalogView, PostRow
+from index.catalog import CATALOG_NAME, Catalog, CatalogView, PostRow, Ranking
 from index.engine.contract import DEFAULT_ENGINE, open_engine
 from index.indexing import Indexer, UpdateProgress, UpdateReport
 from index.paths import index_dir_for
 from index.posts import Post, PostProblem, load_by_id
 from index.searching import CorpusSearch, FlagSource, SearchResult, Sort
 from index.state import TriageState
+from index.unread import UnreadFacets, unread_facets
 
 __all__ = ["ENGINE_FOLDER", "Corpus", "PostRow", "SearchResult", "UpdateProgress", "UpdateReport"]
 
@@ -73,6 +74,10 @@ class Corpus:
         """Every catalog row, newest first (loads the catalog)."""
         return self._view.all_rows()
 
+    def ranking(self) -> Ranking:
+        """The catalog's date order (post numbers, for counting over results; see index/unread.py)."""
+        return self._view.ranking()
+
     def load(self, post_id: str) -> Post | PostProblem:
         """The post fresh from disk; ids that would leave the folder are refused."""
         return load_by_id(self.posts_dir, post_id)
@@ -117,6 +122,11 @@ class Corpus:
         """The first ``limit`` hits and the count, as ``search(..., facets=False)`` gives them, with as little
         read as that page needs: for a process that searches once (see :meth:`CorpusSearch.page`)."""
         return self._search.page(query, sort=sort, limit=limit, plain=plain, state=state)
+
+    def unread_facets(self, result: SearchResult, state: FlagSource | None, top: int) -> UnreadFacets:
+        """Unread hits per value of the first ``top`` values of each facet of the complete ``result``, as the
+        triage ``state`` is now (see index/unread.py); cheap enough to ask again after every triage change."""
+        return unread_facets(result, self._view.snapshot(), state, top)
 
     def forget_answers(self) -> None:
         """Drop the cached complete answers (a benchmark measures the work, not the lookup)."""

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 
 from index.corpus import Corpus
 from index.searching import FlagSource
+from index.unread import hits, read_posts
 
 
 def unread_counts(
@@ -15,13 +16,15 @@ def unread_counts(
 
     ``None`` for a query that cannot be answered (a syntax error, an index not ready): the feed is still
     listed, without a count. ``cancelled`` is asked between queries: a newer count makes this one moot, and
-    what was counted so far comes back. Without facets or snippets a search is the engine's ids and one set difference.
+    what was counted so far comes back. Without facets or snippets a search is the engine's ids and one set
+    difference (post numbers less the read ones, by the rule of index/unread.py).
     """
-    read = state.ids_with("read") if state is not None else set()
+    ranking = corpus.ranking()
+    read = read_posts(ranking.columns, state)
     counts: dict[str, int | None] = {}
     for query in dict.fromkeys(queries):
         if cancelled():
             break
         result = corpus.search(query, state=state, snippets=False, facets=False)
-        counts[query] = None if result.error is not None else sum(1 for post_id in result.ids if post_id not in read)
+        counts[query] = None if result.error is not None else len(hits(result, ranking) - read)
     return counts

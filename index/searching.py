@@ -76,6 +76,10 @@ class SearchResult:
     stems: frozenset[str] = frozenset()
     #: Display labels of facet values that have one (``T1566`` → ``T1566 Phishing``); asked for with labels=True.
     labels: dict[str, str] = field(default_factory=dict)
+    #: Every hit of a complete answer as post numbers of the catalog ``generation`` (index/columns.py):
+    #: counting over them (unread counts, index/unread.py) needs no pass over ``ids``.
+    numbers: BitMap | None = field(default=None, repr=False, compare=False)
+    generation: int | None = None
 
 
 def run(
@@ -170,21 +174,22 @@ def own_tags_only_where_used(parsed: ParsedQuery, state: FlagSource | None) -> P
     return replace(parsed, text=" ".join([parsed.text, *plain]).strip(), tags=tuple(own))
 
 
-def facet_labels(facets: dict[str, list[tuple[str, int]]]) -> dict[str, str]:
-    """Readable labels for facet values: technique IDs get their ATT&CK names. Best effort."""
-    techniques = facets.get("technique", [])
-    if not techniques:
-        return {}
+def facet_label(field: str, value: str) -> str:
+    """The name a facet value is shown by: a technique ID with its ATT&CK name (``T1486 Data Encrypted for
+    Impact``), anything else as it is. Best effort: names are a nicety, the IDs still work."""
+    if field != "technique":
+        return value
     try:
         knowledge = get_knowledge()
-    except Exception:  # names are a nicety; the IDs still work
-        return {}
-    labels: dict[str, str] = {}
-    for technique, _ in techniques:
-        name = knowledge.technique_name(technique)
-        if name and name != technique:
-            labels[technique] = f"{technique} {name}"
-    return labels
+    except Exception:
+        return value
+    return knowledge.technique_label(value)
+
+
+def facet_labels(facets: dict[str, list[tuple[str, int]]]) -> dict[str, str]:
+    """Readable labels of the facet values that have one (technique IDs), by :func:`facet_label`."""
+    labels = {technique: facet_label("technique", technique) for technique, _ in facets.get("technique", [])}
+    return {value: label for value, label in labels.items() if label != value}
 
 
 class CorpusSearch:
@@ -387,6 +392,8 @@ class CorpusSearch:
             notes=notes,
             scores=scores,
             stems=stems,
+            numbers=matched,
+            generation=ranking.generation,
         )
 
     def _own_filters(

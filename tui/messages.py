@@ -7,7 +7,7 @@ widgets are only ever touched on the UI thread; a widget says what the user aske
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from textual.message import Message
@@ -15,6 +15,7 @@ from textual.message import Message
 from index.corpus import PostRow, SearchResult, UpdateProgress, UpdateReport
 from index.posts import Post, PostProblem
 from index.state import StateError
+from index.unread import UnreadFacets
 from tui.settings import Settings
 from tui.triage import Change
 
@@ -80,6 +81,16 @@ class SearchFinished(Message):
 
     serial: int
     result: SearchResult
+    unread: UnreadFacets = field(default_factory=dict)
+    """Unread posts per facet entry the sidebar shows, counted with a complete result."""
+
+
+@dataclass
+class UnreadCounted(Message):
+    """The sidebar's unread counts of the search ``serial``, counted again after a triage change."""
+
+    serial: int
+    unread: UnreadFacets
 
 
 @dataclass

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from textual import events
 from textual.app import App
 from textual.pilot import Pilot
 from textual.worker import WorkerCancelled
@@ -19,6 +20,7 @@ from index.state import TriageState
 from tui.app import SpyglassApp
 from tui.screens.main import MainScreen
 from tui.widgets.post_list import PostList
+from tui.widgets.sidebar import Sidebar
 
 POSTS: dict[str, str] = {
     "_posts/2018-07-11-chinese-group-breaches.md": """---
@@ -166,3 +168,21 @@ async def written(app: SpyglassApp, pilot: Pilot[Any]) -> None:
     """Let the triage worker commit what the keys asked for (writes run in a worker, in order)."""
     await workers_done(app)
     await pilot.pause()
+
+
+def burst(app: App[Any], *keys: str) -> None:
+    """Keys as a terminal delivers a fast typist's or a paste's: all queued at once (``Pilot.press`` waits
+    between keys, which hides the race)."""
+    for key in keys:
+        app.post_message(events.Key(key, {"slash": "/", "ctrl+j": "\n", "enter": "\r"}.get(key, key)))
+
+
+def sidebar_rows(app: SpyglassApp, kind: str) -> list[str]:
+    """The text of a sidebar section's entries (``feed``, ``own_tag``, ``tag``, …)."""
+    sidebar = app.screen.query_one(Sidebar)
+    found = []
+    for index in range(sidebar.option_count):
+        option = sidebar.get_option_at_index(index)
+        if (option.id or "").startswith(f"{kind}:") and option.id != f"{kind}:head":
+            found.append(" ".join(str(option.prompt).split()).lstrip("▸✓ "))
+    return found

@@ -11,23 +11,13 @@ import pytest
 from textual.pilot import Pilot
 
 from tests.tui.helpers import main_screen, post_list, reopen_state, screen_lines, settle, titles
+from tests.tui.helpers import sidebar_rows as rows
 from tui.app import SpyglassApp
 from tui.feeds import feeds_path
 from tui.screens.prompts import ConfirmScreen, NameScreen
 from tui.widgets.sidebar import Sidebar
 
 pytestmark = pytest.mark.usefixtures("no_read_timer")
-
-
-def rows(app: SpyglassApp, kind: str) -> list[str]:
-    """The text of a sidebar section's entries (``feed``, ``own_tag``, ``tag``, …)."""
-    sidebar = app.screen.query_one(Sidebar)
-    found = []
-    for index in range(sidebar.option_count):
-        option = sidebar.get_option_at_index(index)
-        if (option.id or "").startswith(f"{kind}:") and option.id != f"{kind}:head":
-            found.append(" ".join(str(option.prompt).split()).lstrip("▸✓ "))
-    return found
 
 
 async def wait_for(pilot: Pilot[Any], until: Any, seconds: float = 5.0) -> None:

@@ -55,6 +55,20 @@ def test_labels_say_the_field_the_user_would_type() -> None:
     assert chip_label("tag", "a\x1bb") == "tag:a␛b"
 
 
+def test_a_technique_chip_shows_the_name_the_sidebar_shows() -> None:
+    assert chip_label("technique", "T1566.001") == "technique:T1566.001 Spearphishing Attachment"
+    assert chip_label("technique", "T9999") == "technique:T9999"  # unknown: the ID alone
+    assert chip_label("actor", "T1486") == "actor:T1486"  # only techniques are named
+
+
+async def test_a_technique_chip_reads_by_name_and_its_text_stays_literal() -> None:
+    app = ChipsApp((("technique", "T1486"), ("technique", "[b]T1[/b]")))
+    async with app.run_test(size=(80, 6)):
+        (row,) = chip_rows(app)
+        assert "technique:T1486 Data Encrypted for Impact ×" in row
+        assert "technique:[b]T1[/b] ×" in row
+
+
 async def test_no_filters_no_row() -> None:
     app = ChipsApp(())
     async with app.run_test(size=(60, 10)):
@@ -162,3 +176,27 @@ async def test_backspace_removes_the_last_filter_and_the_row_takes_keys(posts_di
         assert main_screen(app).filters == ()
         assert post_list(app).has_focus
         assert isinstance(screen.sidebar, Sidebar) and ticked(app) == []
+
+
+async def test_backspace_in_an_empty_search_box_removes_the_newest_filter(posts_dir: Path) -> None:
+    app = SpyglassApp.for_folder(posts_dir)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(app, pilot)
+        screen = main_screen(app)
+        two: tuple[Filter, ...] = (("tag", "China"), ("tag", "Espionage"))
+        screen.filters = two
+        await settle(app, pilot)
+        await pilot.press("slash", "backspace")  # the box is empty: the newest filter goes
+        await settle(app, pilot)
+        assert screen.filters == (("tag", "China"),)
+        assert screen.search_bar.input.has_focus  # still typing
+        await pilot.press("x", "y", "backspace")  # with text, backspace edits it
+        assert screen.search_bar.value == "x"
+        await pilot.press("backspace")
+        await settle(app, pilot)
+        assert screen.search_bar.value == "" and screen.filters == (("tag", "China"),)
+        await pilot.press("backspace")
+        await settle(app, pilot, lambda: len(post_list(app).ids) == 6)
+        assert not screen.filters
+        await pilot.press("backspace")  # no filter left: nothing happens
+        assert not screen.filters and screen.search_bar.input.has_focus

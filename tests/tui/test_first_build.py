@@ -3,14 +3,19 @@ replaces the preview with the cursor on the same post."""
 
 from __future__ import annotations
 
+import re
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import index.engine.store as store_module
+import tui.screens.main as main_module
 from index.corpus import ENGINE_FOLDER
 from index.engine.contract import open_engine
 from index.paths import index_dir_for
+from index.preview import preview_files
 from tests.index.helpers import hold_writer
 from tests.tui.helpers import main_screen, post_list, screen_lines, settle, write_corpus
 from tui.app import SpyglassApp
@@ -52,7 +57,8 @@ async def test_posts_browsable_before_the_first_build_commits(
             assert row is not None and row.title == "North Korean hackers target banks"
             assert row.actors == ()  # front matter only: no entities yet
             assert "North Korean hackers target banks" in _listed_text(app)
-            assert "6 posts listed from their files" in _listed_text(app)
+            assert "6 posts listed · index not ready" in _listed_text(app)
+            assert not re.search(r"\d+\+? hits?\b", _listed_text(app))  # nothing searched: no count beside it
 
             await pilot.press("down", "enter")
             await settle(app, pilot, lambda: "went after banks in Asia" in _listed_text(app))
@@ -67,5 +73,60 @@ async def test_posts_browsable_before_the_first_build_commits(
             catalog_row = listed.row(lazarus)
             assert catalog_row is not None and "Lazarus Group" in catalog_row.actors
     finally:
+        holder.kill()
+        holder.wait()
+
+
+async def test_the_preview_says_so_in_full_at_80_columns(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    posts = write_corpus(tmp_path / "posts")
+    monkeypatch.setattr(store_module, "WRITER_TIMEOUT", 0.1)
+    folder = index_dir_for(posts) / ENGINE_FOLDER
+    engine = open_engine("whoosh", folder)
+    engine.recreate()
+    engine.close()
+    holder = hold_writer(folder)  # the build cannot commit: the preview stays
+    try:
+        app = SpyglassApp.for_folder(posts)
+        async with app.run_test(size=(80, 24)) as pilot:
+            listed = post_list(app)
+            await settle(app, pilot, lambda: len(listed.ids) == 6 and listed.row(listed.ids[-1]) is not None)
+            assert "6 posts listed · index not ready" in _listed_text(app)  # whole, not cut at 80 columns
+            assert not re.search(r"\d+\+? hits?\b", _listed_text(app))
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+async def test_no_hit_count_while_the_posts_are_still_being_listed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    posts = write_corpus(tmp_path / "posts")
+    monkeypatch.setattr(store_module, "WRITER_TIMEOUT", 0.1)
+    folder = index_dir_for(posts) / ENGINE_FOLDER
+    engine = open_engine("whoosh", folder)
+    engine.recreate()
+    engine.close()
+    listing = threading.Event()
+
+    def held_listing(folder: Path) -> list[Any]:
+        listing.wait(10)  # the scan of a big folder takes a while: the first (empty) answer comes before it
+        return preview_files(folder)
+
+    monkeypatch.setattr(main_module, "preview_files", held_listing)
+    holder = hold_writer(folder)  # the build cannot commit either
+    try:
+        app = SpyglassApp.for_folder(posts)
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = main_screen(app)
+            while screen.result is None or not screen.result.complete:
+                await pilot.pause(0.05)
+            await pilot.pause()
+            assert len(screen.corpus) == 0 and not post_list(app).ids
+            assert "listing posts…" in _listed_text(app)
+            assert not re.search(r"\d+\+? hits?\b", _listed_text(app))
+            listing.set()
+            await settle(app, pilot, lambda: "6 posts listed · index not ready" in _listed_text(app))
+    finally:
+        listing.set()
         holder.kill()
         holder.wait()

@@ -13,10 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from textual import events
 from textual.pilot import Pilot
 
-from tests.tui.helpers import main_screen, post_list, reopen_state, settle, titles, written
+from tests.tui.helpers import burst, main_screen, post_list, reopen_state, settle, titles, written
 from tui.app import SpyglassApp
 from tui.widgets.article import ArticleView
 
@@ -41,13 +40,6 @@ def first_search_waiting(app: SpyglassApp) -> Iterator[Callable[[], None]]:
         yield release
     finally:
         release()
-
-
-def burst(app: SpyglassApp, *keys: str) -> None:
-    """Keys as a terminal delivers a fast typist's or a paste's: all queued at once (``Pilot.press`` waits
-    between keys, which hides the race)."""
-    for key in keys:
-        app.post_message(events.Key(key, {"slash": "/", "ctrl+j": "\n"}.get(key, key)))
 
 
 async def first_page_in(app: SpyglassApp, pilot: Pilot[Any], release: Callable[[], None]) -> None:

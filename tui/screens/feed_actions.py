@@ -80,10 +80,12 @@ class FeedActions:
                 self.screen.post_message(StateMoved())
 
     def moved(self) -> None:
-        """Show the stored marks again: the list's, the article header's, and the counts."""
+        """Show the stored marks again: the list's, the article header's, and the counts (feeds, own tags,
+        and the unread posts beside tags and entities)."""
         self.screen.post_list.refresh_marks()
         self.screen.show_own_marks()
         self.recount()
+        self.screen.recount_unread()
 
     # ----------------------------------------------------------------- the user's feeds
     def ask_to_save(self) -> None:

@@ -6,9 +6,9 @@ down with method calls. Triage itself is :class:`tui.triage.Triage`, Textual-fre
 one at a time in a worker so a locked state file never freezes the keys. What each triage key
 means on screen (prompts, undo, links) lives in :mod:`tui.screens.triage_actions`.
 
-It is longer than a layout alone (~700 lines) because it owns five workers and their messages
-(search, post loading, indexing, the first build's preview, triage writes), the "read means opened"
-timer (which needs the focus, the shown post and the list together) and the entry points of the
+It is longer than a layout alone (~900 lines) because it owns six workers and their messages
+(search, post loading, indexing, the first build's preview, triage writes, the sidebar's unread recount),
+the "read means opened" timer (which needs the focus, the shown post and the list together) and the entry points of the
 dossier and export screens; each section below is one of those. Feeds, own-tag counts and the watch for other
 instances' changes are :class:`tui.screens.feed_actions.FeedActions`.
 """
@@ -22,6 +22,7 @@ from time import monotonic
 from typing import ClassVar, Literal
 
 from textual import on, work
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -39,6 +40,7 @@ from index.query import compose_query, filter_term
 from index.sanitize import one_line
 from index.searching import hidden_by_state
 from index.state import Flag, StateError, TriageState
+from index.unread import UnreadFacets
 from index.vocabulary import technique_id
 from index.watch import watch_posts
 from tui.commands import SearchRequested
@@ -56,6 +58,7 @@ from tui.messages import (
     StateMoved,
     TriageRequested,
     TriageSaved,
+    UnreadCounted,
 )
 from tui.screens.dossier import DossierChoice, DossierScreen, entity_under_cursor
 from tui.screens.export import ExportScreen
@@ -68,7 +71,8 @@ from tui.triage import Change, Triage, WriteQueue
 from tui.widgets.article import ArticleView
 from tui.widgets.filter_chips import FilterChips
 from tui.widgets.post_list import Marks, PostList
-from tui.widgets.search_bar import SearchBar
+from tui.widgets.search_bar import QueryInput, SearchBar
+from tui.widgets.sidebar import TOP as SIDEBAR_TOP
 from tui.widgets.sidebar import Filter, Sidebar
 from tui.widgets.status_line import StatusLine
 
@@ -111,7 +115,9 @@ class MainScreen(Screen[None]):
     AUTO_FOCUS = "#posts"  # the list, always: triage keys live there, and the search box must not win a race
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "focus_search", "Search", id="main.search"),
+        # A priority binding runs as the app reads the key, before it hands on the next one: the rest of a
+        # burst such as "/china" then finds the search box focused (see action_focus_search).
+        Binding("slash", "focus_search", "Search", id="main.search", priority=True),
         Binding("escape", "focus_list", "Back to list", show=False, id="main.back"),
         Binding("tab", "next_pane", "Next pane", show=False, id="main.next_pane"),
         Binding("shift+tab", "previous_pane", "Previous pane", show=False, id="main.previous_pane"),
@@ -169,6 +175,7 @@ class MainScreen(Screen[None]):
         self._clock: Timer | None = None  # ticks the elapsed seconds of a long stage (a commit reports no steps)
         self._preview_ids: list[str] = []  # a first build: the posts listed from the folder until the catalog has them
         self._preview_rows: dict[str, PostRow] = {}
+        self._listing = False  # a first build's posts are being listed: an empty list is not "0 hits" yet
 
     # ----------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
@@ -211,6 +218,7 @@ class MainScreen(Screen[None]):
         self._index_pending = True  # the update starts once the first screen is shown (see _first_answer)
         self._start_search()
         if not len(self.corpus):
+            self._listing = True
             self._preview()
         self._watch()
         self.feeds.start()
@@ -320,8 +328,40 @@ class MainScreen(Screen[None]):
             if not worker.is_cancelled:
                 self.post_message(SearchFinished(serial, first))
             result = self.corpus.search(query, sort=sort, state=self.triage, snippets=False, labels=True)
+        if worker.is_cancelled:
+            return
+        # Counted before the answer goes out, so the sidebar never shows totals alone in between.
+        unread = self._count_unread(result) if result.complete else {}
         if not worker.is_cancelled:
-            self.post_message(SearchFinished(serial, result))
+            self.post_message(SearchFinished(serial, result, unread))
+
+    def _count_unread(self, result: SearchResult) -> UnreadFacets:
+        """Unread posts per facet entry the sidebar shows (worker threads only: reads the triage state)."""
+        if result.error is not None or not result.facets:
+            return {}
+        try:
+            return self.corpus.unread_facets(result, self.triage, SIDEBAR_TOP)
+        except StateError as error:  # a failing state: the totals still show, the write path reports it
+            self.log.error("unread counts failed", error)
+            return {}
+
+    def recount_unread(self) -> None:
+        """Count the sidebar's unread posts again (a triage change here or in another Spyglass), without
+        searching again: the hits stay, only which of them are read moved."""
+        result = self.result
+        if result is not None and result.complete and result.facets:
+            self._recount_unread(self._serial, result)
+
+    @work(thread=True, exclusive=True, group="unread", exit_on_error=False)
+    def _recount_unread(self, serial: int, result: SearchResult) -> None:
+        unread = self._count_unread(result)
+        if not get_current_worker().is_cancelled:
+            self.post_message(UnreadCounted(serial, unread))
+
+    @on(UnreadCounted)
+    def _unread_counted(self, message: UnreadCounted) -> None:
+        if message.serial == self._serial:  # else a newer search brings its own counts
+            self.sidebar.show_unread(message.unread)
 
     def _first_answer(self) -> None:
         """Start bringing the index up to date, once: after the first screen, so both do not compete; and
@@ -359,19 +399,23 @@ class MainScreen(Screen[None]):
                 self._hold = None
         else:
             self.post_list.set_ids(ids, keep=self.post_list.current, empty_message=empty)
-        if not result.complete:
+        listing = not ids and not self.search_query and self._listing
+        if preview:  # no hit count: nothing was searched yet
+            self.search_bar.show_text(self._preview_note(len(ids), _note(result)))
+        elif listing:
+            self.search_bar.show_text("listing posts…")
+        elif not result.complete:
             self.search_bar.show_text(f"{result.total:,}+ hits · counting…")
+        if not result.complete:
             return
-        self.sidebar.show_facets(result.facets, self.filters, result.labels)
+        self.sidebar.show_facets(result.facets, self.filters, result.labels, message.unread)
         note = _note(result)
         if self._updates == 0 and self.indexing and self._progress is not None and self._progress.total:
             # A first build: the catalog answers only once the index is committed.
             ready = f"index not ready — {self._progress.done:,} of {self._progress.total:,} indexed"
             note = f"{ready}; {note}" if note else ready
-        if preview:
-            listed = f"{len(ids):,} posts listed from their files"
-            note = f"{listed}; {note}" if note else f"{listed}; index not ready"
-        self.search_bar.show_result(result.total, result.elapsed, self.sort, result.error, note)
+        if not preview and not listing:
+            self.search_bar.show_result(result.total, result.elapsed, self.sort, result.error, note)
         if not ids:
             self._show_post(None)
 
@@ -404,6 +448,10 @@ class MainScreen(Screen[None]):
 
     def action_remove_last_filter(self) -> None:
         self.filters = self.filters[:-1]
+
+    @on(QueryInput.EmptyBackspace)
+    def _empty_backspace(self) -> None:
+        self.action_remove_last_filter()
 
     @on(ArticleView.EntitySelected)
     def _pivot(self, message: ArticleView.EntitySelected) -> None:
@@ -520,6 +568,7 @@ class MainScreen(Screen[None]):
 
     @on(PreviewListed)
     def _preview_listed(self, message: PreviewListed) -> None:
+        self._listing = False
         if len(self.corpus):
             return  # the build committed first
         self._preview_ids = message.ids
@@ -540,6 +589,13 @@ class MainScreen(Screen[None]):
             self.log.error("archived posts unknown", error)
             hidden = set()
         return [post_id for post_id in self._preview_ids if post_id not in hidden]
+
+    @staticmethod
+    def _preview_note(listed: int, note: str | None) -> str:
+        """What the search bar says over the preview list, short enough for 80 columns at 10k posts (the
+        status line shows the build's progress)."""
+        text = f"{listed:,} posts listed · index not ready"
+        return f"{text} · {note}" if note else text
 
     def _end_preview(self) -> bool:
         """End the preview once the catalog holds posts, and say whether it ended: the caller then searches
@@ -633,6 +689,7 @@ class MainScreen(Screen[None]):
     @on(IndexFinished)
     def _index_finished(self, message: IndexFinished) -> None:
         self._index_done()
+        self._listing = False
         live, manual = self._updates > 0, self._manual
         self._updates += 1
         self._manual = False
@@ -794,6 +851,9 @@ class MainScreen(Screen[None]):
         self._cycle(-1)
 
     def action_focus_search(self) -> None:
+        """Focus the search box; in the box, ``/`` is typed like any other character."""
+        if self.focused is self.search_bar.input:  # set at once (``has_focus`` follows a message later)
+            raise SkipAction()
         self.search_bar.focus_input()
 
     def action_focus_list(self) -> None:

@@ -206,16 +206,16 @@ class TriageActions:
             self._notify(change.message, timeout=2)
         operation = change.operation
         if isinstance(operation, SetFlags) and operation.flag == "archived":
-            listed = set(screen.post_list.ids)
-            in_view = self._archive_view()
-            if any((post_id in listed) != (value == in_view) for post_id, value in operation.values.items()):
-                screen.refresh_list()  # posts came back or went away: the search decides where
+            # Posts came back or went away: the search decides where, and counts the hits and the
+            # sidebar's totals again (the other flags leave the hits alone: only the unread counts move).
+            screen.refresh_list()
 
     def writes_done(self) -> None:
         """Every queued write has run: show the stored marks of the posts they touched."""
         if self._stale:
             self.screen.post_list.refresh_marks(sorted(self._stale))
             self.screen.show_own_marks()
+            self.screen.recount_unread()
             self._stale.clear()
 
     # ----------------------------------------------------------------- moving and links

@@ -24,6 +24,7 @@ from textual.widget import Widget
 
 from index.query import FILTER_FIELDS
 from index.sanitize import one_line
+from index.searching import facet_label
 from tui.widgets.sidebar import OWN_TAG, Filter
 
 MAX_VALUE = 60
@@ -34,9 +35,11 @@ Placed = tuple[int, int, Content]
 
 
 def chip_label(kind: str, value: str) -> str:
-    """``tag:China``, ``actor:APT40``, ``my tag:todo``: the filter as the user would type it."""
+    """``tag:China``, ``actor:APT40``, ``my tag:todo``: the field as the user would type it, and the value
+    by the name the sidebar shows (``technique:T1566.001 Spearphishing Attachment``)."""
     field = "my tag" if kind == OWN_TAG else FILTER_FIELDS.get(kind, kind)
-    return f"{field}:{one_line(value, MAX_VALUE)}"
+    shown = value if kind == OWN_TAG else facet_label(kind, value)
+    return f"{field}:{one_line(shown, MAX_VALUE)}"
 
 
 class FilterChips(Widget, can_focus=True):
@@ -66,6 +69,7 @@ class FilterChips(Widget, can_focus=True):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self._filters: tuple[Filter, ...] = ()
+        self._labels: list[str] = []
         self.cursor = 0
         """The chip ``backspace`` removes when the row has focus."""
 
@@ -77,6 +81,7 @@ class FilterChips(Widget, can_focus=True):
     def show(self, filters: Sequence[Filter]) -> None:
         """Replace the chips; the row hides when there are none."""
         self._filters = tuple(filters)
+        self._labels = [chip_label(*entry) for entry in self._filters]  # once: a technique's name is looked up
         self.cursor = min(self.cursor, max(0, len(self._filters) - 1))
         self.set_class(bool(self._filters), "-shown")
         self.refresh(layout=True)
@@ -85,7 +90,7 @@ class FilterChips(Widget, can_focus=True):
     def _chip(self, number: int, width: int) -> Content:
         cursor = number == self.cursor
         style = self.get_visual_style("filter-chips--cursor" if cursor else "filter-chips--chip")
-        label = Content(f" {chip_label(*self._filters[number])}").truncate(max(1, width - 3), ellipsis=True)
+        label = Content(f" {self._labels[number]}").truncate(max(1, width - 3), ellipsis=True)
         return Content.assemble(label, " × ").stylize(style)  # a long label is cut, never the ×
 
     def _lines(self, width: int) -> list[list[Placed]]:
@@ -157,6 +162,7 @@ class FilterChips(Widget, can_focus=True):
         tell the screen; the row stays until the screen's answer, which decides where focus goes."""
         removed = self._filters[number]
         self._filters = self._filters[:number] + self._filters[number + 1 :]
+        del self._labels[number]
         self.cursor = min(self.cursor, max(0, len(self._filters) - 1))
         self.refresh(layout=True)
         self.post_message(self.Removed(removed))

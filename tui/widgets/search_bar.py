@@ -2,7 +2,8 @@
 
 The bar only says what the user typed (``QueryChanged``); the screen runs the search in a
 worker and reports back through :meth:`SearchBar.show_result`. Errors from a malformed
-query are shown under the box as plain text.
+query are shown under the box as plain text. ``backspace`` in the empty box says so
+(``QueryInput.EmptyBackspace``): the screen drops the newest filter, as ``backspace`` outside the box does.
 """
 
 from __future__ import annotations
@@ -23,6 +24,20 @@ from index.sanitize import one_line
 
 DEBOUNCE = 0.15
 """Seconds of quiet typing before a search starts."""
+
+
+class QueryInput(Input):
+    """The text box; ``backspace`` with nothing to delete asks to remove the newest filter instead."""
+
+    @dataclass
+    class EmptyBackspace(Message):
+        """``backspace`` in an empty box: the user backs out of the newest filter, as outside the box."""
+
+    def action_delete_left(self) -> None:
+        if self.value:
+            super().action_delete_left()
+        else:
+            self.post_message(self.EmptyBackspace())
 
 
 class SearchBar(Vertical):
@@ -56,7 +71,8 @@ class SearchBar(Vertical):
         self._posted: str | None = None
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="/ search…  (tag:china  actor:APT40  is:unread)", id="query", select_on_focus=False)
+        placeholder = "/ search…  (tag:china  actor:APT40  is:unread)"
+        yield QueryInput(placeholder=placeholder, id="query", select_on_focus=False)
         yield Static(Content(""), id="search-status")
 
     @property

@@ -1,5 +1,8 @@
 """Facet sidebar: feeds and the user's own tags, then tags, actors, victims and techniques, with counts.
 
+A feed shows its unread posts; a tag or entity shows ``unread/total``: of the current result's posts that
+carry it, how many are unread (``China 3/12``). The screen counts (index/unread.py); the sidebar only shows.
+
 Picking a facet or an own tag filters the list; picking a feed runs its saved search. Feeds and own
 tags come from the user, not from the search: their sections show only when they have entries.
 
@@ -38,20 +41,31 @@ TOP = 50
 """Entries shown per section; the rest are reachable through the query language."""
 
 Facets = Mapping[str, Sequence[tuple[str, int]]]
+Unread = Mapping[str, Mapping[str, int]]
+"""Facet key → value → unread posts among the result's posts that carry it."""
 Filter = tuple[str, str]
 
 
-def _entry(value: str, count: int | None, ticked: bool, width: int) -> Content:
-    """One facet row, one line: marker, name (cut with an ellipsis), count flush right.
+def _count(count: int | None, unread: int | None) -> Content:
+    """`` 12``, or `` 3/12`` when the unread count is known: unread posts stand out, the total is dim."""
+    if count is None:
+        return Content("")
+    if unread is None:
+        return Content.styled(f" {count:,}", "dim")
+    return Content.assemble((f" {unread:,}", "dim" if not unread else ""), (f"/{count:,}", "dim"))
+
+
+def _entry(value: str, count: int | None, ticked: bool, width: int, unread: int | None = None) -> Content:
+    """One facet row, one line: marker, name (cut with an ellipsis), counts flush right.
 
     A plain ``Content`` line, not a Rich table: the list measures every prompt, and tables made a
     search's sidebar refresh cost ~170 ms for 200 entries.
     """
     marker = Content.styled("✓ " if ticked else "▸ ", "bold" if ticked else "dim")
-    number = f" {count:,}" if count is not None else ""
+    number = _count(count, unread)
     name = Content.styled(one_line(value, 200), "bold" if ticked else "")
-    name = name.truncate(max(4, width - 2 - len(number)), ellipsis=True, pad=True)  # cells, not characters
-    return Content.assemble(marker, name, Content.styled(number, "dim"))
+    name = name.truncate(max(4, width - 2 - number.cell_length), ellipsis=True, pad=True)  # cells, not characters
+    return Content.assemble(marker, name, number)
 
 
 class Sidebar(OptionList):
@@ -92,6 +106,7 @@ class Sidebar(OptionList):
         self._facets: dict[str, list[tuple[str, int]]] = {}
         self._active: tuple[Filter, ...] = ()
         self._labels: dict[str, str] = {}
+        self._unread: dict[str, dict[str, int]] = {}
         self._own: dict[str, list[tuple[str, int | None]]] = {FEED: [], OWN_TAG: []}
 
     def show_own(self, feeds: Sequence[tuple[str, int | None]], own_tags: Sequence[tuple[str, int]]) -> None:
@@ -102,17 +117,30 @@ class Sidebar(OptionList):
             self._rebuild()
 
     def show_facets(
-        self, facets: Facets, active: Iterable[Filter] = (), labels: Mapping[str, str] | None = None
+        self,
+        facets: Facets,
+        active: Iterable[Filter] = (),
+        labels: Mapping[str, str] | None = None,
+        unread: Unread | None = None,
     ) -> None:
         """Replace the entries; active filters are listed first in their section, ticked.
 
         ``labels`` gives a readable name for a value (``T1486`` → ``T1486 Data Encrypted for Impact``);
-        the filter still uses the value itself.
+        the filter still uses the value itself. ``unread`` gives the unread counts of these facets (a
+        value without one shows its total alone).
         """
         self._facets = {kind: list(facets.get(kind, ()))[:TOP] for kind, _ in SECTIONS}
         self._active = tuple(active)
         self._labels = dict(labels or {})
+        self._unread = {kind: dict(counts) for kind, counts in (unread or {}).items()}
         self._rebuild()
+
+    def show_unread(self, unread: Unread) -> None:
+        """Replace the unread counts of the facets shown (after a triage change; the totals stay)."""
+        counts = {kind: dict(values) for kind, values in unread.items()}
+        if counts != self._unread:
+            self._unread = counts
+            self._rebuild()
 
     def _rebuild(self) -> None:
         previous = self.highlighted_filter
@@ -135,12 +163,13 @@ class Sidebar(OptionList):
             options.append(Option(title, id=f"{kind}:head", disabled=True))
             if not rows:
                 options.append(Option(Content.styled("  —", "dim"), id=f"{kind}:none", disabled=True))
+            unread = self._unread.get(kind, {})
             for number, (value, count) in enumerate(rows):
                 option_id = f"{kind}:{number}"
                 self._entries[option_id] = (kind, value)
-                label = self._labels.get(value, value)
                 ticked = value.casefold() in active_keys
-                options.append(Option(_entry(label, count, ticked, self._row_width()), id=option_id))
+                prompt = _entry(self._labels.get(value, value), count, ticked, self._row_width(), unread.get(value))
+                options.append(Option(prompt, id=option_id))
         self.set_options(options)
         if previous is not None:
             for option_id, entry in self._entries.items():
