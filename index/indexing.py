@@ -15,18 +15,20 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from index import freshness
-from index.bulk import write_in_workers
 from index.catalog import CatalogEntry, CatalogView, ProblemEntry, Snapshot
-from index.engine import EngineLocked, EngineUnavailable, EngineWriter
 from index.engine.contract import TextEngine, TextEngineWriter
-from index.knowledge import get_knowledge
+from index.engine.errors import EngineLocked, EngineUnavailable
+from index.engine.store import EngineWriter
 from index.posts import PostFile, PostProblem, scan_corpus
-from index.preparing import Prepared, prepare
 from index.preview import name_order_key
 from index.state import StateError, TriageState
-from index.workers import worker_pool
+
+if TYPE_CHECKING:  # what writing needs is imported when there is something to write: the no-change check of
+    # every command-line search must not pay for extraction, the knowledge or the worker pool
+    from index.preparing import Prepared
 
 #: Posts to change at once before the bulk path (worker processes writing segments) pays for its start-up.
 BULK_THRESHOLD = 500
@@ -147,13 +149,14 @@ class Indexer:
         return generation is not None and generation == self.engine.generation()
 
     def _unchanged(
-        self, files: int, generation: int | None, seen: str | None, started: float, *, rebuilt: bool = False
+        self, files: int, generation: int | None, record: freshness.Record | None, started: float, *,
+        rebuilt: bool = False,
     ) -> UpdateReport:
-        """The report of an update that found nothing to do; the next check may trust the scan's digest
-        ``seen`` (``None``: it is recorded already)."""
+        """The report of an update that found nothing to do; ``record`` says what the next check may trust
+        (``None``: it is recorded already)."""
         self.view.keep(generation)
-        if generation is not None and seen is not None:
-            freshness.remember(self.index_dir, generation, seen)
+        if record is not None:
+            freshness.remember(self.index_dir, record)
         return UpdateReport(0, 0, 0, files, self.problems(), rebuilt, time.monotonic() - started)
 
     def _update(
@@ -173,11 +176,18 @@ class Indexer:
             return self._read_only(scan_problems[0].reason, started)
         catalog = self.view.catalog
         seen = freshness.digest(files)
+        # Taken before the index is found in step: a commit between the two makes the next check look again.
+        engine_seen = freshness.engine_state(self.engine.folder)
         if not rebuild:  # the folder as the last check that found it in step saw it: nothing to read
             generation = catalog.generation()
-            if freshness.matches(self.index_dir, generation, seen) and self._in_step(generation):
+            record = freshness.read(self.index_dir)
+            if record is not None and record.generation == generation and record.digest == seen:
                 self.scan_problems = scan_problems
-                return self._unchanged(len(files), generation, None, started)
+                if engine_seen and record.engine == engine_seen:  # the same index: not even opened
+                    return self._unchanged(len(files), generation, None, started)
+                if self._in_step(generation):
+                    return self._unchanged(len(files), generation, freshness.Record(generation, seen, engine_seen),
+                                           started)
         # The plan compares stat facts only: the rows are loaded when there is something to write.
         stats, generation = self.view.stats()
         rebuilt = rebuild or not self._in_step(generation)
@@ -198,7 +208,8 @@ class Indexer:
         added = sum(1 for found in todo if found.post_id not in stats)
         self.scan_problems = scan_problems
         if not todo and not removed:
-            return self._unchanged(len(files), generation, seen, started, rebuilt=rebuilt)
+            record = None if generation is None else freshness.Record(generation, seen, engine_seen)
+            return self._unchanged(len(files), generation, record, started, rebuilt=rebuilt)
         freshness.forget(self.index_dir)  # before anything is written: the record vouches for this catalog only
         # The posts in the index: every known file but the problems (the rows themselves are not needed, and
         # loading them took seconds at 100k).
@@ -248,6 +259,8 @@ class Indexer:
         cancelled: Callable[[], bool],
     ) -> tuple[list[CatalogEntry], list[ProblemEntry], bool]:
         """Feed the writer; on cancel, stop early: what was written so far is committed and kept."""
+        from index.preparing import Prepared
+
         writer.delete_many([post_id for post_id in removed if post_id in indexed])
         if bulk and isinstance(writer, EngineWriter):  # whoosh: worker processes write whole segments
             return self._write_in_workers(writer, indexed, todo, progress, cancelled)
@@ -284,6 +297,8 @@ class Indexer:
         def report(stage: str, done: int, total: int) -> None:
             progress(UpdateProgress(stage, done, total))
 
+        from index.bulk import write_in_workers
+
         segments, taken, stopped = write_in_workers(self.posts_dir, self.engine.folder, todo, report, cancelled)
         upserts: list[CatalogEntry] = []
         problems: list[ProblemEntry] = []
@@ -306,6 +321,10 @@ class Indexer:
 def _prepared(root: Path, files: Sequence[PostFile], parallel: bool) -> Iterator[Prepared | PostProblem]:
     """Prepared posts in the order of ``files``; two worker processes when there are many (for an engine
     whose writer takes documents, not segments)."""
+    from index.knowledge import get_knowledge
+    from index.preparing import prepare
+    from index.workers import worker_pool
+
     if not parallel:
         for found in files:
             yield prepare(root, found)

@@ -21,10 +21,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
-import frontmatter
-
 from index.dates import date_from_file_name, parse_date
-from index.frontmatter_yaml import FrontMatterError, StrictYAMLHandler
 
 POST_SUFFIXES = (".md", ".markdown")
 MAX_POST_BYTES = 4 * 1024 * 1024
@@ -38,6 +35,9 @@ _NULLS = {"", "~", "null", "none"}
 #: Bytes that do not occur in text files (C0 controls other than tab, newline, VT, FF and CR).
 _CONTROL_BYTES = bytes([*range(9), *range(14, 32)])
 _STARTS_WITH_FENCE = re.compile(r"\A-{3,}[ \t]*$", re.MULTILINE)
+#: The lines that open and close the front matter: python-frontmatter's YAML boundary, which its YAML handler
+#: splits on (a test checks they agree; the YAML reader is not imported to read a body).
+FRONT_MATTER_FENCE = re.compile(r"^-{3,}\s*$", re.MULTILINE)
 _TOP_HEADING = re.compile(r"[ ]{0,3}#[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
 _CODE_FENCE = re.compile(r"[ ]{0,3}(?:```|~~~)")
 
@@ -210,19 +210,49 @@ def first_heading(body: str) -> str | None:
     return None
 
 
+def _front_matter_and_body(text: str) -> tuple[str, str] | None:
+    """The front matter and the body of stripped text that opens with a fence, split as python-frontmatter
+    splits them; ``None`` when no second fence closes the front matter (then it is all body)."""
+    parts = FRONT_MATTER_FENCE.split(text, 2)
+    return (parts[1], parts[2].strip()) if len(parts) == 3 else None
+
+
+def post_body(root: Path, post_id: str) -> str | None:
+    """The body of post ``post_id`` as :func:`load_by_id` gives it, without reading the front matter's YAML:
+    highlights need the body only, and importing the YAML reader costs a one-query process more than reading
+    the posts; ``None`` when the file cannot be read."""
+    relative = PurePosixPath(post_id)
+    if relative.is_absolute() or ".." in relative.parts or not relative.parts:
+        return None
+    try:
+        text, _ = decode_post(_read_bytes(_inside(root, post_id)))
+    except (OSError, ValueError, RuntimeError):
+        return None
+    body = text.replace("\r\n", "\n").replace("\r", "\n").strip()
+    if _STARTS_WITH_FENCE.match(body) and (parts := _front_matter_and_body(body)) is not None:
+        body = parts[1]
+    return body
+
+
 def parse_post(text: str, post_id: str, path: Path, warnings: list[str] | None = None) -> Post:
     """Build a :class:`Post` from decoded text. Raises :class:`FrontMatterError` for bad YAML."""
+    from index.frontmatter_yaml import StrictYAMLHandler  # the YAML reader: imported by the first post read
+
     notes = list(warnings or ())
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     metadata: dict[str, object] = {}
     body = text.strip()
     # Lines before the YAML text proper: blank lines stripped above, plus any the fence regex ate,
     # so that YAML errors name the line of the file.
-    fence = StrictYAMLHandler.FM_BOUNDARY.match(body)
+    fence = FRONT_MATTER_FENCE.match(body)
     skipped = text[: len(text) - len(text.lstrip())] + (body[: fence.end()] if fence else "")
     handler = StrictYAMLHandler(line_offset=skipped.count("\n"))
     if _STARTS_WITH_FENCE.match(body):
-        metadata, body = frontmatter.parse(body, handler=handler)
+        if (parts := _front_matter_and_body(body)) is not None:
+            front_matter, body = parts
+            loaded = handler.load(front_matter)
+            if isinstance(loaded, dict):
+                metadata.update(loaded)
         if not metadata and _STARTS_WITH_FENCE.match(body):
             notes.append("front matter opened with --- but never closed; read as body")
     notes.extend(handler.warnings)
@@ -294,6 +324,8 @@ def _inside(root: Path, post_id: str) -> Path:
 
 def load_post(root: Path, found: PostFile) -> Post | PostProblem:
     """Read one post, once; every failure becomes a :class:`PostProblem`, never an exception."""
+    from index.frontmatter_yaml import FrontMatterError
+
     post_id = found.post_id
     path = root / id_path(post_id)
     try:
@@ -421,6 +453,14 @@ def scan_corpus(root: Path) -> Iterator[PostFile | PostProblem]:
                 continue
             post_id = prefix + (name if name.isascii() else _id_part(name))  # the check is cheaper than the regex
             is_post_name = name.lower().endswith(POST_SUFFIXES)
+            if is_post_name and entry.is_file(follow_symlinks=False):  # a regular file by its listing: one lstat
+                try:
+                    info = entry.stat(follow_symlinks=False)
+                except OSError as error:
+                    yield PostProblem(post_id, f"cannot read: {error.strerror or error}")
+                    continue
+                yield PostFile(post_id, info.st_size, info.st_mtime_ns)
+                continue
             try:
                 if entry.is_symlink():
                     target = os.path.realpath(entry.path)

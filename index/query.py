@@ -13,10 +13,12 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from index.extract.iocs import refang
-from index.knowledge import get_knowledge
 from index.vocabulary import BY_KIND, ENTITY_FIELDS, FACET_KINDS, KINDS, is_technique_id, technique_id
+
+if TYPE_CHECKING:
+    from index.knowledge import Knowledge
 
 MAX_QUERY_CHARS = 1000
 #: ``is:`` word → (state flag, wanted value).
@@ -291,6 +293,8 @@ def parse_query(query: str, *, plain: bool = False) -> ParsedQuery:
             out.append(f"date:{checked}")
             continue
         if target == "ioc" and value and value[0] not in "(":
+            from index.extract.iocs import refang  # imported when used: parsing runs in every search process
+
             value = _single_quoted(refang(_unquote(value)).lower())
         elif value.startswith("'") and target != "title" and target != "body":
             value = _single_quoted(_unquote(value))
@@ -313,11 +317,20 @@ def parse_query(query: str, *, plain: bool = False) -> ParsedQuery:
     )
 
 
+def get_knowledge() -> Knowledge:
+    """The entity knowledge, imported when a term first needs it: most searches parse a query and never do."""
+    from index.knowledge import get_knowledge as loaded
+
+    return loaded()
+
+
 def expand_term(fieldname: str, value: str) -> Sequence[str]:
     """Index terms that an entity-field term should also match (aliases, IDs, refanged forms).
 
     Called by the engine for each term on an entity field; the raw value is always matched too.
     """
+    from index.extract.iocs import refang
+
     knowledge = get_knowledge()
     value = value.strip()
     found: list[str | None] = []

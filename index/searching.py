@@ -14,19 +14,21 @@ import time
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from pyroaring import BitMap
 
 from index.catalog import CatalogView, Ranking, Snapshot
 from index.columns import Columns
-from index.engine import EngineError, EngineHits, EngineUnavailable, Expander, highlight
 from index.engine.contract import TextEngine
-from index.knowledge import get_knowledge
+from index.engine.errors import EngineError, EngineUnavailable
 from index.lru import LRU
-from index.posts import Post, load_by_id
+from index.posts import post_body
 from index.query import ParsedQuery, expand_term, keyword_term, parse_query
 from index.sanitize import one_line
+
+if TYPE_CHECKING:
+    from index.engine.search import EngineHits, Expander
 
 Sort = Literal["date", "relevance"]
 #: Relevance is scored for the first page only; the rest of the hits follow by date.
@@ -179,6 +181,8 @@ def facet_label(field: str, value: str) -> str:
     Impact``), anything else as it is. Best effort: names are a nicety, the IDs still work."""
     if field != "technique":
         return value
+    from index.knowledge import get_knowledge  # only technique values need it
+
     try:
         knowledge = get_knowledge()
     except Exception:
@@ -482,8 +486,10 @@ class CorpusSearch:
         fragments: dict[str, str] = {}
         if not stems:
             return fragments
+        from index.engine import highlight  # with whoosh's stemmer: only text queries have stems
+
         for post_id in ids:
-            post = load_by_id(self.posts_dir, post_id)
-            if isinstance(post, Post) and (text := highlight(post.body, stems)):
+            body = post_body(self.posts_dir, post_id)
+            if body is not None and (text := highlight(body, stems)):
                 fragments[post_id] = one_line(text, 300)
         return fragments

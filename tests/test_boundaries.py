@@ -120,3 +120,23 @@ def test_cited_documents_are_in_the_repository() -> None:
         if not (REPO / name).is_file()
     }
     assert sorted(missing) == []
+
+
+def test_the_engine_package_imports_whoosh_only_when_its_names_are_used() -> None:
+    """The no-change check and the engine contract need no whoosh; a name of the package imports its module on
+    first use, and ``highlight`` stays the function although a module of that name is imported with it."""
+    code = (
+        "import sys, index.engine, index.engine.contract, index.corpus, index.indexing, index.searching\n"
+        "assert 'whoosh' not in sys.modules, 'whoosh imported'\n"
+        "from index.engine import highlight_spans\n"
+        "from index.engine import highlight\n"
+        "import index.engine.highlight\n"
+        "from index.engine import highlight as again\n"
+        "assert callable(highlight) and again is highlight, (highlight, again)\n"
+        "assert 'whoosh' in sys.modules\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    assert done.returncode == 0, done.stdout + done.stderr

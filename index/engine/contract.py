@@ -11,10 +11,13 @@ from __future__ import annotations
 import importlib.util
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from index.engine.search import EngineHits, Expander
-from index.engine.store import EngineDamaged, EngineError, IndexDoc
+from index.engine.errors import EngineDamaged, EngineError
+
+if TYPE_CHECKING:  # the contract is read without whoosh; the engines import it when they are opened
+    from index.engine.search import EngineHits, Expander
+    from index.engine.store import IndexDoc
 
 #: Engine names, the default first.
 ENGINES = ("whoosh", "tantivy")

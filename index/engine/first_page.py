@@ -26,7 +26,6 @@ from index.engine.search import (
     EngineHits,
     Expander,
     Searchers,
-    analysed_terms,
     compile_query,
     guarded,
     postings_budget,
@@ -125,7 +124,7 @@ def newest(
     return EngineHits(
         ids=[post_id for _, post_id in ordered],
         partial=partial,
-        terms=analysed_terms(node),
+        terms=rewriter.terms,
         notes=tuple(rewriter.notes),
     )
 

@@ -14,10 +14,12 @@ from pathlib import Path
 from whoosh.analysis import StemmingAnalyzer
 from whoosh.fields import DATETIME, ID, KEYWORD, TEXT, Schema
 
+from index.engine.pairs import PAIR_FIELDS, PairFilter
 from index.vocabulary import ENTITY_FIELDS
 
-#: Bump whenever a field, analyzer or the meaning of a stored value changes.
-SCHEMA_VERSION = 1
+#: Bump whenever a field, analyzer or the meaning of a stored value changes (2: word pair fields). An index
+#: stamped with another version is rebuilt, never read.
+SCHEMA_VERSION = 2
 STAMP_NAME = "spyglass-schema.json"
 #: Fields whose values are comma-joined lists of lower-case terms.
 KEYWORD_FIELDS = ("tags", "source", *ENTITY_FIELDS)
@@ -29,11 +31,14 @@ def _keyword(scorable: bool = False) -> KEYWORD:
 
 
 def build_schema() -> Schema:
-    """Fields per docs/design.md §3; the body is not stored: highlights are made from the post file."""
+    """Fields per docs/design.md §3; the body is not stored: highlights are made from the post file. The
+    title and body each have a twin of word pairs (pairs.py) analysed the same way, for phrases."""
+    boosts = {"title": 2.0, "body": 1.0}
     return Schema(
         id=ID(unique=True, stored=True, sortable=True),
-        title=TEXT(analyzer=StemmingAnalyzer(), field_boost=2.0),
-        body=TEXT(analyzer=StemmingAnalyzer()),
+        **{name: TEXT(analyzer=StemmingAnalyzer(), field_boost=boosts[name]) for name in PAIR_FIELDS},
+        **{twin: TEXT(analyzer=StemmingAnalyzer() | PairFilter(), field_boost=boosts[name])
+           for name, twin in PAIR_FIELDS.items()},
         tags=_keyword(scorable=True),
         date=DATETIME(sortable=True),
         source=_keyword(),

@@ -23,6 +23,7 @@ from whoosh.collectors import TimeLimit, TimeLimitCollector
 from whoosh.qparser import FieldAliasPlugin, MultifieldParser
 
 from index.engine.ids import read_ids
+from index.engine.pairs import PAIR_FIELDS, is_pair_field, pair_phrases
 from index.engine.schema import TEXT_FIELDS
 from index.engine.store import Engine, EngineError
 from index.vocabulary import ENTITY_FIELDS, KINDS
@@ -100,6 +101,8 @@ class _Rewriter:
         self.expanded = 0  # terms the patterns expanded to, in all
         self.postings = 0  # their document frequencies, summed
         self.timed_out = False
+        #: The title and body words of the compiled query, for highlighting (set by :func:`compile_tree`).
+        self.terms: frozenset[str] = frozenset()
 
     def _late(self) -> bool:
         return time.monotonic() > self.deadline
@@ -165,6 +168,12 @@ class _Rewriter:
     def __call__(self, node: Any) -> Any:
         if isinstance(node, wq.Every):
             return wq.Every()
+        if is_pair_field(getattr(node, "fieldname", None) or ""):
+            return wq.NullQuery  # the pair fields are the engine's own; a field the user names matches nothing
+        if isinstance(node, wq.Phrase) and len(node.words) > 1 and node.fieldname not in PAIR_FIELDS:
+            # A keyword field splits a quoted value at commas ("a, b" is two tags), and it keeps no positions,
+            # so no post holds its words as a phrase (the engines would fail reading positions that are not there).
+            return wq.NullQuery
         if isinstance(node, wq.Term) and node.fieldname in EXPANDABLE:
             return self._terms(node.fieldname, [*self.expand(node.fieldname, node.text), node.text], node.boost)
         if isinstance(node, wq.Prefix | wq.Wildcard):
@@ -200,7 +209,7 @@ def _simplify(node: Any) -> Any:
     return node
 
 
-def analysed_terms(node: Any) -> frozenset[str]:
+def _analysed_terms(node: Any) -> frozenset[str]:
     texts: set[str] = set()
     for fieldname, text in node.iter_all_terms(phrases=True):
         if fieldname in ("title", "body"):
@@ -264,8 +273,11 @@ def compile_query(
     engine: Engine, searcher: Any, text: str, expand: Expander, *, deadline: float, postings: int
 ) -> tuple[Any, _Rewriter]:
     """Parse ``text`` and rewrite it for ``searcher``: expansions applied, patterns capped by count, by
-    ``postings`` (see :func:`postings_budget`) and by ``deadline`` (a ``time.monotonic()`` value)."""
-    return compile_tree(parse(engine, text), searcher.reader(), expand, deadline=deadline, postings=postings)
+    ``postings`` (see :func:`postings_budget`) and by ``deadline`` (a ``time.monotonic()`` value), exact
+    phrases answered from the word pair fields (pairs.py)."""
+    node, rewriter = compile_tree(parse(engine, text), searcher.reader(), expand, deadline=deadline,
+                                  postings=postings)
+    return pair_phrases(node), rewriter
 
 
 def compile_tree(
@@ -280,6 +292,7 @@ def compile_tree(
         node = _simplify(rewritten)
     except Exception as error:
         raise QuerySyntaxError(f"query not understood: {error}") from error
+    rewriter.terms = _analysed_terms(node)
     return node, rewriter
 
 
@@ -358,7 +371,7 @@ def run(
         top=best,
         scores=scores,
         partial=partial,
-        terms=analysed_terms(node),
+        terms=rewriter.terms,
         notes=tuple(notes),
     )
 

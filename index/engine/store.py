@@ -18,37 +18,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from whoosh.filedb.filestore import FileStorage
-from whoosh.index import EmptyIndexError
-from whoosh.util.filelock import try_for
-from whoosh.writing import MERGE_SMALL
-
-from index.engine.schema import SCHEMA_VERSION, build_schema, read_stamp, write_stamp
+from index.engine.errors import EngineDamaged as EngineDamaged
+from index.engine.errors import EngineError as EngineError
+from index.engine.errors import EngineLocked as EngineLocked
+from index.engine.errors import EngineUnavailable as EngineUnavailable
 from index.paths import make_way
 from index.vocabulary import ENTITY_FIELDS
-from index.workers import keep_private
 
 INDEX_NAME = "MAIN"
 LOCK_NAME = f"{INDEX_NAME}_WRITELOCK"
 WRITER_TIMEOUT = 2.0
 #: Left in the index folder when a search found damage that opening the index does not notice.
 DAMAGE_MARKER = "spyglass-needs-repair"
-
-
-class EngineError(Exception):
-    """Base of the engine's errors; ``str()`` is one clear line for the user."""
-
-
-class EngineLocked(EngineError):
-    """Another process (usually another Spyglass) holds the index writer."""
-
-
-class EngineUnavailable(EngineError):
-    """The index is missing, damaged or from another schema version; an update rebuilds it."""
-
-
-class EngineDamaged(EngineError):
-    """Reading the index failed part-way (a garbled segment); it is marked, and the next update rebuilds it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +63,10 @@ def doc_fields(doc: IndexDoc) -> dict[str, Any]:
         "tags": _keywords(doc.tags),
         "source": doc.source,
     }
+    from index.engine.pairs import PAIR_FIELDS  # with whoosh: only writing needs it
+
+    for name, twin in PAIR_FIELDS.items():  # the same text, analysed into word pairs (pairs.py)
+        fields[twin] = fields[name]
     if doc.date is not None:
         fields["date"] = _naive_utc(doc.date)
     for name in ENTITY_FIELDS:
@@ -92,7 +77,10 @@ def doc_fields(doc: IndexDoc) -> dict[str, Any]:
 def open_storage(folder: Path) -> Any:
     """whoosh storage without mmap: with mmap, whoosh copies every mapped sub-file into a BytesIO,
     so opening a searcher on a 650 MB index took 1.3 GB of memory and 0.5 s; plain reads are as fast.
+    whoosh is imported here, not with the module: a search answered from the catalog never needs it.
     """
+    from whoosh.filedb.filestore import FileStorage
+
     return FileStorage(str(folder), supports_mmap=False)
 
 
@@ -143,6 +131,8 @@ class EngineWriter:
         if not self._segments:
             self._writer.commit()
             return
+        from whoosh.writing import MERGE_SMALL
+
         added = list(self._segments)
 
         def keep_and_add(writer: Any, existing: list[Any]) -> list[Any]:
@@ -172,6 +162,8 @@ class Engine:
         self.epoch = 0
 
     def _open(self) -> Any:
+        from index.engine.schema import SCHEMA_VERSION, read_stamp  # with whoosh: opening needs it anyway
+
         if read_stamp(self.folder) != SCHEMA_VERSION:
             raise EngineUnavailable("the search index is missing or was built by another version")
         try:
@@ -226,6 +218,8 @@ class Engine:
 
     def recreate(self) -> None:
         """Empty the folder and create a fresh index, holding the write lock so no writer is disturbed."""
+        from index.engine.schema import build_schema, write_stamp
+
         self.forget()
         if self.folder.is_symlink() or (self.folder.exists() and not self.folder.is_dir()):
             make_way(self.folder)  # something else took the index folder's place
@@ -250,6 +244,11 @@ class Engine:
     def writer(self, *, timeout: float | None = None) -> EngineWriter:
         """Open the one writer of the index (this process takes the lock). A bulk update adds segments that
         worker processes wrote (``add_segments``); everything else goes through this writer."""
+        from whoosh.index import EmptyIndexError
+        from whoosh.util.filelock import try_for
+
+        from index.workers import keep_private
+
         ix = self.index()
         timeout = WRITER_TIMEOUT if timeout is None else timeout
         # The lock is taken here, not by whoosh: a writer that fails to set up after locking (disk full,

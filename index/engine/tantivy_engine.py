@@ -35,7 +35,6 @@ from index.engine.schema import SCHEMA_VERSION, build_schema, read_stamp, write_
 from index.engine.search import (
     EngineHits,
     Expander,
-    analysed_terms,
     compile_tree,
     parse_with,
     postings_budget,
@@ -390,7 +389,7 @@ class TantivyEngine:
                 best, scores = self._scored(reading, query, top)
             ids = self._ids(reading, query) if every and not is_nothing(node) else []
             return EngineHits(ids=ids, top=best, scores=scores, partial=rewriter.truncated,
-                              terms=analysed_terms(node), notes=tuple(rewriter.notes))
+                              terms=rewriter.terms, notes=tuple(rewriter.notes))
 
         result: EngineHits = self._guarded(search)
         return result
@@ -419,7 +418,7 @@ class TantivyEngine:
                     if post_id in rank and (allowed is None or rank[post_id] in allowed)
                 )
                 found = heapq.nsmallest(limit, matched, key=rank.__getitem__)
-            return EngineHits(ids=list(found), partial=rewriter.truncated, terms=analysed_terms(node),
+            return EngineHits(ids=list(found), partial=rewriter.truncated, terms=rewriter.terms,
                               notes=tuple(rewriter.notes))
 
         result: EngineHits = self._guarded(search)

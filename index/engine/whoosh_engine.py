@@ -1,15 +1,23 @@
 """The whoosh engine behind the :class:`index.engine.contract.TextEngine` contract: the index folder
-(store.py) with its per-thread searchers (search.py) and first-screen blocks (first_page.py)."""
+(store.py) with its per-thread searchers (search.py) and first-screen blocks (first_page.py).
+
+Opening it imports no whoosh: the searchers and the blocks are made on the first search, so a process that
+finds the index unchanged and answers from the catalog never loads whoosh.
+"""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from index.engine.contract import RankSet
-from index.engine.first_page import BlockTables, newest
-from index.engine.search import EngineHits, Expander, Searchers, run
 from index.engine.store import Engine
+
+if TYPE_CHECKING:
+    from index.engine.first_page import BlockTables
+    from index.engine.search import EngineHits, Expander, Searchers
 
 
 class WhooshEngine(Engine):
@@ -19,12 +27,32 @@ class WhooshEngine(Engine):
 
     def __init__(self, folder: Path) -> None:
         super().__init__(folder)
-        self.searchers = Searchers(self)
-        self._blocks = BlockTables()
+        self._made: tuple[Searchers, BlockTables] | None = None
+        self._making = threading.Lock()
+
+    def _searching(self) -> tuple[Searchers, BlockTables]:
+        """The searchers and the first-screen blocks, made (and whoosh imported) on first use."""
+        made = self._made
+        if made is None:
+            from index.engine.first_page import BlockTables
+            from index.engine.search import Searchers
+
+            with self._making:
+                if self._made is None:
+                    self._made = (Searchers(self), BlockTables())
+                made = self._made
+        return made
+
+    @property
+    def searchers(self) -> Searchers:
+        return self._searching()[0]
 
     def run(
         self, text: str, *, expand: Expander, top: int = 0, every: bool = True, time_limit: float = 1.0
     ) -> EngineHits:
+        from index.engine.search import run
+
+        self.index()  # opened outside the search's time limit, as it is when an update found it healthy
         return run(self.searchers, text, expand=expand, top=top, every=every, time_limit=time_limit)
 
     def newest(
@@ -37,8 +65,12 @@ class WhooshEngine(Engine):
         time_limit: float,
         allowed: RankSet | None = None,
     ) -> EngineHits:
-        return newest(self.searchers, self._blocks, text, rank=rank, limit=limit, expand=expand,
+        from index.engine.first_page import newest
+
+        self.index()
+        return newest(*self._searching(), text, rank=rank, limit=limit, expand=expand,
                       time_limit=time_limit, allowed=allowed)
 
     def close(self) -> None:
-        self.searchers.close()
+        if self._made is not None:  # nothing to close when no search was made
+            self._made[0].close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 from pathlib import Path
@@ -14,7 +15,7 @@ import index.indexing as indexing_module
 from index.bulk import batch_sizes
 from index.corpus import ENGINE_FOLDER, Corpus, UpdateProgress
 from index.engine import Engine, EngineLocked, EngineUnavailable, IndexDoc, Searchers, highlight, run
-from index.engine.schema import STAMP_NAME
+from index.engine.schema import SCHEMA_VERSION, STAMP_NAME
 from tests.index.helpers import hold_writer
 
 
@@ -96,11 +97,16 @@ def test_bulk_update_leaves_existing_segments_alone(
     assert result.ids[0] == "more/2019-02-06-extra5.md"
 
 
-def test_schema_stamp_change_rebuilds(posts: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("version", [0, SCHEMA_VERSION - 1])
+def test_schema_stamp_change_rebuilds(posts: Path, tmp_path: Path, version: int) -> None:
+    """An index stamped by another version (the one before had no word pair fields) is rebuilt, never read."""
     _corpus, folder = build(posts, tmp_path)
-    (folder / STAMP_NAME).write_text('{"version": 0}', encoding="utf-8")
-    report = Corpus.open(posts, tmp_path / "index").update()
+    (folder / STAMP_NAME).write_text(f'{{"version": {version}, "engine": "whoosh"}}', encoding="utf-8")
+    reopened = Corpus.open(posts, tmp_path / "index")
+    assert reopened.search("phishing").error is not None
+    report = reopened.update()
     assert report.rebuilt and report.added == 12
+    assert json.loads((folder / STAMP_NAME).read_text(encoding="utf-8"))["version"] == SCHEMA_VERSION
 
 
 @pytest.mark.parametrize("damage", ["truncated toc", "garbled segment", "empty folder", "missing folder"])

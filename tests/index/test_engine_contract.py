@@ -48,6 +48,9 @@ POSTS = {
     "sub/2021-09-09-nested.md": ("Nested post", "2021-09-09", "[ICS]", "example.com",
                                  "Industrial control systems at an energy firm were probed. Watering  hole "
                                  "sites were prepared."),
+    "2015-04-04-command.md": ("Command and control notes", "2015-04-04", "[c2]", "blog.example",
+                              "Command and control traffic. The control server was seized. Spear phishing emails "
+                              "carried the lure; spear-phishing email lures followed. Attack attack, said the log."),
 }
 
 #: Every form of the query language (tui/query_help.py) and the combinations that stress the translation.
@@ -62,6 +65,13 @@ QUERIES = [
     "NOT watering", "-watering", "ransomware OR wiper", "(ransomware OR wiper) date:2019", "watering ANDNOT hole",
     "watering ANDMAYBE ministry", "hole AND (ministry OR hospital)", "(apt28 OR turla) tag:APT", "*", "",
     "is:unread", "is:starred watering", "note:call", "tag:mine", "nosuchword", "actor:nobody",
+    # phrases: answered from word pairs by whoosh, from positions by tantivy
+    '"watering hole attack"', 'title:"watering hole attack"', '"command and control server"',
+    '"command-and-control traffic"', '"traffic. The control"', '"spear phishing email lure"', '"attack attack"',
+    '"attack attack attack"', '"the of"', '"the control"', '"hole watering"~2', '"watering hole" date:2020',
+    '"watering hole" tag:APT', '"watering hole" -ministry', '"watering hole" is:unread', '"watering hole" minis*',
+    '"watering hole" OR "supply chain"', 'NOT "watering hole"', 'body_pairs:"water hole"', "title_pairs:water",
+    '"watering hole, ministry"', 'actor:"lazarus group, apt28"',
     # junk must fail the same way, never mark the index damaged
     "(", '"x', "AND OR", "nosuchfield:x", "title:", "NOT *", "date:[2019 to 2018]", "a OR " * 50, "é∂ƒ©\x00",
 ]
@@ -149,6 +159,15 @@ def test_both_engines_give_the_same_answer(both: dict[str, Corpus], state: Triag
     [
         ('"watering hole"', {"2020-05-01-ministry.md", "2019-07-11-hospital.md", "sub/2021-09-09-nested.md"}),
         ('"hole watering"', {"2017-01-05-reversed.md"}),
+        ('"watering hole attack"', {"2020-05-01-ministry.md"}),
+        ('"watering hole" date:2020 minis*', {"2020-05-01-ministry.md"}),
+        ('"command-and-control traffic"', {"2015-04-04-command.md"}),
+        ('"command and control server"', set()),  # both pairs are in the post, but not one after the other
+        ('"spear phishing email lure"', {"2015-04-04-command.md"}),
+        ('"attack attack"', {"2015-04-04-command.md"}),
+        ('"attack attack attack"', set()),
+        ('body_pairs:"water hole"', set()),
+        ('"watering hole, ministry"', set()),  # a comma splits the value of a keyword field: never a phrase
         ("watering -hole", set()),
         ("hack*", {"2019-02-28-hacks.md"}),
         ("cred*", {"2019-07-11-hospital.md", "2018-03-02-banks.md", "2017-01-05-reversed.md",

@@ -511,3 +511,35 @@ def post_at(root: Path, path: Path) -> Post:
     loaded = load_post(root, PostFile(path.name, info.st_size, info.st_mtime_ns))
     assert isinstance(loaded, Post)
     return loaded
+
+
+BODIES: dict[str, str | bytes] = {
+    "plain.md": SAMPLE,
+    "crlf.md": SAMPLE.replace("\n", "\r\n"),
+    "bom.md": "\ufeff" + SAMPLE,
+    "utf16.md": SAMPLE.encode("utf-16"),
+    "latin1.md": SAMPLE.replace("countrys", "country\u00e9s").encode("cp1252"),
+    "no-front-matter.md": "# A heading\n\nJust prose.\n",
+    "unclosed.md": "---\ntitle: x\nNo closing fence.\n",
+    "empty-front-matter.md": "---\n---\nBody after nothing.\n",
+    "long-fences.md": "\n\n----   \ntitle: y\n-----\n\n  Body with --- inside a line.\n---\nand a rule above.\n",
+    "spaced-fences.md": "--- \t\ntitle: z\n---  \nBody after fences with spaces.\n",
+}
+
+
+def test_a_body_read_for_highlights_is_the_body_a_full_read_gives(tmp_path: Path, write_post: WritePost) -> None:
+    """Highlights read bodies without the YAML reader: the same split as the front matter handler's."""
+    from index.frontmatter_yaml import StrictYAMLHandler
+    from index.posts import FRONT_MATTER_FENCE, load_by_id, post_body
+
+    assert (FRONT_MATTER_FENCE.pattern, FRONT_MATTER_FENCE.flags) == (
+        StrictYAMLHandler.FM_BOUNDARY.pattern, StrictYAMLHandler.FM_BOUNDARY.flags)
+    for name, content in BODIES.items():
+        write_post(tmp_path, name, content)
+        loaded = load_by_id(tmp_path, name)
+        assert isinstance(loaded, Post), (name, loaded)
+        assert post_body(tmp_path, name) == loaded.body, name
+    assert post_body(tmp_path, "missing.md") is None
+    assert post_body(tmp_path, "../outside.md") is None
+    (tmp_path / "binary.md").write_bytes(b"\x00\x01\x02" * 100)
+    assert post_body(tmp_path, "binary.md") is None
