@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+from index.knowledge.disk import cache_path, load_knowledge
 from tests.helpers import SnapshotFolder, WritePost, snapshot_folder, write_post
 
 settings.register_profile("ci", derandomize=True, database=None, max_examples=100, deadline=None, print_blob=True)
@@ -26,12 +27,25 @@ _ISOLATED_DIRS: dict[str, str] = {
 }
 
 
+@pytest.fixture(scope="session")
+def built_knowledge(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The entity knowledge cache file, built once per test run (building costs a process seconds)."""
+    folder = tmp_path_factory.mktemp("knowledge")
+    load_knowledge(folder)
+    return cache_path(folder)
+
+
 @pytest.fixture(autouse=True)
-def isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
+def isolated_dirs(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch, built_knowledge: Path
+) -> dict[str, Path]:
     """Point HOME, XDG and SPYGLASS_* folders at fresh per-test folders, so no test touches the real home.
 
     No display is set either, so no test finds a system clipboard tool unless it provides one.
-    The folders live outside ``tmp_path`` (which tests use for their posts folder) and are created empty.
+    The folders live outside ``tmp_path`` (which tests use for their posts folder) and are created empty,
+    but for the entity knowledge cache in the Spyglass cache folder: a hard link to the one built for the
+    run, so a child process started by a test loads it instead of building it (the product replaces that
+    file whole, never writes into it). Tests of the knowledge cache itself give it folders of their own.
     Returns the mapping of variable name to folder for tests that want to look inside.
     """
     base = tmp_path_factory.mktemp("env")
@@ -41,6 +55,9 @@ def isolated_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
         folder.mkdir()
         monkeypatch.setenv(var, str(folder))
         dirs[var] = folder
+    knowledge = dirs["SPYGLASS_CACHE_DIR"] / "knowledge"
+    knowledge.mkdir()
+    (knowledge / built_knowledge.name).hardlink_to(built_knowledge)
     monkeypatch.delenv("SPYGLASS_POSTS", raising=False)  # the app's default folder comes from the test
     for display in ("DISPLAY", "WAYLAND_DISPLAY", "WSL_DISTRO_NAME"):  # y never reaches the desktop's clipboard
         monkeypatch.delenv(display, raising=False)

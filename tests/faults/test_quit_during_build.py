@@ -2,6 +2,9 @@
 
 The process must leave at once (a whoosh commit cannot be interrupted, so waiting for it could take
 many seconds on a blank terminal), give the terminal back, and leave an index the next start completes.
+"Leaves at once" is checked by what the app says as it leaves (it quit while the update was still running),
+not by a clock: on a loaded machine the keystroke alone can take many seconds to be handled. (A commit may
+end on its own before the key is handled, so in that stage the message may rightly be missing.)
 """
 
 from __future__ import annotations
@@ -23,10 +26,12 @@ from tests.helpers import REPO, source_env
 pytestmark = pytest.mark.slow  # a real app process building a real index
 
 POSTS = 1500
+#: Only a guard against a hung process: how fast it leaves is never measured (see the module docstring).
+HANG = 300
 
 
 def read_until(fd: int, wanted: bytes, seconds: float) -> bytes:
-    """What the app wrote until ``wanted`` appears (a bounded wait: the build's pace depends on the machine)."""
+    """What the app wrote until ``wanted`` appears (the bound only stops a hung app: the pace depends on the load)."""
     seen = b""
     deadline = time.monotonic() + seconds
     while wanted not in seen:
@@ -52,11 +57,10 @@ def test_q_during_the_first_build_exits_and_the_next_start_completes(tmp_path: P
     )
     os.close(terminal)
     try:
-        before = read_until(controller, stage, 120)
+        before = read_until(controller, stage, HANG)
         os.write(controller, b"q")
-        process.wait(timeout=30)
         after = b""
-        while select.select([controller], [], [], 0.2)[0]:
+        while select.select([controller], [], [], HANG)[0]:  # until the app closes the terminal
             try:
                 chunk = os.read(controller, 65536)
             except OSError:
@@ -64,6 +68,7 @@ def test_q_during_the_first_build_exits_and_the_next_start_completes(tmp_path: P
             if not chunk:
                 break
             after += chunk
+        process.wait(timeout=HANG)
     finally:
         if process.poll() is None:
             process.kill()
@@ -71,6 +76,8 @@ def test_q_during_the_first_build_exits_and_the_next_start_completes(tmp_path: P
         os.close(controller)
     assert process.returncode == 0, (before[-500:], after[-500:])
     assert b"\x1b[?1049l" in after  # the alternate screen was left: the terminal is the user's again
+    if stage == b"index ":  # most of the posts were still to index: it left while the build ran, not after
+        assert b"quit during an index update" in after
     corpus = Corpus.open(posts)
     report = corpus.update()
     assert not report.read_only and len(corpus) == POSTS

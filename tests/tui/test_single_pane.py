@@ -150,7 +150,8 @@ async def test_the_cursor_moved_from_the_article_is_in_view_back_in_the_list(tmp
         await opened(app, pilot)
         for _ in range(25):
             await pilot.press("n")  # next unread: one row down each time, the list hidden
-        await settle(app, pilot)
+            # ``n`` counts from the post the article shows, which a worker loads: let it land first.
+            await settle(app, pilot, lambda: showing(app) == post_list(app).current)
         await pilot.press("escape")
         await pilot.pause()
         listed = post_list(app)
