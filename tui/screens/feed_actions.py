@@ -9,6 +9,7 @@ marks on screen and the counts are read again, so another window's changes show 
 from __future__ import annotations
 
 from collections.abc import Hashable
+from contextlib import suppress
 from typing import TYPE_CHECKING
 
 from textual.worker import get_current_worker
@@ -39,7 +40,10 @@ class FeedActions:
     def start(self) -> None:
         """Count once now, then watch the state."""
         self.recount()
-        if self.screen.triage is not None:
+        triage = self.screen.triage
+        if triage is not None:
+            with suppress(StateError):  # else the first poll takes the baseline
+                self._version = triage.version()  # now: a change from here on is noticed, even before a poll
             self.screen.set_interval(POLL_SECONDS, self._poll, name="state watch")
 
     # ----------------------------------------------------------------- counting (worker)
