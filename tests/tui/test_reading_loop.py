@@ -10,7 +10,7 @@ import pytest
 
 from index.posts import Post
 from index.state import default_state_path
-from tests.tui.helpers import main_screen, post_list, reopen_state, settle, write_corpus, written
+from tests.tui.helpers import burst, main_screen, post_list, reopen_state, settle, write_corpus, written
 from tui.app import SpyglassApp
 from tui.widgets.article import ArticleView
 from tui.widgets.search_bar import SearchBar
@@ -212,6 +212,18 @@ async def test_triage_and_moving_keys_work_in_the_article_pane(posts_dir: Path) 
         await pilot.press("n")  # next unread, from the article
         assert post_list(app).cursor == 1
         assert isinstance(app.focused, ArticleView)
+
+
+async def test_n_typed_twice_at_once_in_the_article_moves_two_unread_posts(posts_dir: Path) -> None:
+    """The second n comes before the article has loaded the post the first chose: it still moves on."""
+    app = SpyglassApp.for_folder(posts_dir)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(app, pilot, lambda: len(post_list(app).ids) >= 3)
+        await pilot.press("enter")
+        assert isinstance(app.focused, ArticleView)
+        burst(app, "n", "n")
+        await settle(app, pilot)
+        assert post_list(app).cursor == 2
 
 
 async def test_scroll_keys_in_the_article_pane(tmp_path: Path) -> None:

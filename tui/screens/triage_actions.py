@@ -49,8 +49,8 @@ class TriageActions:
             "undo": lambda _post_id: self.undo(),
             "all_read": lambda _post_id: self.bulk("read"),
             "all_archive": lambda _post_id: self.bulk("archived"),
-            "next_unread": lambda post_id: self.jump_unread(post_id, 1),
-            "previous_unread": lambda post_id: self.jump_unread(post_id, -1),
+            "next_unread": lambda _post_id: self.jump_unread(1),
+            "previous_unread": lambda _post_id: self.jump_unread(-1),
             "open_url": self.open_url,
             "copy_url": self.copy_url,
         }
@@ -219,7 +219,7 @@ class TriageActions:
             self._stale.clear()
 
     # ----------------------------------------------------------------- moving and links
-    def jump_unread(self, post_id: str | None, step: int) -> None:
+    def jump_unread(self, step: int) -> None:
         """Move the list's cursor to the next (1) or previous (-1) unread post."""
         screen = self.screen
         if screen.triage is None:
@@ -232,8 +232,9 @@ class TriageActions:
             return
         listed = screen.post_list
         ids = listed.ids
-        start = ids.index(post_id) if post_id is not None and post_id in ids else listed.cursor
-        position = start + step
+        # From the list's cursor, not the post the key came from: after a quick second n the article still
+        # shows the post before, while the cursor is already on the one the first n chose.
+        position = listed.cursor + step
         while 0 <= position < len(ids):
             if ids[position] not in read:
                 listed.cursor = position
