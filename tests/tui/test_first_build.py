@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,24 @@ from tests.tui.helpers import main_screen, post_list, screen_lines, settle, writ
 from tui.app import SpyglassApp
 
 pytestmark = pytest.mark.usefixtures("no_read_timer")
+
+
+@contextmanager
+def build_held_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A folder of posts whose first build cannot commit: an empty index whose write lock another process
+    holds until the block ends."""
+    posts = write_corpus(tmp_path / "posts")
+    monkeypatch.setattr(store_module, "WRITER_TIMEOUT", 0.1)
+    folder = index_dir_for(posts) / ENGINE_FOLDER
+    engine = open_engine("whoosh", folder)
+    engine.recreate()
+    engine.close()
+    holder = hold_writer(folder)
+    try:
+        yield posts
+    finally:
+        holder.kill()
+        holder.wait()
 
 
 def _listed_text(app: SpyglassApp) -> str:
@@ -78,34 +98,18 @@ async def test_posts_browsable_before_the_first_build_commits(
 
 
 async def test_the_preview_says_so_in_full_at_80_columns(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    posts = write_corpus(tmp_path / "posts")
-    monkeypatch.setattr(store_module, "WRITER_TIMEOUT", 0.1)
-    folder = index_dir_for(posts) / ENGINE_FOLDER
-    engine = open_engine("whoosh", folder)
-    engine.recreate()
-    engine.close()
-    holder = hold_writer(folder)  # the build cannot commit: the preview stays
-    try:
+    with build_held_back(tmp_path, monkeypatch) as posts:  # the preview stays
         app = SpyglassApp.for_folder(posts)
         async with app.run_test(size=(80, 24)) as pilot:
             listed = post_list(app)
             await settle(app, pilot, lambda: len(listed.ids) == 6 and listed.row(listed.ids[-1]) is not None)
             assert "6 posts listed · index not ready" in _listed_text(app)  # whole, not cut at 80 columns
             assert not re.search(r"\d+\+? hits?\b", _listed_text(app))
-    finally:
-        holder.kill()
-        holder.wait()
 
 
 async def test_no_hit_count_while_the_posts_are_still_being_listed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    posts = write_corpus(tmp_path / "posts")
-    monkeypatch.setattr(store_module, "WRITER_TIMEOUT", 0.1)
-    folder = index_dir_for(posts) / ENGINE_FOLDER
-    engine = open_engine("whoosh", folder)
-    engine.recreate()
-    engine.close()
     listing = threading.Event()
 
     def held_listing(folder: Path) -> list[Any]:
@@ -113,20 +117,18 @@ async def test_no_hit_count_while_the_posts_are_still_being_listed(
         return preview_files(folder)
 
     monkeypatch.setattr(main_module, "preview_files", held_listing)
-    holder = hold_writer(folder)  # the build cannot commit either
-    try:
-        app = SpyglassApp.for_folder(posts)
-        async with app.run_test(size=(80, 24)) as pilot:
-            screen = main_screen(app)
-            while screen.result is None or not screen.result.complete:
-                await pilot.pause(0.05)
-            await pilot.pause()
-            assert len(screen.corpus) == 0 and not post_list(app).ids
-            assert "listing posts…" in _listed_text(app)
-            assert not re.search(r"\d+\+? hits?\b", _listed_text(app))
+    with build_held_back(tmp_path, monkeypatch) as posts:
+        try:
+            app = SpyglassApp.for_folder(posts)
+            async with app.run_test(size=(80, 24)) as pilot:
+                screen = main_screen(app)
+                while screen.result is None or not screen.result.complete:
+                    await pilot.pause(0.05)
+                await pilot.pause()
+                assert len(screen.corpus) == 0 and not post_list(app).ids
+                assert "listing posts…" in _listed_text(app)
+                assert not re.search(r"\d+\+? hits?\b", _listed_text(app))
+                listing.set()
+                await settle(app, pilot, lambda: "6 posts listed · index not ready" in _listed_text(app))
+        finally:
             listing.set()
-            await settle(app, pilot, lambda: "6 posts listed · index not ready" in _listed_text(app))
-    finally:
-        listing.set()
-        holder.kill()
-        holder.wait()
