@@ -37,7 +37,7 @@ ENGINE_FIELDS: dict[str, str] = {"tag": "tags", **{field: field for field in FAC
 #: The row fields of the facets, in the order of FACET_FIELDS.
 _ROW_FIELDS = ("tags", "actors", "victims", "techniques")
 #: Below this many matches per distinct facet value, counting row by row beats one intersection count per
-#: value (docs/benchmarks.md, "Filters, order and facets from the catalog's columns": they cross at 0.1-0.17).
+#: value (docs/benchmarks.md, "Facet counts: by row or by set": they cross at 0.1-0.17).
 ROWS_PER_VALUE = 0.15
 _EPOCH = datetime(1, 1, 1)
 _MICROSECOND = timedelta(microseconds=1)

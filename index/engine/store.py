@@ -126,7 +126,7 @@ class EngineWriter:
     def commit(self) -> None:
         """Commit without ``optimize``: the new posts become segments of their own and whoosh merges only
         small segments. Optimising rewrites every existing segment: adding 500 posts to a 10k index took
-        474–509 s and 231 MB with it, 36–39 s and 152 MB without (docs/benchmarks.md). Segments written
+        474–509 s and 231 MB with it, 36–39 s and 152 MB without (measured on this machine). Segments written
         by workers follow the existing ones, in the order they were added."""
         if not self._segments:
             self._writer.commit()
