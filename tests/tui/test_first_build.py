@@ -8,6 +8,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from subprocess import Popen
 from typing import Any
 
 import pytest
@@ -26,9 +27,9 @@ pytestmark = pytest.mark.usefixtures("no_read_timer")
 
 
 @contextmanager
-def build_held_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def build_held_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, Popen[str]]]:
     """A folder of posts whose first build cannot commit: an empty index whose write lock another process
-    holds until the block ends."""
+    (also given: killing it lets the build go on) holds until the block ends."""
     posts = write_corpus(tmp_path / "posts")
     monkeypatch.setattr(store_module, "WRITER_TIMEOUT", 0.1)
     folder = index_dir_for(posts) / ENGINE_FOLDER
@@ -37,7 +38,7 @@ def build_held_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
     engine.close()
     holder = hold_writer(folder)
     try:
-        yield posts
+        yield posts, holder
     finally:
         holder.kill()
         holder.wait()
@@ -50,15 +51,7 @@ def _listed_text(app: SpyglassApp) -> str:
 async def test_posts_browsable_before_the_first_build_commits(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    posts = write_corpus(tmp_path / "posts")
-    monkeypatch.setattr(store_module, "WRITER_TIMEOUT", 0.1)
-    # An empty index whose write lock another process holds: the app's build cannot commit until it lets go.
-    folder = index_dir_for(posts) / ENGINE_FOLDER
-    engine = open_engine("whoosh", folder)
-    engine.recreate()
-    engine.close()
-    holder = hold_writer(folder)
-    try:
+    with build_held_back(tmp_path, monkeypatch) as (posts, holder):
         app = SpyglassApp.for_folder(posts)
         async with app.run_test(size=(160, 45)) as pilot:
             screen = main_screen(app)
@@ -92,13 +85,10 @@ async def test_posts_browsable_before_the_first_build_commits(
             assert listed.current == lazarus  # the cursor stayed on the open post
             catalog_row = listed.row(lazarus)
             assert catalog_row is not None and "Lazarus Group" in catalog_row.actors
-    finally:
-        holder.kill()
-        holder.wait()
 
 
 async def test_the_preview_says_so_in_full_at_80_columns(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    with build_held_back(tmp_path, monkeypatch) as posts:  # the preview stays
+    with build_held_back(tmp_path, monkeypatch) as (posts, _):  # the preview stays
         app = SpyglassApp.for_folder(posts)
         async with app.run_test(size=(80, 24)) as pilot:
             listed = post_list(app)
@@ -117,7 +107,7 @@ async def test_no_hit_count_while_the_posts_are_still_being_listed(
         return preview_files(folder)
 
     monkeypatch.setattr(main_module, "preview_files", held_listing)
-    with build_held_back(tmp_path, monkeypatch) as posts:
+    with build_held_back(tmp_path, monkeypatch) as (posts, _):
         try:
             app = SpyglassApp.for_folder(posts)
             async with app.run_test(size=(80, 24)) as pilot:
