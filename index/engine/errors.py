@@ -3,6 +3,12 @@ importing whoosh, which costs a large share of a one-query process's start-up.""
 
 from __future__ import annotations
 
+from contextlib import suppress
+from pathlib import Path
+
+DAMAGE_MARKER = "spyglass-needs-repair"
+"""A file in the index folder: a search found the index damaged, and the next update rebuilds it."""
+
 
 class EngineError(Exception):
     """Base of the engine's errors; ``str()`` is one clear line for the user."""
@@ -18,3 +24,10 @@ class EngineUnavailable(EngineError):
 
 class EngineDamaged(EngineError):
     """Reading the index failed part-way (a garbled segment); it is marked, and the next update rebuilds it."""
+
+
+def mark_damaged(folder: Path, error: BaseException) -> EngineDamaged:
+    """Record in ``folder`` that reading its index failed with ``error``; the error to raise to the search."""
+    with suppress(OSError):  # an unwritable folder: the search still says what happened
+        (folder / DAMAGE_MARKER).write_text(f"{type(error).__name__}: {error}\n", encoding="utf-8")
+    return EngineDamaged(f"the search index is damaged ({type(error).__name__}); the next update rebuilds it")

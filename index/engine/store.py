@@ -12,16 +12,17 @@ import os
 import shutil
 import threading
 from collections.abc import Mapping, Sequence
-from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from index.engine.errors import DAMAGE_MARKER as DAMAGE_MARKER
 from index.engine.errors import EngineDamaged as EngineDamaged
 from index.engine.errors import EngineError as EngineError
 from index.engine.errors import EngineLocked as EngineLocked
 from index.engine.errors import EngineUnavailable as EngineUnavailable
+from index.engine.errors import mark_damaged
 from index.paths import make_way
 from index.vocabulary import ENTITY_FIELDS
 
@@ -29,7 +30,6 @@ INDEX_NAME = "MAIN"
 LOCK_NAME = f"{INDEX_NAME}_WRITELOCK"
 WRITER_TIMEOUT = 2.0
 #: Left in the index folder when a search found damage that opening the index does not notice.
-DAMAGE_MARKER = "spyglass-needs-repair"
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,10 +183,8 @@ class Engine:
             return self._ix
 
     def damaged(self, error: Exception) -> EngineDamaged:
-        """Record that reading the index failed with ``error``, so the next update rebuilds it."""
-        with suppress(OSError):  # an unwritable folder: the search still says what happened
-            (self.folder / DAMAGE_MARKER).write_text(f"{type(error).__name__}: {error}\n", encoding="utf-8")
-        return EngineDamaged(f"the search index is damaged ({type(error).__name__}); the next update rebuilds it")
+        """Record that reading the index failed, so the next update rebuilds it."""
+        return mark_damaged(self.folder, error)
 
     def healthy(self) -> bool:
         """Open the index afresh (another process may have damaged or rebuilt it since); an index a search

@@ -20,7 +20,6 @@ import shutil
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -31,6 +30,7 @@ from whoosh.util.filelock import FileLock, try_for
 from whoosh.util.times import datetime_to_long
 
 from index.engine.contract import RankSet
+from index.engine.errors import mark_damaged
 from index.engine.schema import SCHEMA_VERSION, build_schema, read_stamp, write_stamp
 from index.engine.search import (
     EngineHits,
@@ -279,9 +279,7 @@ class TantivyEngine:
 
     def damaged(self, error: BaseException) -> EngineDamaged:
         """Record that reading the index failed, so the next update rebuilds it."""
-        with suppress(OSError):  # an unwritable folder: the search still says what happened
-            (self.folder / DAMAGE_MARKER).write_text(f"{type(error).__name__}: {error}\n", encoding="utf-8")
-        return EngineDamaged(f"the search index is damaged ({type(error).__name__}); the next update rebuilds it")
+        return mark_damaged(self.folder, error)
 
     def generation(self) -> int:
         self._opened()
