@@ -191,10 +191,15 @@ class Indexer:
         # The plan compares stat facts only: the rows are loaded when there is something to write.
         stats, generation = self.view.stats()
         rebuilt = rebuild or not self._in_step(generation)
+        writer: TextEngineWriter | None = None
         if rebuilt:
             freshness.forget(self.index_dir)
-            self.engine.recreate()
-            catalog.reset(self.engine.generation())
+            writer = self.engine.recreate()  # the write lock is held from here: the catalog is reset under it
+            try:
+                catalog.reset(writer.base_generation)
+            except BaseException:
+                writer.cancel()
+                raise
             stats, generation = catalog.stats()
         present = {found.post_id for found in files}
         removed = [post_id for post_id in stats if post_id not in present]
@@ -208,6 +213,8 @@ class Indexer:
         added = sum(1 for found in todo if found.post_id not in stats)
         self.scan_problems = scan_problems
         if not todo and not removed:
+            if writer is not None:  # an empty folder: the fresh index is already written
+                writer.cancel()
             record = None if generation is None else freshness.Record(generation, seen, engine_seen)
             return self._unchanged(len(files), generation, record, started, rebuilt=rebuilt)
         freshness.forget(self.index_dir)  # before anything is written: the record vouches for this catalog only
@@ -215,7 +222,8 @@ class Indexer:
         # loading them took seconds at 100k).
         indexed = stats.keys() - {problem.post_id for problem in catalog.problems()}
         bulk = len(todo) >= BULK_THRESHOLD
-        writer = self.engine.writer()
+        if writer is None:
+            writer = self.engine.writer()
         if writer.base_generation != generation or catalog.generation() != generation:
             # Another process committed between our look at the catalog and our getting the lock: the
             # plan is stale (carrying it out would index posts twice), so this run leaves it to them.

@@ -93,8 +93,9 @@ class TextEngine(Protocol):
         """Drop what is open, so the next use opens the index again."""
         ...
 
-    def recreate(self) -> None:
-        """Empty the folder and create a fresh index (``EngineLocked`` when another process writes)."""
+    def recreate(self) -> TextEngineWriter:
+        """Empty the folder, create a fresh index and return its writer, so the write lock is held from the
+        emptying to the commit (``EngineLocked`` when another process writes)."""
         ...
 
     def writer(self, *, timeout: float | None = None) -> TextEngineWriter: ...

@@ -214,8 +214,10 @@ class Engine:
             self._ix = None
             self.epoch += 1
 
-    def recreate(self) -> None:
-        """Empty the folder and create a fresh index, holding the write lock so no writer is disturbed."""
+    def recreate(self) -> EngineWriter:
+        """Empty the folder, create a fresh index and return its writer: the write lock is held from the
+        emptying to the commit, so a second process that also found the index stale stays read-only
+        instead of emptying it (or the catalog) under this one."""
         from index.engine.schema import build_schema, write_stamp
 
         self.forget()
@@ -236,16 +238,15 @@ class Engine:
                     os.unlink(entry.path)
             storage.create_index(build_schema(), INDEX_NAME)
             write_stamp(self.folder)
-        finally:
+            return self._writer_holding(self.index(), lock)
+        except BaseException:
             lock.release()
+            raise
 
     def writer(self, *, timeout: float | None = None) -> EngineWriter:
         """Open the one writer of the index (this process takes the lock). A bulk update adds segments that
         worker processes wrote (``add_segments``); everything else goes through this writer."""
-        from whoosh.index import EmptyIndexError
         from whoosh.util.filelock import try_for
-
-        from index.workers import keep_private
 
         ix = self.index()
         timeout = WRITER_TIMEOUT if timeout is None else timeout
@@ -254,6 +255,14 @@ class Engine:
         lock = ix.lock("WRITELOCK")
         if not try_for(lock.acquire, timeout=timeout, delay=0.1):
             raise EngineLocked("another Spyglass is writing this index; working read-only")
+        return self._writer_holding(ix, lock)
+
+    def _writer_holding(self, ix: Any, lock: Any) -> EngineWriter:
+        """The writer of ``ix`` under ``lock``, which this process holds (released on any failure here)."""
+        from whoosh.index import EmptyIndexError
+
+        from index.workers import keep_private
+
         keep_private(lock)  # a bulk build's worker processes must not hold it
         try:
             writer = ix.writer(_lk=False)

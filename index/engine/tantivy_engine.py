@@ -294,8 +294,9 @@ class TantivyEngine:
             self._reading = None
             self.epoch += 1
 
-    def recreate(self) -> None:
-        """Empty the folder and create a fresh index, holding the write lock so no writer is disturbed."""
+    def recreate(self) -> TantivyWriter:
+        """Empty the folder, create a fresh index and return its writer: the write lock is held from the
+        emptying to the commit (see the whoosh engine)."""
         self.forget()
         if self.folder.is_symlink() or (self.folder.exists() and not self.folder.is_dir()):
             make_way(self.folder)
@@ -311,13 +312,18 @@ class TantivyEngine:
                     os.unlink(entry.path)
             tantivy.Index(tantivy_schema(), path=str(self.folder), reuse=False)
             write_stamp(self.folder, NAME)
-        finally:
+        except BaseException:
             lock.release()
+            raise
+        return self._writer_holding(lock)
 
     def writer(self, *, timeout: float | None = None) -> TantivyWriter:
-        index = self._opened()
-        lock = _write_lock(self.folder, WRITER_TIMEOUT if timeout is None else timeout)
+        return self._writer_holding(_write_lock(self.folder, WRITER_TIMEOUT if timeout is None else timeout))
+
+    def _writer_holding(self, lock: Any) -> TantivyWriter:
+        """The index's writer under ``lock``, which this process holds (released on any failure here)."""
         try:
+            index = self._opened()
             base = read_meta(self.folder)[0]
             writer = index.writer(heap_size=WRITER_HEAP, num_threads=1)
         except ValueError as error:  # tantivy's own lock: held by something that is not a Spyglass writer

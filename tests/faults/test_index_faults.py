@@ -190,8 +190,8 @@ def test_an_empty_index_means_no_hits(case: str, tmp_path: Path, capsys: pytest.
     elif case == "another Spyglass mid-first-build":
         write_posts(posts, 3)
         engine = Engine(index_dir / ENGINE_FOLDER)
-        engine.recreate()  # what a first build does before it adds anything, holding the lock
-        lock = FileStorage(str(engine.folder)).lock(LOCK_NAME)
+        engine.recreate().cancel()  # what a first build does before it adds anything
+        lock = FileStorage(str(engine.folder)).lock(LOCK_NAME)  # and the lock its writer holds
         assert lock.acquire(blocking=False)
     try:
         for query in ("uniq1", "uniq*", '"common marker"', "actor:APT28"):
@@ -420,4 +420,4 @@ def test_a_writer_on_an_index_another_process_just_emptied_means_read_only(tmp_p
         toc.unlink()  # what the rebuilding process does first
     with pytest.raises(EngineUnavailable, match="another Spyglass updated this index"):
         engine.writer()
-    Engine(folder).recreate()  # the write lock was let go: this would raise EngineLocked
+    Engine(folder).recreate().cancel()  # the write lock was let go: this would raise EngineLocked

@@ -193,8 +193,7 @@ def test_unavailable_index_raises_a_clear_error(tmp_path: Path) -> None:
 
 def test_documents_and_highlights(tmp_path: Path) -> None:
     engine = Engine(tmp_path / "ix")
-    engine.recreate()
-    writer = engine.writer()
+    writer = engine.recreate()
     writer.add(IndexDoc("a.md", "Title", "The watering hole served ScanBox.", ("A, B",), None, "x.com",
                         {"actor": ["apt40"], "technique": ["t1189"]}))
     writer.commit()

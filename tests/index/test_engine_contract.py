@@ -307,6 +307,20 @@ def test_a_killed_writer_leaves_no_lock_behind(engine: str, tmp_path: Path) -> N
     assert report.added == 1 and not report.read_only
 
 
+def test_a_rebuild_holds_the_write_lock_until_its_commit(engine: str, tmp_path: Path) -> None:
+    """Emptying the folder and writing it again are one session: a second process that also found the index
+    stale must not empty it (and the catalog) under the first, the way two first builds at once could."""
+    folder = tmp_path / "ix"
+    writer = open_engine(engine, folder).recreate()
+    other = open_engine(engine, folder)
+    with pytest.raises(EngineLocked):
+        other.recreate()
+    with pytest.raises(EngineLocked):
+        other.writer(timeout=0)
+    writer.commit()
+    other.writer(timeout=0).cancel()
+
+
 def test_switching_engines_rebuilds(engine: str, tmp_path: Path) -> None:
     pytest.importorskip("tantivy")
     corpus = built(tmp_path, engine)

@@ -24,7 +24,7 @@ def _whoosh_ids(engine: Engine) -> list[str]:
 
 def test_ids_of_several_segments_with_deletions_and_non_ascii_names(tmp_path: Path) -> None:
     engine = Engine(tmp_path / "ix")
-    engine.recreate()
+    engine.recreate().cancel()
     _commit(engine, ["2020-01-01-a.md", "b/2020-01-02-é.md", "2020-01-03-\uf8ff\uf7e9.md"])
     _commit(engine, ["2021-05-05-c.md", "d.markdown"], delete=("2020-01-01-a.md",))
     _commit(engine, ["e.md"])
@@ -38,7 +38,7 @@ def test_ids_of_several_segments_with_deletions_and_non_ascii_names(tmp_path: Pa
 
 def test_ids_of_one_ascii_segment(tmp_path: Path) -> None:
     engine = Engine(tmp_path / "ix")
-    engine.recreate()
+    engine.recreate().cancel()
     names = [f"2019-02-{day:02d}-post.md" for day in range(1, 29)]
     _commit(engine, names)
     with engine.index().searcher() as searcher:

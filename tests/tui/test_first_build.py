@@ -34,7 +34,7 @@ def build_held_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
     monkeypatch.setattr(store_module, "WRITER_TIMEOUT", 0.1)
     folder = index_dir_for(posts) / ENGINE_FOLDER
     engine = open_engine("whoosh", folder)
-    engine.recreate()
+    engine.recreate().cancel()
     engine.close()
     holder = hold_writer(folder)
     try:
