@@ -59,7 +59,7 @@ from index.workers import keep_private
 
 NAME = "tantivy"
 #: The indexing heap of the one tantivy indexing thread (the bulk build's two worker processes use the cores).
-WRITER_HEAP = 32_000_000
+WRITER_HEAP = 64_000_000
 META = "meta.json"
 
 
