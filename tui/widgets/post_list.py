@@ -231,6 +231,7 @@ class PostList(SteadyScrollbar, can_focus=True, inherit_bindings=False):
                 self.vertical_scrollbar.window_virtual_size = rows
             if self.scroll_y > self.max_scroll_y:
                 self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
+            self._length_shown()
             return
         self.clear_cached_dimensions()
         self.refresh(layout=True, repaint=False)
