@@ -85,11 +85,19 @@ class _Row:
 
 
 class _Line(Visual):
-    """A prompt that is one line whatever the width (entries are cut to the row): the list learns the
-    height of its 200 entries without wrapping each one."""
+    """A prompt that is one line whatever the width (entries are cut to the row), drawn when first shown: a
+    search brings up to 200 new entries, and the list learns their heights without drawing or wrapping
+    them, and draws only the ones that scroll into view."""
 
-    def __init__(self, content: Content) -> None:
-        self.content = content
+    def __init__(self, draw: Callable[[], Content]) -> None:
+        self._draw: Callable[[], Content] | None = draw
+        self._content = Content("")
+
+    @property
+    def content(self) -> Content:
+        if self._draw is not None:
+            self._content, self._draw = self._draw(), None
+        return self._content
 
     def __str__(self) -> str:
         return str(self.content)
@@ -232,10 +240,10 @@ class Sidebar(OptionList, SteadyScrollbar):
         if [(row.option_id, row.disabled) for row in rows] == [(row.option_id, row.disabled) for row in self._keys]:
             for index, (row, old) in enumerate(zip(rows, self._keys, strict=True)):
                 if row.key != old.key:
-                    self.replace_option_prompt_at_index(index, _Line(row.draw()))
+                    self.replace_option_prompt_at_index(index, _Line(row.draw))
         else:
             scroll = self.scroll_y
-            self.set_options(Option(_Line(row.draw()), id=row.option_id, disabled=row.disabled) for row in rows)
+            self.set_options(Option(_Line(row.draw), id=row.option_id, disabled=row.disabled) for row in rows)
             self.scroll_to(y=scroll, animate=False, immediate=True)
         self._keys = rows
 
