@@ -238,9 +238,12 @@ class Sidebar(OptionList, SteadyScrollbar):
         or added, and the cursor and the scroll position stay. Otherwise the options are replaced, the
         scroll position kept."""
         if [(row.option_id, row.disabled) for row in rows] == [(row.option_id, row.disabled) for row in self._keys]:
-            for index, (row, old) in enumerate(zip(rows, self._keys, strict=True)):
-                if row.key != old.key:
-                    self.replace_option_prompt_at_index(index, _Line(row.draw))
+            changed = [(n, row) for n, (row, old) in enumerate(zip(rows, self._keys, strict=True)) if row != old]
+            for index, row in changed:
+                # What ``replace_option_prompt_at_index`` does, less its refresh per entry: one for all.
+                self.get_option_at_index(index)._set_prompt(_Line(row.draw))
+            if changed:
+                self._clear_caches()
         else:
             scroll = self.scroll_y
             self.set_options(Option(_Line(row.draw), id=row.option_id, disabled=row.disabled) for row in rows)
