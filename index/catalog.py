@@ -11,16 +11,16 @@ from __future__ import annotations
 import sqlite3
 import sys
 import threading
-from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cached_property
+from functools import cached_property, partial
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, TypeVar
 
-from index.columns import Columns
+from index.columns import ROW_FIELDS, UNDATED, Columns, ColumnSource, date_key
 from index.paths import make_way
 from index.posts import PostProblem
 from index.vocabulary import BY_KIND, FACET_KINDS
@@ -88,23 +88,16 @@ def _join(values: Iterable[str]) -> str:
     return _SEP.join(value.replace(_SEP, " ") for value in values)
 
 
-def _spellings(rows: Iterable[PostRow]) -> dict[str, str]:
-    """Case-folded tag → its most frequent spelling (ties: the alphabetically first)."""
-    counts: Counter[str] = Counter(tag for row in rows for tag in row.tags)
-    names: dict[str, str] = {}
-    for spelling, _count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
-        names.setdefault(spelling.casefold(), spelling)
-    return names
-
-
 class Ranking:
     """Post ids newest first and each id's position in that order: what ordering, counting and the first
-    screen need, without the rows (a fraction of the cost of a full load at 100k posts)."""
+    screen need, without the rows (a fraction of the cost of a full load at 100k posts). Its columns read
+    dates, tags and entities from ``source`` field by field when a search first needs one."""
 
-    def __init__(self, by_date: list[str], generation: int | None) -> None:
+    def __init__(self, by_date: list[str], generation: int | None, source: ColumnSource | None = None) -> None:
         self.by_date = by_date
         self.rank: dict[str, int] = dict(zip(by_date, range(len(by_date)), strict=True))
         self.generation = generation
+        self._source = source
 
     def order_by_date(self, ids: Iterable[str]) -> list[str]:
         """Newest first; ids the catalog does not know are dropped."""
@@ -112,8 +105,14 @@ class Ranking:
 
     @cached_property
     def columns(self) -> Columns:
-        """The order as post numbers; without the rows, no dates or values (see :class:`Snapshot`)."""
-        return Columns(self.by_date, self.rank)
+        """Dates, tags and entities by post number, for filters, order and facets (each read on first use);
+        without a source, the order alone."""
+        return Columns(self.by_date, self.rank, self._source)
+
+    @cached_property
+    def tag_names(self) -> dict[str, str]:
+        """Case-folded tag → its most frequent spelling; only facets need it, so it waits until asked."""
+        return self.columns.tag_spellings()
 
 
 class Snapshot(Ranking):
@@ -130,20 +129,22 @@ class Snapshot(Ranking):
         problems: list[PostProblem],
         generation: int | None,
     ) -> None:
-        super().__init__(list(rows), generation)
+        super().__init__(list(rows), generation, self._field)
         self.rows = rows
         self.stats = stats
         self.problems = problems
 
-    @cached_property
-    def tag_names(self) -> dict[str, str]:
-        """Case-folded tag → its most frequent spelling; only facets need it, so it waits until asked."""
-        return _spellings(self.rows.values())
+    def share_columns(self, ranking: Ranking) -> None:
+        """Take over the columns ``ranking`` (of the same generation, so of the same posts in the same order)
+        has read, instead of building them again from the rows."""
+        if "columns" in ranking.__dict__ and "columns" not in self.__dict__:
+            self.__dict__["columns"] = ranking.columns
 
-    @cached_property
-    def columns(self) -> Columns:
-        """Dates, tags and entities by post number, for filters, order and facets (built on first use)."""
-        return Columns(self.by_date, self.rank, list(self.rows.values()))
+    def _field(self, name: str) -> list[Any]:
+        rows = self.rows.values()
+        if name == "date":
+            return [date_key(row.date) if row.date is not None else UNDATED for row in rows]
+        return list(map(attrgetter(name), rows))
 
     def facets(self, ids: Collection[str]) -> dict[str, list[tuple[str, int]]]:
         """Counts per facet over ``ids`` (posts per tag, actor, victim and technique)."""
@@ -212,6 +213,7 @@ class Catalog:
             return empty
         try:
             with closing(sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True, timeout=10)) as db:
+                db.execute("BEGIN")  # one read transaction: the generation read is the one of the rows read
                 meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
                 if meta.get("version") != str(CATALOG_VERSION) or "generation" not in meta:
                     return empty
@@ -250,9 +252,30 @@ class Catalog:
         """The ids newest first, without the rows: enough for ordering, counting and first screens."""
 
         def read(db: sqlite3.Connection, generation: int) -> Ranking:
-            return Ranking([post_id for (post_id,) in db.execute("SELECT id FROM posts" + _ORDER)], generation)
+            by_date = [post_id for (post_id,) in db.execute("SELECT id FROM posts" + _ORDER)]
+            return Ranking(by_date, generation, partial(self._column, by_date, generation))
 
         return self._read(read, Ranking([], None))
+
+    def _column(self, by_date: Sequence[str], generation: int, name: str) -> list[Any] | None:
+        """One field of every post (a facet's value tuples, or ``"date"`` keys) in the order of ``by_date``,
+        read only while the file still holds ``generation``; ``None`` otherwise."""
+        if name != "date" and name not in ROW_FIELDS.values():
+            raise ValueError(f"not a column: {name}")
+
+        def read(db: sqlite3.Connection, found: int) -> list[Any] | None:
+            if found != generation:
+                return None
+            values = dict(db.execute(f"SELECT id, {name} FROM posts"))
+            if len(values) != len(by_date):
+                return None
+            ordered = [values.get(post_id) for post_id in by_date]
+            if name == "date":
+                return [date_key(datetime.fromisoformat(text)) if text else UNDATED for text in ordered]
+            sep, intern = _SEP, sys.intern
+            return [tuple(map(intern, text.split(sep))) if text else () for text in ordered]
+
+        return self._read(read, None)
 
     def count(self) -> int:
         """How many posts the file holds, without loading them."""
@@ -375,7 +398,11 @@ class CatalogView:
         if snapshot is None:
             with self._lock:
                 if self._snapshot is None:
-                    self._snapshot = self.catalog.load()
+                    loaded = self.catalog.load()
+                    ranking = self._ranking
+                    if ranking is not None and ranking.generation == loaded.generation:
+                        loaded.share_columns(ranking)  # the columns a search read already serve the rows too
+                    self._snapshot = loaded
                     self._ranking = None  # the snapshot holds the same order
                 snapshot = self._snapshot
         return snapshot

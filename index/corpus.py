@@ -126,7 +126,7 @@ class Corpus:
     def unread_facets(self, result: SearchResult, state: FlagSource | None, top: int) -> UnreadFacets:
         """Unread hits per value of the first ``top`` values of each facet of the complete ``result``, as the
         triage ``state`` is now (see index/unread.py); cheap enough to ask again after every triage change."""
-        return unread_facets(result, self._view.snapshot(), state, top)
+        return unread_facets(result, self._view.ranking(), state, top)
 
     def forget_answers(self) -> None:
         """Drop the cached complete answers (a benchmark measures the work, not the lookup)."""
