@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 import sys
 import threading
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
@@ -97,7 +97,7 @@ class Ranking:
         self.by_date = by_date
         self.rank: dict[str, int] = dict(zip(by_date, range(len(by_date)), strict=True))
         self.generation = generation
-        self._source = source
+        self.source = source
 
     def order_by_date(self, ids: Iterable[str]) -> list[str]:
         """Newest first; ids the catalog does not know are dropped."""
@@ -107,7 +107,7 @@ class Ranking:
     def columns(self) -> Columns:
         """Dates, tags and entities by post number, for filters, order and facets (each read on first use);
         without a source, the order alone."""
-        return Columns(self.by_date, self.rank, self._source)
+        return Columns(self.by_date, self.rank, self.source)
 
     @cached_property
     def tag_names(self) -> dict[str, str]:
@@ -252,13 +252,14 @@ class Catalog:
         """The ids newest first, without the rows: enough for ordering, counting and first screens."""
 
         def read(db: sqlite3.Connection, generation: int) -> Ranking:
-            by_date = [post_id for (post_id,) in db.execute("SELECT id FROM posts" + _ORDER)]
-            return Ranking(by_date, generation, partial(self._column, by_date, generation))
+            ranking = Ranking([post_id for (post_id,) in db.execute("SELECT id FROM posts" + _ORDER)], generation)
+            ranking.source = partial(self._column, ranking.rank, generation)
+            return ranking
 
         return self._read(read, Ranking([], None))
 
-    def _column(self, by_date: Sequence[str], generation: int, name: str) -> list[Any] | None:
-        """One field of every post (a facet's value tuples, or ``"date"`` keys) in the order of ``by_date``,
+    def _column(self, rank: Mapping[str, int], generation: int, name: str) -> list[Any] | None:
+        """One field of every post (a facet's value tuples, or ``"date"`` keys) by post number (``rank``),
         read only while the file still holds ``generation``; ``None`` otherwise."""
         if name != "date" and name not in ROW_FIELDS.values():
             raise ValueError(f"not a column: {name}")
@@ -266,10 +267,12 @@ class Catalog:
         def read(db: sqlite3.Connection, found: int) -> list[Any] | None:
             if found != generation:
                 return None
-            values = dict(db.execute(f"SELECT id, {name} FROM posts"))
-            if len(values) != len(by_date):
+            ordered: list[str | None] = [None] * len(rank)
+            try:
+                for post_id, text in db.execute(f"SELECT id, {name} FROM posts"):
+                    ordered[rank[post_id]] = text
+            except KeyError:  # a post the order does not hold: not the same posts after all
                 return None
-            ordered = [values.get(post_id) for post_id in by_date]
             if name == "date":
                 return [date_key(datetime.fromisoformat(text)) if text else UNDATED for text in ordered]
             sep, intern = _SEP, sys.intern

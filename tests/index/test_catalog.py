@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+from pyroaring import BitMap
+
 from index.catalog import Catalog, CatalogEntry, PostRow, ProblemEntry
 from index.posts import PostProblem
 
@@ -78,3 +80,28 @@ def test_unreadable_catalog_loads_empty(tmp_path: Path) -> None:
     assert snapshot.rows == {} and snapshot.generation is None
     Catalog(path).reset(3)
     assert Catalog(path).load().generation == 3
+
+
+def test_the_columns_read_from_the_file_are_the_rows_columns(tmp_path: Path) -> None:
+    catalog = Catalog(tmp_path / "catalog.sqlite3")
+    catalog.apply(entries(), [], [], generation=7)
+    from_rows, from_file = catalog.load().columns, catalog.ranking().columns
+    for name in ("date", "tags", "actors", "victims", "techniques"):
+        assert from_file.values(name) == from_rows.values(name), name
+    assert from_file.having("tags", ["china"]) == from_rows.having("tags", ["china"]) == BitMap([0, 1, 2, 3])
+    assert from_file.dated("2018-01-03") == BitMap([1])
+    spellings = {"china": "China", "attack": "Attack", "a b": "a b"}
+    assert catalog.ranking().tag_names == catalog.load().tag_names == spellings
+
+
+def test_columns_of_a_generation_the_file_no_longer_holds_are_not_read(tmp_path: Path) -> None:
+    """A search then leaves its filters to the engine, which the next update brings in step."""
+    catalog = Catalog(tmp_path / "catalog.sqlite3")
+    catalog.apply(entries(), [], [], generation=7)
+    ranking = catalog.ranking()
+    catalog.apply([], [], ["a.md"], generation=8)
+    assert ranking.columns.values("tags") is None
+    assert ranking.columns.dated("2018") is None and ranking.columns.having("actor", ["apt40"]) is None
+    damaged = Catalog(tmp_path / "catalog.sqlite3").ranking()
+    (tmp_path / "catalog.sqlite3").write_bytes(b"this is not sqlite" * 100)
+    assert damaged.columns.values("date") is None and damaged.columns.having("tags", ["china"]) is None
