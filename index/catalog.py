@@ -15,12 +15,12 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cached_property, partial
+from functools import cached_property
 from operator import attrgetter
 from pathlib import Path
 from typing import Any, TypeVar
 
-from index.columns import ROW_FIELDS, UNDATED, Columns, ColumnSource, date_key
+from index.columns import ROW_FIELDS, UNDATED, Columns, ColumnSource, Narrowing, date_key
 from index.paths import make_way
 from index.posts import PostProblem
 from index.vocabulary import BY_KIND, FACET_KINDS
@@ -98,6 +98,7 @@ class Ranking:
         self.rank: dict[str, int] = dict(zip(by_date, range(len(by_date)), strict=True))
         self.generation = generation
         self.source = source
+        self.narrowing: Narrowing | None = None
 
     def order_by_date(self, ids: Iterable[str]) -> list[str]:
         """Newest first; ids the catalog does not know are dropped."""
@@ -107,7 +108,7 @@ class Ranking:
     def columns(self) -> Columns:
         """Dates, tags and entities by post number, for filters, order and facets (each read on first use);
         without a source, the order alone."""
-        return Columns(self.by_date, self.rank, self.source)
+        return Columns(self.by_date, self.rank, self.source, self.narrowing)
 
     @cached_property
     def tag_names(self) -> dict[str, str]:
@@ -200,6 +201,70 @@ def _row(record: Sequence[Any]) -> PostRow:
     )
 
 
+def _values(text: str | None) -> tuple[str, ...]:
+    return tuple(map(sys.intern, text.split(_SEP))) if text else ()
+
+
+def _like(needle: str) -> str:
+    """A LIKE pattern for text holding ``needle`` (with ``ESCAPE '\\'``)."""
+    return "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+class FileColumns:
+    """The columns of one catalog generation read from the file, a field or a filter's candidates at a time
+    (a column source and a :class:`index.columns.Narrowing`); every read checks the file still holds that
+    generation, else answers ``None``."""
+
+    def __init__(self, catalog: Catalog, rank: Mapping[str, int], generation: int) -> None:
+        self.catalog = catalog
+        self.rank = rank
+        self.generation = generation
+
+    def _numbered(self, query: str, params: Sequence[Any]) -> list[tuple[int, Any]] | None:
+        """(post number, value) of each record ``query`` selects as (id, value)."""
+        rank = self.rank
+
+        def read(db: sqlite3.Connection, found: int) -> list[tuple[int, Any]] | None:
+            if found != self.generation:
+                return None
+            try:
+                return [(rank[post_id], value) for post_id, value in db.execute(query, params)]
+            except KeyError:  # a post the order does not hold: not the same posts after all
+                return None
+
+        return self.catalog._read(read, None)
+
+    def __call__(self, name: str) -> list[Any] | None:
+        """One field of every post (value tuples, or ``"date"`` keys) by post number."""
+        if name != "date" and name not in ROW_FIELDS.values():
+            raise ValueError(f"not a column: {name}")
+        records = self._numbered(f"SELECT id, {name} FROM posts", ())
+        if records is None:
+            return None
+        ordered: list[Any] = [None] * len(self.rank)
+        for number, text in records:
+            ordered[number] = text
+        if name == "date":
+            return [date_key(datetime.fromisoformat(text)) if text else UNDATED for text in ordered]
+        return list(map(_values, ordered))
+
+    def containing(self, name: str, needles: Sequence[str]) -> list[tuple[int, tuple[str, ...]]] | None:
+        if name not in ROW_FIELDS.values() or not needles:
+            raise ValueError(f"not a column: {name}")
+        where = " OR ".join([f"{name} LIKE ? ESCAPE '\\'"] * len(needles))
+        records = self._numbered(f"SELECT id, {name} FROM posts WHERE {where}", [_like(needle) for needle in needles])
+        return None if records is None else [(number, _values(text)) for number, text in records]
+
+    def dated_within(self, first: str | None, after: str | None) -> list[tuple[int, int]] | None:
+        bounds = [("date >= ?", first), ("date < ?", after)]
+        where = " AND ".join(["date IS NOT NULL", *(test for test, value in bounds if value is not None)])
+        params = [value for _, value in bounds if value is not None]
+        records = self._numbered(f"SELECT id, date FROM posts WHERE {where}", params)
+        if records is None:
+            return None
+        return [(number, date_key(datetime.fromisoformat(text))) for number, text in records]
+
+
 class Catalog:
     """The SQLite file. Every method opens its own connection, so any thread may call it."""
 
@@ -253,32 +318,11 @@ class Catalog:
 
         def read(db: sqlite3.Connection, generation: int) -> Ranking:
             ranking = Ranking([post_id for (post_id,) in db.execute("SELECT id FROM posts" + _ORDER)], generation)
-            ranking.source = partial(self._column, ranking.rank, generation)
+            ranking.source = ranking.narrowing = FileColumns(self, ranking.rank, generation)
             return ranking
 
         return self._read(read, Ranking([], None))
 
-    def _column(self, rank: Mapping[str, int], generation: int, name: str) -> list[Any] | None:
-        """One field of every post (a facet's value tuples, or ``"date"`` keys) by post number (``rank``),
-        read only while the file still holds ``generation``; ``None`` otherwise."""
-        if name != "date" and name not in ROW_FIELDS.values():
-            raise ValueError(f"not a column: {name}")
-
-        def read(db: sqlite3.Connection, found: int) -> list[Any] | None:
-            if found != generation:
-                return None
-            ordered: list[str | None] = [None] * len(rank)
-            try:
-                for post_id, text in db.execute(f"SELECT id, {name} FROM posts"):
-                    ordered[rank[post_id]] = text
-            except KeyError:  # a post the order does not hold: not the same posts after all
-                return None
-            if name == "date":
-                return [date_key(datetime.fromisoformat(text)) if text else UNDATED for text in ordered]
-            sep, intern = _SEP, sys.intern
-            return [tuple(map(intern, text.split(sep))) if text else () for text in ordered]
-
-        return self._read(read, None)
 
     def count(self) -> int:
         """How many posts the file holds, without loading them."""

@@ -20,7 +20,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
-from typing import Any
+from typing import Any, Protocol
 
 from pyroaring import BitMap
 
@@ -40,6 +40,7 @@ FACET_BY_ENGINE_FIELD: dict[str, str] = {engine: facet for facet, engine in ENGI
 ROWS_PER_VALUE = 0.15
 _EPOCH = datetime(1, 1, 1)
 _MICROSECOND = timedelta(microseconds=1)
+_DAY = timedelta(days=1)
 #: The date key of an undated post: after every real date in the descending column.
 UNDATED = -(1 << 62)
 
@@ -81,6 +82,21 @@ def _grouped(sets: Mapping[str, BitMap], keys: Callable[[str], Iterable[str]]) -
 ColumnSource = Callable[[str], Sequence[Any] | None]
 
 
+class Narrowing(Protocol):
+    """The few posts that may pass one filter, read without the whole field (the catalog file's SQL): what a
+    process that searches once needs. Each gives (post number, that post's field) for a superset of the
+    posts that pass, or ``None`` when it cannot tell (the catalog moved on)."""
+
+    def containing(self, name: str, needles: Sequence[str]) -> list[tuple[int, tuple[str, ...]]] | None:
+        """Posts whose ``name`` field holds any of ``needles`` (ASCII, any case) somewhere in its text."""
+        ...
+
+    def dated_within(self, first: str | None, after: str | None) -> list[tuple[int, int]] | None:
+        """Dated posts whose date as written falls on ``first`` (an ISO day) or later and before ``after``,
+        with their date keys."""
+        ...
+
+
 class Columns:
     """Dates, facet values and engine terms of every post of one catalog generation, by post number.
 
@@ -88,15 +104,22 @@ class Columns:
     so a process that searches once reads one column, not every row.
     """
 
-    def __init__(self, by_date: Sequence[str], rank: Mapping[str, int], source: ColumnSource | None = None) -> None:
+    def __init__(
+        self,
+        by_date: Sequence[str],
+        rank: Mapping[str, int],
+        source: ColumnSource | None = None,
+        narrowing: Narrowing | None = None,
+    ) -> None:
         """``by_date`` ids newest first, ``rank`` each id's position; ``source`` gives each field in the same
         order, or there is none (then only the order is known: :meth:`dated` and :meth:`having` answer
-        nothing)."""
+        nothing). With ``narrowing``, a filter on a field not read yet reads only the posts that may pass."""
         self.by_date = by_date
         self.rank = rank
         self.size = len(by_date)
         self.known = source is not None or not by_date  # whether dates and values can be had
         self._source = source
+        self._narrowing = narrowing
         self._fields: dict[str, Sequence[Any] | None] = {}
         self._terms: dict[str, dict[str, BitMap] | None] = {}
         self._spellings: dict[str, dict[str, BitMap] | None] = {}
@@ -188,23 +211,45 @@ class Columns:
         """Posts whose date falls in ``date:value`` as the engine reads it; ``None`` when the columns cannot
         tell (no dates held, or a bound past what a date can hold): the engine answers then."""
         bounds = date_bounds(value) if self.known else None
-        dates = self._dates if bounds is not None else None
-        if bounds is None or dates is None:
+        if bounds is None:
             return None
         start, end = bounds
-        negated, in_order = dates
         low = date_key(start) if start is not None else UNDATED + 1
         high = date_key(end) - 1 if end is not None else -UNDATED
+        if self._narrowing is not None and "date" not in self._fields:
+            # A date as written is its UTC instant give or take a day: read the posts of the span widened by one.
+            first = (start - _DAY).date().isoformat() if start is not None and start > datetime.min + _DAY else None
+            after = (end + _DAY).date().isoformat() if end is not None and end < datetime.max - _DAY else None
+            near = self._narrowing.dated_within(first, after)
+            if near is not None:
+                return BitMap(number for number, key in near if low <= key <= high)
+        dates = self._dates
+        if dates is None:
+            return None
+        negated, in_order = dates
         if in_order:  # one run of numbers
             return BitMap(range(bisect_left(negated, -high), bisect_right(negated, -low)))
         return BitMap(number for number, key in enumerate(negated) if low <= -key <= high)
 
     def having(self, field: str, terms: Iterable[str]) -> BitMap | None:
         """Posts whose engine ``field`` holds any of ``terms``; ``None`` when the field is not held here."""
+        terms = list(dict.fromkeys(terms))
+        facet = FACET_BY_ENGINE_FIELD.get(field)
+        if self.known and facet is not None and self._narrowing is not None and ROW_FIELDS[facet] not in self._fields:
+            needles = [_needle(term) for term in terms]
+            if all(needles):  # every term has a piece the file can look for: read only the posts holding one
+                near = self._narrowing.containing(ROW_FIELDS[facet], [needle for needle in needles if needle])
+                if near is not None:
+                    keys = technique_terms if facet == "technique" else _one_keyword
+                    wanted = set(terms)
+                    return BitMap(
+                        number for number, values in near
+                        if any(not wanted.isdisjoint(keys(value)) for value in values)
+                    )
         held = self.term_sets(field) if self.known else None
         if held is None:
             return None
-        found = [held[term] for term in dict.fromkeys(terms) if term in held]
+        found = [held[term] for term in terms if term in held]
         return BitMap.union(*found) if found else BitMap()
 
     def counts(self, numbers: BitMap, spellings: Mapping[str, str]) -> dict[str, list[tuple[str, int]]]:
@@ -239,3 +284,10 @@ class Columns:
 
 def _one_keyword(value: str) -> tuple[str, ...]:
     return (keyword(value),)
+
+
+def _needle(term: str) -> str | None:
+    """The longest word of an engine term that any value keyed as that term holds as written, in some case
+    of ASCII letters: ASCII only and without ``k`` (the Kelvin sign lower-cases to it); ``None`` if none."""
+    words = [word for word in term.split() if word.isascii() and "k" not in word]
+    return max(words, key=len) if words else None

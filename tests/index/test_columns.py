@@ -148,17 +148,18 @@ def no_first_screen_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_every_query_form_answers_as_the_engine_does(
     corpus: Corpus, tmp_path: Path, with_state: bool, from_file: bool
 ) -> None:
-    """With the rows in memory (after an update), and in a fresh process that reads the columns it needs from
-    the catalog file (never every row)."""
+    """With the rows in memory (after an update), and in a fresh process per query that reads from the catalog
+    file only the candidates of its filters (the first screen) and then the columns it counts (never every
+    row)."""
     state = _state(tmp_path, [row.post_id for row in corpus.all_rows()]) if with_state else None
-    searched = Corpus.open(corpus.posts_dir, corpus.index_dir) if from_file else corpus
     for query in QUERIES:
         if not with_state and "is:" in query:
             continue
         expected = _engine_answer(corpus, query, state)
+        searched = Corpus.open(corpus.posts_dir, corpus.index_dir) if from_file else corpus
         result = _searched_as_the_engine_answers(searched, query, state, expected)
         assert result.facets == _row_facets(corpus, expected), query
-    assert (searched._view.held is None) == from_file  # the fresh one read columns, never every row
+        assert (searched._view.held is None) == from_file, query
 
 
 def _searched_as_the_engine_answers(
