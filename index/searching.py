@@ -353,9 +353,8 @@ class CorpusSearch:
         """Every hit in order, the count and (with ``facets``) the facet counts; no highlights, no labels.
 
         Matches are sets of post numbers (see index/columns.py): filters intersect them, the date order is
-        their ascending order, facets count them. Without facets only the date ranking is needed, not the
-        catalog's rows: the command line prints a page of hits and the count, and at 100k posts loading
-        every row costs over a second.
+        their ascending order, facets count them. No catalog row is needed: the columns read the fields they
+        count or filter (at 100k posts loading every row costs seconds).
         """
         columns = ranking.columns
         top: list[str] = []
