@@ -236,11 +236,12 @@ class Indexer:
                 message = f"the folder {self.posts_dir} disappeared during the update; the index was left as it is"
                 return self._read_only(message, started)
             progress(UpdateProgress("commit", len(todo), len(todo)))
-            writer.commit()
+            # The catalog is written under the lock: another process must never see the index committed
+            # and the catalog reset or stale in between (it would rebuild, or reset the catalog under this).
+            writer.commit(then=lambda generation: catalog.apply(upserts, problems, removed, generation))
         except BaseException:
             writer.cancel()
             raise
-        catalog.apply(upserts, problems, removed, self.engine.generation())
         self.view.hold(catalog.load())
         done = len(upserts) + len(problems)
         changed = done - sum(1 for entry in upserts if entry.row.post_id not in stats)
