@@ -11,16 +11,16 @@ from __future__ import annotations
 import sqlite3
 import sys
 import threading
-from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, TypeVar
 
-from index.columns import Columns
+from index.columns import ROW_FIELDS, UNDATED, Columns, ColumnSource, Narrowing, date_key
 from index.paths import make_way
 from index.posts import PostProblem
 from index.vocabulary import BY_KIND, FACET_KINDS
@@ -88,23 +88,17 @@ def _join(values: Iterable[str]) -> str:
     return _SEP.join(value.replace(_SEP, " ") for value in values)
 
 
-def _spellings(rows: Iterable[PostRow]) -> dict[str, str]:
-    """Case-folded tag → its most frequent spelling (ties: the alphabetically first)."""
-    counts: Counter[str] = Counter(tag for row in rows for tag in row.tags)
-    names: dict[str, str] = {}
-    for spelling, _count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
-        names.setdefault(spelling.casefold(), spelling)
-    return names
-
-
 class Ranking:
     """Post ids newest first and each id's position in that order: what ordering, counting and the first
-    screen need, without the rows (a fraction of the cost of a full load at 100k posts)."""
+    screen need, without the rows (a fraction of the cost of a full load at 100k posts). Its columns read
+    dates, tags and entities from ``source`` field by field when a search first needs one."""
 
-    def __init__(self, by_date: list[str], generation: int | None) -> None:
+    def __init__(self, by_date: list[str], generation: int | None, source: ColumnSource | None = None) -> None:
         self.by_date = by_date
         self.rank: dict[str, int] = dict(zip(by_date, range(len(by_date)), strict=True))
         self.generation = generation
+        self.source = source
+        self.narrowing: Narrowing | None = None
 
     def order_by_date(self, ids: Iterable[str]) -> list[str]:
         """Newest first; ids the catalog does not know are dropped."""
@@ -112,8 +106,14 @@ class Ranking:
 
     @cached_property
     def columns(self) -> Columns:
-        """The order as post numbers; without the rows, no dates or values (see :class:`Snapshot`)."""
-        return Columns(self.by_date, self.rank)
+        """Dates, tags and entities by post number, for filters, order and facets (each read on first use);
+        without a source, the order alone."""
+        return Columns(self.by_date, self.rank, self.source, self.narrowing)
+
+    @cached_property
+    def tag_names(self) -> dict[str, str]:
+        """Case-folded tag → its most frequent spelling; only facets need it, so it waits until asked."""
+        return self.columns.tag_spellings()
 
 
 class Snapshot(Ranking):
@@ -130,20 +130,22 @@ class Snapshot(Ranking):
         problems: list[PostProblem],
         generation: int | None,
     ) -> None:
-        super().__init__(list(rows), generation)
+        super().__init__(list(rows), generation, self._field)
         self.rows = rows
         self.stats = stats
         self.problems = problems
 
-    @cached_property
-    def tag_names(self) -> dict[str, str]:
-        """Case-folded tag → its most frequent spelling; only facets need it, so it waits until asked."""
-        return _spellings(self.rows.values())
+    def share_columns(self, ranking: Ranking) -> None:
+        """Take over the columns ``ranking`` (of the same generation, so of the same posts in the same order)
+        has read, instead of building them again from the rows."""
+        if "columns" in ranking.__dict__ and "columns" not in self.__dict__:
+            self.__dict__["columns"] = ranking.columns
 
-    @cached_property
-    def columns(self) -> Columns:
-        """Dates, tags and entities by post number, for filters, order and facets (built on first use)."""
-        return Columns(self.by_date, self.rank, list(self.rows.values()))
+    def _field(self, name: str) -> list[Any]:
+        rows = self.rows.values()
+        if name == "date":
+            return [date_key(row.date) if row.date is not None else UNDATED for row in rows]
+        return list(map(attrgetter(name), rows))
 
     def facets(self, ids: Collection[str]) -> dict[str, list[tuple[str, int]]]:
         """Counts per facet over ``ids`` (posts per tag, actor, victim and technique)."""
@@ -199,6 +201,70 @@ def _row(record: Sequence[Any]) -> PostRow:
     )
 
 
+def _values(text: str | None) -> tuple[str, ...]:
+    return tuple(map(sys.intern, text.split(_SEP))) if text else ()
+
+
+def _like(needle: str) -> str:
+    """A LIKE pattern for text holding ``needle`` (with ``ESCAPE '\\'``)."""
+    return "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+class FileColumns:
+    """The columns of one catalog generation read from the file, a field or a filter's candidates at a time
+    (a column source and a :class:`index.columns.Narrowing`); every read checks the file still holds that
+    generation, else answers ``None``."""
+
+    def __init__(self, catalog: Catalog, rank: Mapping[str, int], generation: int) -> None:
+        self.catalog = catalog
+        self.rank = rank
+        self.generation = generation
+
+    def _numbered(self, query: str, params: Sequence[Any]) -> list[tuple[int, Any]] | None:
+        """(post number, value) of each record ``query`` selects as (id, value)."""
+        rank = self.rank
+
+        def read(db: sqlite3.Connection, found: int) -> list[tuple[int, Any]] | None:
+            if found != self.generation:
+                return None
+            try:
+                return [(rank[post_id], value) for post_id, value in db.execute(query, params)]
+            except KeyError:  # a post the order does not hold: not the same posts after all
+                return None
+
+        return self.catalog._read(read, None)
+
+    def __call__(self, name: str) -> list[Any] | None:
+        """One field of every post (value tuples, or ``"date"`` keys) by post number."""
+        if name != "date" and name not in ROW_FIELDS.values():
+            raise ValueError(f"not a column: {name}")
+        records = self._numbered(f"SELECT id, {name} FROM posts", ())
+        if records is None:
+            return None
+        ordered: list[Any] = [None] * len(self.rank)
+        for number, text in records:
+            ordered[number] = text
+        if name == "date":
+            return [date_key(datetime.fromisoformat(text)) if text else UNDATED for text in ordered]
+        return list(map(_values, ordered))
+
+    def containing(self, name: str, needles: Sequence[str]) -> list[tuple[int, tuple[str, ...]]] | None:
+        if name not in ROW_FIELDS.values() or not needles:
+            raise ValueError(f"not a column: {name}")
+        where = " OR ".join([f"{name} LIKE ? ESCAPE '\\'"] * len(needles))
+        records = self._numbered(f"SELECT id, {name} FROM posts WHERE {where}", [_like(needle) for needle in needles])
+        return None if records is None else [(number, _values(text)) for number, text in records]
+
+    def dated_within(self, first: str | None, after: str | None) -> list[tuple[int, int]] | None:
+        bounds = [("date >= ?", first), ("date < ?", after)]
+        where = " AND ".join(["date IS NOT NULL", *(test for test, value in bounds if value is not None)])
+        params = [value for _, value in bounds if value is not None]
+        records = self._numbered(f"SELECT id, date FROM posts WHERE {where}", params)
+        if records is None:
+            return None
+        return [(number, date_key(datetime.fromisoformat(text))) for number, text in records]
+
+
 class Catalog:
     """The SQLite file. Every method opens its own connection, so any thread may call it."""
 
@@ -212,6 +278,7 @@ class Catalog:
             return empty
         try:
             with closing(sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True, timeout=10)) as db:
+                db.execute("BEGIN")  # one read transaction: the generation read is the one of the rows read
                 meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
                 if meta.get("version") != str(CATALOG_VERSION) or "generation" not in meta:
                     return empty
@@ -250,9 +317,12 @@ class Catalog:
         """The ids newest first, without the rows: enough for ordering, counting and first screens."""
 
         def read(db: sqlite3.Connection, generation: int) -> Ranking:
-            return Ranking([post_id for (post_id,) in db.execute("SELECT id FROM posts" + _ORDER)], generation)
+            ranking = Ranking([post_id for (post_id,) in db.execute("SELECT id FROM posts" + _ORDER)], generation)
+            ranking.source = ranking.narrowing = FileColumns(self, ranking.rank, generation)
+            return ranking
 
         return self._read(read, Ranking([], None))
+
 
     def count(self) -> int:
         """How many posts the file holds, without loading them."""
@@ -375,7 +445,11 @@ class CatalogView:
         if snapshot is None:
             with self._lock:
                 if self._snapshot is None:
-                    self._snapshot = self.catalog.load()
+                    loaded = self.catalog.load()
+                    ranking = self._ranking
+                    if ranking is not None and ranking.generation == loaded.generation:
+                        loaded.share_columns(ranking)  # the columns a search read already serve the rows too
+                    self._snapshot = loaded
                     self._ranking = None  # the snapshot holds the same order
                 snapshot = self._snapshot
         return snapshot

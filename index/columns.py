@@ -6,8 +6,9 @@ Each tag, actor, victim and technique has the set of posts that carry it, as a c
 (``pyroaring``): ANDing a filter, counting a facet over the matches or ordering them costs set
 operations in C instead of Python per post. whoosh is left the text terms.
 
-The columns are built from one catalog snapshot and belong to it (``Snapshot.columns``): a snapshot is
-immutable and an update makes a new one with its own generation, so the columns are never stale.
+The columns belong to one catalog generation (``Ranking.columns``): from the rows of a loaded snapshot, or
+read field by field from the catalog file, each read checking that the file still holds that generation. An
+update makes a new generation with columns of its own, so they are never stale.
 """
 
 from __future__ import annotations
@@ -19,8 +20,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
-from operator import attrgetter
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from pyroaring import BitMap
 
@@ -28,22 +28,22 @@ from index.engine.contract import rank_numbers
 from index.query import date_bounds
 from index.vocabulary import BY_KIND, FACET_KINDS
 
-if TYPE_CHECKING:
-    from index.catalog import PostRow
-
 #: Facet keys, as ``Snapshot.facets`` gives them: tags (case-folded), then actor, victim, technique.
 FACET_FIELDS: tuple[str, ...] = ("tag", *(BY_KIND[kind].field for kind in FACET_KINDS))
 #: The engine field each facet's values are indexed in.
 ENGINE_FIELDS: dict[str, str] = {"tag": "tags", **{field: field for field in FACET_FIELDS[1:]}}
-#: The row fields of the facets, in the order of FACET_FIELDS.
-_ROW_FIELDS = ("tags", "actors", "victims", "techniques")
+#: Facet key → the row field (and catalog column) holding its values, in the order of FACET_FIELDS.
+ROW_FIELDS: dict[str, str] = dict(zip(FACET_FIELDS, ("tags", "actors", "victims", "techniques"), strict=True))
+#: Engine field → the facet whose values it holds.
+FACET_BY_ENGINE_FIELD: dict[str, str] = {engine: facet for facet, engine in ENGINE_FIELDS.items()}
 #: Below this many matches per distinct facet value, counting row by row beats one intersection count per
 #: value (docs/benchmarks.md, "Facet counts: by row or by set": they cross at 0.1-0.17).
 ROWS_PER_VALUE = 0.15
 _EPOCH = datetime(1, 1, 1)
 _MICROSECOND = timedelta(microseconds=1)
+_DAY = timedelta(days=1)
 #: The date key of an undated post: after every real date in the descending column.
-_UNDATED = -(1 << 62)
+UNDATED = -(1 << 62)
 
 
 def date_key(value: datetime) -> int:
@@ -78,56 +78,124 @@ def _grouped(sets: Mapping[str, BitMap], keys: Callable[[str], Iterable[str]]) -
     return {key: parts[0] if len(parts) == 1 else BitMap.union(*parts) for key, parts in grouped.items()}
 
 
-class Columns:
-    """Dates, facet values and engine terms of every post of one snapshot, by post number."""
+#: What a column source gives per field (:data:`ROW_FIELDS` and ``"date"``), by post number: a tuple of
+#: values per post, or the date key of each post; ``None`` when it cannot (the catalog moved on).
+ColumnSource = Callable[[str], Sequence[Any] | None]
 
-    def __init__(self, by_date: Sequence[str], rank: Mapping[str, int], rows: Sequence[PostRow] = ()) -> None:
-        """``by_date`` ids newest first, ``rank`` each id's position; ``rows`` in the same order, or none
-        (then only the order is known: :meth:`dated` and :meth:`having` answer nothing)."""
+
+class Narrowing(Protocol):
+    """The few posts that may pass one filter, read without the whole field (the catalog file's SQL): what a
+    process that searches once needs. Each gives (post number, that post's field) for a superset of the
+    posts that pass, or ``None`` when it cannot tell (the catalog moved on)."""
+
+    def containing(self, name: str, needles: Sequence[str]) -> list[tuple[int, tuple[str, ...]]] | None:
+        """Posts whose ``name`` field holds any of ``needles`` (ASCII, any case) somewhere in its text."""
+        ...
+
+    def dated_within(self, first: str | None, after: str | None) -> list[tuple[int, int]] | None:
+        """Dated posts whose date as written falls on ``first`` (an ISO day) or later and before ``after``,
+        with their date keys."""
+        ...
+
+
+class Columns:
+    """Dates, facet values and engine terms of every post of one catalog generation, by post number.
+
+    Each field is read from its ``source`` when first needed and kept: a query on tags reads the tags only,
+    so a process that searches once reads one column, not every row.
+    """
+
+    def __init__(
+        self,
+        by_date: Sequence[str],
+        rank: Mapping[str, int],
+        source: ColumnSource | None = None,
+        narrowing: Narrowing | None = None,
+    ) -> None:
+        """``by_date`` ids newest first, ``rank`` each id's position; ``source`` gives each field in the same
+        order, or there is none (then only the order is known: :meth:`dated` and :meth:`having` answer
+        nothing). With ``narrowing``, a filter on a field not read yet reads only the posts that may pass."""
         self.by_date = by_date
         self.rank = rank
         self.size = len(by_date)
-        self.known = bool(rows) or not by_date  # whether dates and values are held
-        self._rows = rows
-        keys = [date_key(row.date) if row.date is not None else _UNDATED for row in rows]
-        #: Negated date keys by post number: ascending when the catalog's order is by date, as it is.
-        self._negated = array("q", (-key for key in keys))
-        self._sorted = all(a <= b for a, b in itertools.pairwise(self._negated))
+        self.known = source is not None or not by_date  # whether dates and values can be had
+        self._source = source
+        self._narrowing = narrowing
+        self._fields: dict[str, Sequence[Any] | None] = {}
+        self._terms: dict[str, dict[str, BitMap] | None] = {}
+        self._spellings: dict[str, dict[str, BitMap] | None] = {}
+
+    def values(self, name: str) -> Sequence[Any] | None:
+        """One field (a :data:`ROW_FIELDS` name or ``"date"``) by post number; ``None`` when not held."""
+        if name not in self._fields:
+            if not self.size:
+                found: Sequence[Any] | None = () if name != "date" else array("q")
+            else:
+                found = self._source(name) if self._source is not None else None
+            if found is not None and len(found) != self.size:
+                found = None
+            self._fields[name] = found  # several threads may read it at once: the same value either way
+        return self._fields[name]
+
+    @cached_property
+    def _dates(self) -> tuple[array[int], bool] | None:
+        """Negated date keys by post number (ascending when the catalog's order is by date, as it is), and
+        whether they are in order."""
+        keys = self.values("date")
+        if keys is None:
+            return None
+        negated = array("q", (-key for key in keys))
+        return negated, all(a <= b for a, b in itertools.pairwise(negated))
 
     @cached_property
     def facet_sets(self) -> dict[str, dict[str, BitMap]]:
         """Facet key → posts: tags grouped by their case-folded form, as the facets show them. Built on
         first use: one pass over every value of every row (about 2.3 million at 100k posts)."""
-        return {
-            field: _grouped(values, (lambda tag: (tag.casefold(),)) if field == "tag" else (lambda v: (v,)))
-            for field, values in self._spelled.items()
-        }
+        sets: dict[str, dict[str, BitMap]] = {}
+        for field in FACET_FIELDS:
+            values = self._spelled(field)
+            if values is not None:
+                sets[field] = _grouped(values, (lambda tag: (tag.casefold(),)) if field == "tag" else (lambda v: (v,)))
+        return sets
 
-    @cached_property
-    def term_sets(self) -> dict[str, dict[str, BitMap]]:
-        """Engine field → term → posts whose documents hold that term."""
-        return {
-            ENGINE_FIELDS[field]: _grouped(values, technique_terms if field == "technique" else _one_keyword)
-            for field, values in self._spelled.items()
-        }
+    def term_sets(self, engine_field: str) -> dict[str, BitMap] | None:
+        """Engine field → term → posts whose documents hold that term; ``None`` for a field not held."""
+        if engine_field not in self._terms:
+            field = FACET_BY_ENGINE_FIELD.get(engine_field)
+            values = self._spelled(field) if field is not None else None
+            keys = technique_terms if field == "technique" else _one_keyword
+            self._terms[engine_field] = _grouped(values, keys) if values is not None else None
+        return self._terms[engine_field]
 
-    @cached_property
-    def _spelled(self) -> dict[str, dict[str, BitMap]]:
-        """Each facet's values as written → posts."""
-        spelled: dict[str, dict[str, BitMap]] = {}
-        for field, name in zip(FACET_FIELDS, _ROW_FIELDS, strict=True):
-            lists: defaultdict[str, list[int]] = defaultdict(list)
-            for number, values in enumerate(map(attrgetter(name), self._rows)):
-                for value in values:
-                    lists[value].append(number)
-            spelled[field] = _bitmaps(lists)
-        return spelled
+    def _spelled(self, field: str) -> dict[str, BitMap] | None:
+        """One facet's values as written → posts."""
+        if field not in self._spellings:
+            rows = self.values(ROW_FIELDS[field])
+            spelled = None
+            if rows is not None:
+                lists: defaultdict[str, list[int]] = defaultdict(list)
+                for number, values in enumerate(rows):
+                    for value in values:
+                        lists[value].append(number)
+                spelled = _bitmaps(lists)
+            self._spellings[field] = spelled
+        return self._spellings[field]
 
     @cached_property
     def _values(self) -> int:
         """How many distinct values the facets hold (without building their sets)."""
-        rows = self._rows
-        return sum(len(set(itertools.chain.from_iterable(map(attrgetter(name), rows)))) for name in _ROW_FIELDS)
+        return sum(
+            len(set(itertools.chain.from_iterable(rows)))
+            for rows in map(self.values, ROW_FIELDS.values()) if rows is not None
+        )
+
+    def tag_spellings(self) -> dict[str, str]:
+        """Case-folded tag → its most frequent spelling (ties: the alphabetically first)."""
+        counts: Counter[str] = Counter(itertools.chain.from_iterable(self.values("tags") or ()))
+        names: dict[str, str] = {}
+        for spelling, _count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+            names.setdefault(spelling.casefold(), spelling)
+        return names
 
     def everything(self) -> BitMap:
         return BitMap(range(self.size))
@@ -147,18 +215,42 @@ class Columns:
         if bounds is None:
             return None
         start, end = bounds
-        low = date_key(start) if start is not None else _UNDATED + 1
-        high = date_key(end) - 1 if end is not None else -_UNDATED
-        if self._sorted:  # one run of numbers
-            return BitMap(range(bisect_left(self._negated, -high), bisect_right(self._negated, -low)))
-        return BitMap(number for number, key in enumerate(self._negated) if low <= -key <= high)
+        low = date_key(start) if start is not None else UNDATED + 1
+        high = date_key(end) - 1 if end is not None else -UNDATED
+        if self._narrowing is not None and "date" not in self._fields:
+            # A date as written is its UTC instant give or take a day: read the posts of the span widened by one.
+            first = (start - _DAY).date().isoformat() if start is not None and start > datetime.min + _DAY else None
+            after = (end + _DAY).date().isoformat() if end is not None and end < datetime.max - _DAY else None
+            near = self._narrowing.dated_within(first, after)
+            if near is not None:
+                return BitMap(number for number, key in near if low <= key <= high)
+        dates = self._dates
+        if dates is None:
+            return None
+        negated, in_order = dates
+        if in_order:  # one run of numbers
+            return BitMap(range(bisect_left(negated, -high), bisect_right(negated, -low)))
+        return BitMap(number for number, key in enumerate(negated) if low <= -key <= high)
 
     def having(self, field: str, terms: Iterable[str]) -> BitMap | None:
         """Posts whose engine ``field`` holds any of ``terms``; ``None`` when the field is not held here."""
-        held = self.term_sets.get(field) if self.known else None
+        terms = list(dict.fromkeys(terms))
+        facet = FACET_BY_ENGINE_FIELD.get(field)
+        if self.known and facet is not None and self._narrowing is not None and ROW_FIELDS[facet] not in self._fields:
+            needles = [_needle(term) for term in terms]
+            if all(needles):  # every term has a piece the file can look for: read only the posts holding one
+                near = self._narrowing.containing(ROW_FIELDS[facet], [needle for needle in needles if needle])
+                if near is not None:
+                    keys = technique_terms if facet == "technique" else _one_keyword
+                    wanted = set(terms)
+                    return BitMap(
+                        number for number, values in near
+                        if any(not wanted.isdisjoint(keys(value)) for value in values)
+                    )
+        held = self.term_sets(field) if self.known else None
         if held is None:
             return None
-        found = [held[term] for term in dict.fromkeys(terms) if term in held]
+        found = [held[term] for term in terms if term in held]
         return BitMap.union(*found) if found else BitMap()
 
     def counts(self, numbers: BitMap, spellings: Mapping[str, str]) -> dict[str, list[tuple[str, int]]]:
@@ -180,18 +272,23 @@ class Columns:
             result[field] = sorted(named, key=lambda item: (-item[1], item[0].casefold()))
         return result
 
-    def _row_counts(self, numbers: Iterable[int]) -> dict[str, Counter[str]]:
-        counts: dict[str, Counter[str]] = {field: Counter() for field in FACET_FIELDS}
-        tags, actors, victims, techniques = (counts[field] for field in FACET_FIELDS)
-        rows = self._rows
-        for number in numbers:
-            row = rows[number]
-            tags.update(tag.casefold() for tag in row.tags)
-            actors.update(row.actors)
-            victims.update(row.victims)
-            techniques.update(row.techniques)
+    def _row_counts(self, numbers: BitMap) -> dict[str, Counter[str]]:
+        counts: dict[str, Counter[str]] = {}
+        for field, name in ROW_FIELDS.items():
+            rows = self.values(name)
+            if rows is None:
+                continue
+            values = itertools.chain.from_iterable(map(rows.__getitem__, numbers))
+            counts[field] = Counter(value.casefold() for value in values) if field == "tag" else Counter(values)
         return counts
 
 
 def _one_keyword(value: str) -> tuple[str, ...]:
     return (keyword(value),)
+
+
+def _needle(term: str) -> str | None:
+    """The longest word of an engine term that any value keyed as that term holds as written, in some case
+    of ASCII letters: ASCII only and without ``k`` (the Kelvin sign lower-cases to it); ``None`` if none."""
+    words = [word for word in term.split() if word.isascii() and "k" not in word]
+    return max(words, key=len) if words else None

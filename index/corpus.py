@@ -107,7 +107,7 @@ class Corpus:
         facets; ask again with ``complete=True`` for the count and facets. ``snippets=False`` skips the
         highlighted fragments (they read the top posts' files; the app does not show them). ``labels=True``
         names the facet values that have a name (technique IDs; loads the entity knowledge once).
-        ``facets=False`` skips the facet counts, and with them loading every catalog row (the command line).
+        ``facets=False`` skips the facet counts, and with them reading the facet columns (the command line).
         Complete answers are cached (see :class:`index.searching.CorpusSearch`); the triage ``state`` tells
         when its flags changed through ``version()``.
         """
@@ -126,7 +126,7 @@ class Corpus:
     def unread_facets(self, result: SearchResult, state: FlagSource | None, top: int) -> UnreadFacets:
         """Unread hits per value of the first ``top`` values of each facet of the complete ``result``, as the
         triage ``state`` is now (see index/unread.py); cheap enough to ask again after every triage change."""
-        return unread_facets(result, self._view.snapshot(), state, top)
+        return unread_facets(result, self._view.ranking(), state, top)
 
     def forget_answers(self) -> None:
         """Drop the cached complete answers (a benchmark measures the work, not the lookup)."""

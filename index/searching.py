@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Literal, Protocol
 
 from pyroaring import BitMap
 
-from index.catalog import CatalogView, Ranking, Snapshot
+from index.catalog import CatalogView, Ranking
 from index.columns import Columns
 from index.engine.contract import TextEngine
 from index.engine.errors import EngineError, EngineUnavailable
@@ -163,13 +163,21 @@ def column_filters(
             allowed = posts if allowed is None else allowed & posts
     tags = parsed.tags
     if not parsed.text and not kept and columns.known and all(keyword_term(term[5:]) for term, _ in tags):
-        for term, tag in tags:  # tags: the post's own (a keyword term) or the user's
-            posts = columns.having("tags", [keyword_term(term[5:]) or ""]) or BitMap()
-            if state is not None:
-                posts |= columns.of_ids(state.ids_tagged(tag))
-            allowed = posts if allowed is None else allowed & posts
-        tags = ()
+        held = [columns.having("tags", [keyword_term(term[5:]) or ""]) for term, _ in tags]
+        found = [posts for posts in held if posts is not None]
+        if len(found) == len(tags):  # else the catalog moved on: the engine answers the tags
+            for (_, tag), posts in zip(tags, found, strict=True):  # the post's own tag (a keyword term) or the user's
+                if state is not None:
+                    posts = posts | columns.of_ids(state.ids_tagged(tag))
+                allowed = posts if allowed is None else allowed & posts
+            tags = ()
     return replace(parsed, text=parsed.engine_text(kept), filters=tuple(answered), tags=tags), allowed
+
+
+def order_of(parsed: ParsedQuery, sort: Sort) -> Sort:
+    """Relevance ranks by the words of a query; one of filters alone (``tag:``, ``actor:``, ``date:``,
+    ``is:``) has none to rank by, so its hits come newest first whatever the sort."""
+    return "relevance" if (parsed.sort or sort) == "relevance" and parsed.text else "date"
 
 
 def collected_text(parsed: ParsedQuery) -> str:
@@ -252,10 +260,10 @@ class CorpusSearch:
 
         if parsed.error:
             return failed(parsed.error)
-        order: Sort = "relevance" if (parsed.sort or sort) == "relevance" else "date"
-        # The columns of the loaded snapshot, or of the date order alone while only that is read (then the
-        # engine answers every filter): a complete answer with facets loads the snapshot anyway.
-        ranking: Ranking = self.view.snapshot() if complete and facets else self.view.ranking()
+        order = order_of(parsed, sort)
+        # The columns of the loaded snapshot, or read from the catalog file a field at a time: no search
+        # loads every row.
+        ranking = self.view.ranking()
         try:
             parsed, allowed = column_filters(parsed, ranking.columns, order, state)
         except Exception as error:  # the user's tags are read from the triage state
@@ -360,9 +368,8 @@ class CorpusSearch:
         """Every hit in order, the count and (with ``facets``) the facet counts; no highlights, no labels.
 
         Matches are sets of post numbers (see index/columns.py): filters intersect them, the date order is
-        their ascending order, facets count them. Without facets only the date ranking is needed, not the
-        catalog's rows: the command line prints a page of hits and the count, and at 100k posts loading
-        every row costs over a second.
+        their ascending order, facets count them. No catalog row is needed: the columns read the fields they
+        count or filter (at 100k posts loading every row costs seconds).
         """
         columns = ranking.columns
         top: list[str] = []
@@ -398,7 +405,7 @@ class CorpusSearch:
             return failed(search_failure(error))
         ids = self._ordered(columns, matched, top if order == "relevance" else [])
         counts = {}
-        if facets and isinstance(ranking, Snapshot):
+        if facets and columns.known:
             counts = columns.counts(matched, ranking.tag_names)
         return SearchResult(
             query=query,

@@ -342,7 +342,8 @@ def _cmd_search(args: argparse.Namespace) -> int:
         _error(f"triage state unavailable, is: filters match nothing ({reason})")
     try:
         # One page and the count: the table and the JSON show no facets, so no catalog row is loaded (the
-        # rows printed come straight from the catalog file), nor, when the scored page fills it, the ranking.
+        # rows printed come straight from the catalog file), nor, when the scored page fills it, the ranking;
+        # a query of filters alone reads their candidates from the catalog file, never whoosh.
         result = corpus.search_page(args.query, sort=args.sort, limit=args.limit, plain=args.plain, state=state)
     finally:
         _closed(state)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+from pyroaring import BitMap
+
 from index.catalog import Catalog, CatalogEntry, PostRow, ProblemEntry
 from index.posts import PostProblem
 
@@ -78,3 +80,51 @@ def test_unreadable_catalog_loads_empty(tmp_path: Path) -> None:
     assert snapshot.rows == {} and snapshot.generation is None
     Catalog(path).reset(3)
     assert Catalog(path).load().generation == 3
+
+
+def test_the_columns_read_from_the_file_are_the_rows_columns(tmp_path: Path) -> None:
+    catalog = Catalog(tmp_path / "catalog.sqlite3")
+    catalog.apply(entries(), [], [], generation=7)
+    from_rows, from_file = catalog.load().columns, catalog.ranking().columns
+    for name in ("date", "tags", "actors", "victims", "techniques"):
+        assert from_file.values(name) == from_rows.values(name), name
+    assert from_file.having("tags", ["china"]) == from_rows.having("tags", ["china"]) == BitMap([0, 1, 2, 3])
+    assert from_file.dated("2018-01-03") == BitMap([1])
+    spellings = {"china": "China", "attack": "Attack", "a b": "a b"}
+    assert catalog.ranking().tag_names == catalog.load().tag_names == spellings
+
+
+def test_columns_of_a_generation_the_file_no_longer_holds_are_not_read(tmp_path: Path) -> None:
+    """A search then leaves its filters to the engine, which the next update brings in step."""
+    catalog = Catalog(tmp_path / "catalog.sqlite3")
+    catalog.apply(entries(), [], [], generation=7)
+    ranking = catalog.ranking()
+    catalog.apply([], [], ["a.md"], generation=8)
+    assert ranking.columns.values("tags") is None
+    assert ranking.columns.dated("2018") is None and ranking.columns.having("actor", ["apt40"]) is None
+    damaged = Catalog(tmp_path / "catalog.sqlite3").ranking()
+    (tmp_path / "catalog.sqlite3").write_bytes(b"this is not sqlite" * 100)
+    assert damaged.columns.values("date") is None and damaged.columns.having("tags", ["china"]) is None
+
+
+def test_a_filter_read_from_the_file_finds_what_the_whole_column_does(tmp_path: Path) -> None:
+    """Only candidates are read (a LIKE on an ASCII piece of the term, a date span widened by a day), then
+    checked exactly: values that differ from the term only in non-ASCII case, spaces or commas, and dates
+    whose offset moves them across a day, still match."""
+    catalog = Catalog(tmp_path / "catalog.sqlite3")
+    odd = [
+        CatalogEntry(row("k.md", 4, ("\u212aelvin", "Über"), ("Lazarus  Group",)), 1, 1),  # Kelvin sign
+        CatalogEntry(row("p.md", 6, ("50%_off",), ("lazarus,group",)), 1, 1),
+        CatalogEntry(PostRow("z.md", "Z", datetime.fromisoformat("2017-12-31T22:00:00-05:00"), "u", "s", (), (),
+                             (), (), "0" * 40), 1, 1),  # 2018-01-01 03:00 UTC
+    ]
+    catalog.apply(entries() + odd, [], [], generation=7)
+    from_rows = catalog.load().columns
+    for field, terms in (("tags", ["kelvin"]), ("tags", ["über"]), ("tags", ["50%_off"]), ("tags", ["50%"]),
+                         ("actor", ["lazarus group"]), ("actor", ["apt40", "lazarus"]), ("technique", ["t1566"])):
+        fresh = catalog.ranking().columns
+        assert fresh.having(field, terms) == from_rows.having(field, terms), (field, terms)
+    for value in ("2018", "2017", "2017-12-31", "2018-01-01", "[2018-01-02 to]", "[to 2017]"):
+        fresh = catalog.ranking().columns
+        assert fresh.dated(value) == from_rows.dated(value), value
+    assert catalog.ranking().columns.having("actor", ["lazarus group"]) == BitMap([0, 2])  # p.md, k.md

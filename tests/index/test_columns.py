@@ -14,7 +14,7 @@ import pytest
 
 from index.catalog import Snapshot
 from index.columns import Columns, date_key, keyword
-from index.corpus import ENGINE_FOLDER, Corpus
+from index.corpus import ENGINE_FOLDER, Corpus, SearchResult
 from index.engine import Engine, Searchers, run
 from index.engine.whoosh_engine import WhooshEngine
 from index.query import date_bounds, expand_term, parse_query
@@ -144,28 +144,44 @@ def no_first_screen_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.usefixtures("no_first_screen_deadline")
 @pytest.mark.parametrize("with_state", [False, True])
-def test_every_query_form_answers_as_the_engine_does(corpus: Corpus, tmp_path: Path, with_state: bool) -> None:
+@pytest.mark.parametrize("from_file", [False, True], ids=["rows", "file"])
+def test_every_query_form_answers_as_the_engine_does(
+    corpus: Corpus, tmp_path: Path, with_state: bool, from_file: bool
+) -> None:
+    """With the rows in memory (after an update), and in a fresh process per query that reads from the catalog
+    file only the candidates of its filters (the first screen) and then the columns it counts (never every
+    row)."""
     state = _state(tmp_path, [row.post_id for row in corpus.all_rows()]) if with_state else None
     for query in QUERIES:
         if not with_state and "is:" in query:
             continue
         expected = _engine_answer(corpus, query, state)
-        corpus.forget_answers()
-        first = corpus.search(query, limit=10, complete=False, state=state, snippets=False)
-        assert first.error is None, query
-        if "sort:relevance" in query:  # the best-scored page: what whoosh scores, among the matches
-            assert set(first.ids) <= set(expected) and len(first.ids) == min(10, len(expected)), query
-        else:
-            assert first.ids == expected[:10], query
-        corpus.forget_answers()
-        result = corpus.search(query, state=state, snippets=False)
-        assert result.error is None and not result.partial, query
-        if "sort:relevance" in query:
-            assert sorted(result.ids) == sorted(expected), query
-        else:
-            assert result.ids == expected, query
-        assert result.total == len(expected)
+        searched = Corpus.open(corpus.posts_dir, corpus.index_dir) if from_file else corpus
+        result = _searched_as_the_engine_answers(searched, query, state, expected)
         assert result.facets == _row_facets(corpus, expected), query
+        assert (searched._view.held is None) == from_file, query
+
+
+def _searched_as_the_engine_answers(
+    corpus: Corpus, query: str, state: TriageState | None, expected: list[str]
+) -> SearchResult:
+    """The first screen and the complete answer of ``query``, checked against the engine's ``expected``."""
+    corpus.forget_answers()
+    first = corpus.search(query, limit=10, complete=False, state=state, snippets=False)
+    assert first.error is None, query
+    if "sort:relevance" in query:  # the best-scored page: what whoosh scores, among the matches
+        assert set(first.ids) <= set(expected) and len(first.ids) == min(10, len(expected)), query
+    else:
+        assert first.ids == expected[:10], query
+    corpus.forget_answers()
+    result = corpus.search(query, state=state, snippets=False)
+    assert result.error is None and not result.partial, query
+    if "sort:relevance" in query:
+        assert sorted(result.ids) == sorted(expected), query
+    else:
+        assert result.ids == expected, query
+    assert result.total == len(expected)
+    return result
 
 
 @pytest.mark.usefixtures("no_first_screen_deadline")

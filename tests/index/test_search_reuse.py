@@ -14,6 +14,7 @@ import pytest
 import index.searching as searching_module
 from index.catalog import Catalog
 from index.corpus import Corpus
+from index.engine.whoosh_engine import WhooshEngine
 from index.searching import run as engine_run
 from index.state import TriageState
 
@@ -67,6 +68,10 @@ def test_no_change_check_and_a_search_without_facets_build_no_rows(
 ) -> None:
     Corpus.open(posts, tmp_path / "index").update()
     expected = Corpus.open(posts, tmp_path / "index").search("ransomware", sort="relevance", limit=3)
+    loaded = Corpus.open(posts, tmp_path / "index")
+    loaded.all_rows()  # the reference: facets counted over the rows in memory
+    expected_facets = loaded.search("ransomware").facets
+    assert expected_facets["tag"]
     loads.clear()
     fresh = Corpus.open(posts, tmp_path / "index")  # what `spyglass search` does
     report = fresh.update()
@@ -76,8 +81,29 @@ def test_no_change_check_and_a_search_without_facets_build_no_rows(
     assert loads == []
     assert (result.ids, result.total, result.facets) == (expected.ids, expected.total, {})
     assert [row.post_id for row in rows] == result.ids
-    assert fresh.search("ransomware").facets["tag"]  # facets still load the catalog when asked for
-    assert loads == [1]
+    # Facets read the columns they count from the catalog file, field by field, not every row.
+    assert fresh.search("ransomware").facets == expected_facets
+    assert loads == []
+
+
+def test_the_page_of_a_query_of_filters_alone_reads_columns_not_the_engine_nor_every_row(
+    posts: Path, tmp_path: Path, loads: list[int], engine_calls: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    Corpus.open(posts, tmp_path / "index").update()
+    reference = Corpus.open(posts, tmp_path / "index")
+    expected = {query: reference.search(query, sort="date", limit=3) for query in ("tag:t1", "date:2019-03", "")}
+    loads.clear()
+    engine_calls.clear()
+    monkeypatch.setattr(WhooshEngine, "newest", lambda *_args, **_kwargs: pytest.fail("the engine was asked"))
+    for query, answer in expected.items():
+        fresh = Corpus.open(posts, tmp_path / "index")  # what `spyglass search DIR QUERY` does
+        fresh.update()
+        for sort in ("relevance", "date"):  # no words: nothing to rank by, so newest first either way
+            page = fresh.search_page(query, sort=sort, limit=3)
+            assert (page.ids, page.total, page.scores) == (answer.ids, answer.total, {}), (query, sort)
+        assert [row.post_id for row in fresh.rows(page.ids)] == page.ids
+    assert expected["tag:t1"].total == 6 and expected["date:2019-03"].total == 12
+    assert loads == [] and engine_calls == []
 
 
 def test_a_change_after_a_no_change_check_is_still_seen(posts: Path, tmp_path: Path) -> None:

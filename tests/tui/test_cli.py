@@ -238,12 +238,11 @@ def test_check_prints_one_line_per_problem(posts: Path, capsys: pytest.CaptureFi
 NOT_FOR_SEARCH = ("textual", "stix2", "index.export.stix", "index.knowledge.disk", "index.knowledge.galaxy")
 
 
-def test_search_and_help_import_only_what_they_use(posts: Path, tmp_path: Path) -> None:
+def _unwanted_imports(args: list[str], unwanted: tuple[str, ...]) -> str:
+    """Run ``spyglass ARGS`` in a fresh interpreter: its exit code, then the ``unwanted`` modules it imported."""
     import os
     import subprocess
 
-    index_dir = tmp_path / "index"
-    assert cli.main(["index", str(posts), "--index-dir", str(index_dir)]) == 0
     probe = (
         "import contextlib, io, os, sys\n"
         "from tui.cli import main\n"
@@ -251,9 +250,29 @@ def test_search_and_help_import_only_what_they_use(posts: Path, tmp_path: Path) 
         "    code = main(sys.argv[1:])\n"
         "print(code, *sorted(set(os.environ['UNWANTED'].split()) & set(sys.modules)))\n"
     )
-    environment = {**os.environ, "UNWANTED": " ".join(NOT_FOR_SEARCH)}
+    environment = {**os.environ, "UNWANTED": " ".join(unwanted)}
+    done = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, timeout=120,
+                          env=environment, check=False)
+    return done.stdout + done.stderr
+
+
+def test_search_and_help_import_only_what_they_use(posts: Path, tmp_path: Path) -> None:
+    index_dir = tmp_path / "index"
+    assert cli.main(["index", str(posts), "--index-dir", str(index_dir)]) == 0
     for args in (["search", str(posts), "watering", "--index-dir", str(index_dir)],
                  ["search", str(posts), "watering", "--json", "--index-dir", str(index_dir)], ["--help"]):
-        done = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, timeout=120,
-                              env=environment, check=False)
-        assert done.stdout == "0\n", (args, done.stdout, done.stderr)
+        assert _unwanted_imports(args, NOT_FOR_SEARCH) == "0\n", args
+
+
+def test_a_search_of_filters_alone_never_loads_whoosh(posts: Path, tmp_path: Path) -> None:
+    """Tags, dates and the empty query are answered from the catalog's columns, whatever the sort."""
+    index_dir = tmp_path / "index"
+    assert cli.main(["index", str(posts), "--index-dir", str(index_dir)]) == 0
+    # The first check after a write opens the index to see it in step, and records that; later ones do not.
+    assert cli.main(["search", str(posts), "", "--index-dir", str(index_dir)]) == 0
+    for query in ("tag:china", "date:2018", "", "tag:China date:[2018 to 2019]"):
+        for sort in ("relevance", "date"):
+            args = ["search", str(posts), query, "--sort", sort, "--index-dir", str(index_dir)]
+            assert _unwanted_imports(args, ("whoosh",)) == "0\n", args
+    assert _unwanted_imports(["search", str(posts), "watering", "--index-dir", str(index_dir)], ("whoosh",)) == (
+        "0 whoosh\n")  # words need the engine
