@@ -78,3 +78,22 @@ def test_unreadable_catalog_loads_empty(tmp_path: Path) -> None:
     assert snapshot.rows == {} and snapshot.generation is None
     Catalog(path).reset(3)
     assert Catalog(path).load().generation == 3
+
+
+def test_staged_rows_join_only_an_apply_that_takes_them(tmp_path: Path) -> None:
+    """Rows a bulk build stages before its commit are invisible until the apply after that commit; an apply
+    that does not take them (a later run, after a build that never committed) drops them."""
+    catalog = Catalog(tmp_path / "catalog.sqlite3")
+    catalog.reset(0)
+    first, second, third, fourth = entries()
+    catalog.apply([first], [ProblemEntry(PostProblem("b.md", "bad YAML"), 1, 2)], [], generation=1)
+    catalog.stage([second, third])
+    assert set(catalog.load().rows) == {"a.md"} and catalog.generation() == 1
+    catalog.apply([], [], [], generation=2, staged=True)
+    loaded = catalog.load()
+    assert set(loaded.rows) == {"a.md", "b.md", "c.md"} and loaded.rows["b.md"] == second.row
+    assert loaded.problems == [PostProblem("b.md", "no title; taken from the file name", skipped=False)]
+    catalog.stage([fourth])
+    catalog.apply([], [], ["a.md"], generation=3)
+    catalog.apply([], [], [], generation=4, staged=True)
+    assert set(catalog.load().rows) == {"b.md", "c.md"}
