@@ -7,8 +7,9 @@ batches, reports progress and, holding the write lock, commits the finished segm
 document order stays newest first. A worker stages the catalog rows of its posts as it goes
 (:meth:`Catalog.stage`), so no process holds every row until the commit; they join the catalog only when the
 parent applies them after the commit. Progress comes through counters in shared memory: posts added, then
-postings written, per batch. When told to stop, each worker closes its segment after the post at hand, and
-what was written is kept.
+postings written, per batch. The stage shown is what the workers do: "index" while one adds posts, "write"
+while all are writing segments (between batches too, so the count moves while they write). When told to
+stop, each worker closes its segment after the post at hand, and what was written is kept.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ class _Counters:
         self.added: Any = RawArray("q", batches)
         self.written: Any = RawArray("q", batches)
         self.postings: Any = RawArray("q", batches)
+        self.writing: Any = RawArray("b", batches)  # 1 while the segment is written, then 2
         self.stop: Any = RawValue("b", 0)
 
 
@@ -97,12 +99,14 @@ def _write_batch(root: Path, folder: Path, catalog: Catalog, number: int, files:
                 rows.clear()
             counters.added[number] = len(outcomes)
         catalog.stage(rows)
+        counters.writing[number] = 1
 
         def written(done: int, total: int) -> None:
             counters.postings[number] = total
             counters.written[number] = done
 
         segment = builder.finish(written)
+        counters.writing[number] = 2
     except BaseException:
         builder.cancel()
         raise
@@ -110,10 +114,13 @@ def _write_batch(root: Path, folder: Path, catalog: Catalog, number: int, files:
 
 
 def _progress(counters: _Counters, sizes: Sequence[int]) -> tuple[str, int, int]:
-    """("index", posts prepared and added) until all are, then ("write", posts whose postings are written)."""
+    """("index", posts prepared and added) while a worker adds posts, ("write", posts whose postings are
+    written) while every worker with a batch at hand writes its segment, and once all posts are added."""
     total = sum(sizes)
     added = sum(counters.added[:])
-    if added < total and not counters.stop.value:
+    states = list(zip(counters.added[:], counters.writing[:], strict=True))
+    adding = any(posts and not writing for posts, writing in states)
+    if added < total and (adding or 1 not in counters.writing[:]) and not counters.stop.value:
         return "index", added, total
     written = sum(
         counters.added[number] * counters.written[number] // counters.postings[number]
