@@ -253,12 +253,13 @@ class Indexer:
                 message = f"the folder {self.posts_dir} disappeared during the update; the index was left as it is"
                 return self._read_only(message, started)
             progress(UpdateProgress("commit", len(todo), len(todo)))
-            writer.commit()
+            # The catalog is written under the lock: another process must never see the index committed
+            # and the catalog reset or stale in between (it would rebuild, or reset the catalog under this).
+            writer.commit(then=lambda generation: catalog.apply(
+                written.upserts, written.problems, removed, generation, staged=bool(written.staged)))
         except BaseException:
             writer.cancel()
             raise
-        catalog.apply(written.upserts, written.problems, removed, self.engine.generation(),
-                      staged=bool(written.staged))
         self.view.hold(catalog.load())
         done = changed = 0
         for post_id in written.ids:

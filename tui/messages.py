@@ -142,6 +142,10 @@ class FeedsCounted(Message):
 class StateMoved(Message):
     """The triage state changed since the last look: here or in another Spyglass on the same file."""
 
+    def __init__(self, archived: bool) -> None:
+        super().__init__()
+        self.archived = archived  # posts were archived or restored: the result itself may have changed
+
 
 class ListReady(Message):
     """The first page of posts is on screen: keys typed during start-up can now take effect."""

@@ -9,7 +9,7 @@ engine a folder was built by is recorded in its stamp, and opening it with the o
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -56,7 +56,10 @@ class TextEngineWriter(Protocol):
         """Delete several posts (those the index had when the writer opened)."""
         ...
 
-    def commit(self) -> None: ...
+    def commit(self, then: Callable[[int], None] | None = None) -> None:
+        """Commit; ``then(generation)`` runs with the new generation before the lock is released, so what
+        records the commit (the catalog) is written before another process may write or rebuild."""
+        ...
 
     def cancel(self) -> None:
         """Drop what was written; never raises, always unlocks."""

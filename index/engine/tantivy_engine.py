@@ -19,7 +19,7 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -126,8 +126,9 @@ def _write_lock(folder: Path, timeout: float) -> Any:
 class TantivyWriter:
     """A write session; the commit or cancel ends it and releases both locks."""
 
-    def __init__(self, writer: Any, lock: Any, base_generation: int) -> None:
+    def __init__(self, writer: Any, lock: Any, base_generation: int, folder: Path) -> None:
         self._writer = writer
+        self._folder = folder
         self._lock = lock
         self._base = base_generation
         self.count = 0
@@ -151,11 +152,13 @@ class TantivyWriter:
         for post_id in post_ids:
             self.delete(post_id)
 
-    def commit(self) -> None:
-        """Commit, let tantivy's merges finish, and release the locks."""
+    def commit(self, then: Callable[[int], None] | None = None) -> None:
+        """Commit, let tantivy's merges finish, run ``then`` (see the contract) and release the locks."""
         try:
             self._writer.commit()
             self._writer.wait_merging_threads()
+            if then is not None:
+                then(read_meta(self._folder)[0])
         finally:
             self._release()
 
@@ -332,7 +335,7 @@ class TantivyEngine:
         except BaseException:
             lock.release()
             raise
-        return TantivyWriter(writer, lock, base)
+        return TantivyWriter(writer, lock, base, self.folder)
 
     # -- searching -------------------------------------------------------------------------
 

@@ -442,7 +442,7 @@ def test_a_bulk_build_failing_after_its_workers_staged_rows_leaves_the_catalog_a
     before = catalog.count()
     staged: list[int] = []
 
-    def fail_commit(_writer: Any) -> None:
+    def fail_commit(_writer: Any, then: Any = None) -> None:
         with closing(sqlite3.connect(catalog.path)) as db:
             staged.append(db.execute("SELECT count(*) FROM staged").fetchone()[0])
         raise OSError(errno.ENOSPC, "No space left on device")

@@ -321,6 +321,23 @@ def test_a_rebuild_holds_the_write_lock_until_its_commit(engine: str, tmp_path: 
     other.writer(timeout=0).cancel()
 
 
+def test_what_records_a_commit_runs_before_the_lock_is_released(engine: str, tmp_path: Path) -> None:
+    """The catalog is written in ``then``: another process must not write (or rebuild) in between."""
+    folder = tmp_path / "ix"
+    writer = open_engine(engine, folder).recreate()
+    other = open_engine(engine, folder)
+    recorded: list[int] = []
+
+    def record(generation: int) -> None:
+        with pytest.raises(EngineLocked):
+            other.writer(timeout=0)
+        recorded.append(generation)
+
+    writer.commit(then=record)
+    assert recorded == [other.generation()]
+    other.writer(timeout=0).cancel()
+
+
 def test_switching_engines_rebuilds(engine: str, tmp_path: Path) -> None:
     pytest.importorskip("tantivy")
     corpus = built(tmp_path, engine)

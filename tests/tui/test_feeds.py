@@ -79,6 +79,23 @@ async def test_save_run_rename_and_delete_a_feed(posts_dir: Path) -> None:
     assert "Banks" in (feeds_path().parent / "keys.toml").read_text(encoding="utf-8")  # the user's file as it was
 
 
+async def test_posts_archived_or_restored_in_another_instance_leave_and_rejoin_the_list(posts_dir: Path) -> None:
+    app = SpyglassApp.for_folder(posts_dir)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(app, pilot)
+        listed = list(post_list(app).ids)
+        second = listed[1]
+        await pilot.pause(0.6)  # the watch has read the version once
+        with reopen_state() as other:
+            other.set_flag(second, "archived", True)
+        await wait_for(pilot, lambda: second not in post_list(app).ids, seconds=10)  # no key was pressed
+        result = main_screen(app).result
+        assert result is not None and result.total == len(listed) - 1
+        with reopen_state() as other:
+            other.set_flag(second, "archived", False)
+        await wait_for(pilot, lambda: list(post_list(app).ids) == listed, seconds=10)
+
+
 async def test_another_instances_changes_show_without_a_key(posts_dir: Path) -> None:
     app = SpyglassApp.for_folder(posts_dir)
     async with app.run_test(size=(160, 45)) as pilot:

@@ -36,6 +36,7 @@ class FeedActions:
         self.screen = screen
         self.queries: dict[str, str] = {}  # feed name -> query, as last counted
         self._version: Hashable | None = None
+        self._archived: frozenset[str] = frozenset()  # the archived posts at the last look
 
     def start(self) -> None:
         """Count once now, then watch the state."""
@@ -44,6 +45,7 @@ class FeedActions:
         if triage is not None:
             with suppress(StateError):  # else the first poll takes the baseline
                 self._version = triage.version()  # now: a change from here on is noticed, even before a poll
+                self._archived = frozenset(triage.ids_with("archived"))
             self.screen.set_interval(POLL_SECONDS, self._poll, name="state watch")
 
     # ----------------------------------------------------------------- counting (worker)
@@ -75,21 +77,29 @@ class FeedActions:
             return
         try:
             version = triage.version()
+            if version == self._version:
+                return
+            archived = frozenset(triage.ids_with("archived"))
         except StateError:  # a closed or failing state: the write path reports it
             return
-        if version != self._version:
-            first = self._version is None
-            self._version = version
-            if not first:
-                self.screen.post_message(StateMoved())
+        first = self._version is None
+        moved = archived != self._archived
+        self._version, self._archived = version, archived
+        if not first:
+            self.screen.post_message(StateMoved(archived=moved))
 
-    def moved(self) -> None:
+    def moved(self, message: StateMoved) -> None:
         """Show the stored marks again: the list's, the article header's, and the counts (feeds, own tags,
-        and the unread posts beside tags and entities)."""
+        and the unread posts beside tags and entities). When posts were archived or restored (here or in
+        another Spyglass), search again: they leave or join the result (after this app's own archiving the
+        answer is cached, so the second search is cheap and changes nothing)."""
         self.screen.post_list.refresh_marks()
         self.screen.show_own_marks()
         self.recount()
-        self.screen.recount_unread()
+        if message.archived:
+            self.screen.refresh_list()
+        else:
+            self.screen.recount_unread()
 
     # ----------------------------------------------------------------- the user's feeds
     def ask_to_save(self) -> None:

@@ -471,8 +471,8 @@ class MainScreen(Screen[None]):
         self.feeds.counted(message)
 
     @on(StateMoved)
-    def _state_moved(self) -> None:
-        self.feeds.moved()
+    def _state_moved(self, message: StateMoved) -> None:
+        self.feeds.moved(message)
 
     def action_save_feed(self) -> None:
         self.feeds.ask_to_save()
