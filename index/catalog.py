@@ -337,7 +337,7 @@ class Catalog:
         staged: bool = False,
     ) -> None:
         """One transaction: rows in (with the staged rows when ``staged``), rows out, and the index generation
-        they now match; staged rows are dropped either way."""
+        they now match; staged rows are dropped either way, and the space they took is given back."""
         with closing(_connect(self.path)) as db, db:
             db.executescript(_SCHEMA)
             gone = [(post_id,) for post_id in deletes]
@@ -363,6 +363,18 @@ class Catalog:
                 "INSERT OR REPLACE INTO meta VALUES (?, ?)",
                 [("version", str(CATALOG_VERSION)), ("generation", str(generation))],
             )
+        if staged:
+            _compact(self.path)
+
+
+def _compact(path: Path) -> None:
+    """Give back the pages the staged rows took (they doubled the file after a build); a reader holding the
+    file may keep it from happening, which costs space only."""
+    try:
+        with closing(sqlite3.connect(path, timeout=1)) as db:
+            db.execute("VACUUM")
+    except sqlite3.Error:
+        pass
 
 
 _MARKS = ", ".join("?" * 15)

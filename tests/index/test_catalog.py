@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -89,7 +90,13 @@ def test_staged_rows_join_only_an_apply_that_takes_them(tmp_path: Path) -> None:
     catalog.apply([first], [ProblemEntry(PostProblem("b.md", "bad YAML"), 1, 2)], [], generation=1)
     catalog.stage([second, third])
     assert set(catalog.load().rows) == {"a.md"} and catalog.generation() == 1
+    catalog.stage([replace(entry, row=replace(entry.row, post_id=f"{number}.md"))
+                   for number, entry in enumerate([second] * 600)])
+    staging = catalog.path.stat().st_size
+    catalog.unstage()
+    catalog.stage([second, third])
     catalog.apply([], [], [], generation=2, staged=True)
+    assert catalog.path.stat().st_size < staging / 2  # the staged rows' pages were given back
     loaded = catalog.load()
     assert set(loaded.rows) == {"a.md", "b.md", "c.md"} and loaded.rows["b.md"] == second.row
     assert loaded.problems == [PostProblem("b.md", "no title; taken from the file name", skipped=False)]
