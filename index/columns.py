@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from pyroaring import BitMap
 
+from index.engine.contract import rank_numbers
 from index.query import date_bounds
 from index.vocabulary import BY_KIND, FACET_KINDS
 
@@ -133,7 +134,7 @@ class Columns:
 
     def of_ids(self, ids: Iterable[str]) -> BitMap:
         """The numbers of ``ids``; ids the catalog does not know are dropped."""
-        return BitMap([number for number in map(self.rank.get, ids) if number is not None])
+        return rank_numbers(ids, self.rank)
 
     def ids(self, numbers: Iterable[int]) -> list[str]:
         """Post ids of ``numbers`` in the order given (ascending numbers: newest first)."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol
@@ -85,10 +85,25 @@ class SearchResult:
 
 
 def run(
-    engine: TextEngine, text: str, *, expand: Expander, top: int = 0, every: bool = True, time_limit: float = 1.0
+    engine: TextEngine,
+    text: str,
+    *,
+    expand: Expander,
+    top: int = 0,
+    every: bool = True,
+    time_limit: float = 1.0,
+    rank: Mapping[str, int] | None = None,
 ) -> EngineHits:
-    """The engine's full-text search (the one place a search here asks the engine for every match)."""
-    return engine.run(text, expand=expand, top=top, every=every, time_limit=time_limit)
+    """The engine's full-text search (the one place a search here asks the engine for every match); with
+    ``rank``, the matches come as post numbers (``EngineHits.numbers``)."""
+    return engine.run(text, expand=expand, top=top, every=every, time_limit=time_limit, rank=rank)
+
+
+def numbers_of(hits: EngineHits) -> BitMap:
+    """The post numbers of a search :func:`run` was given a ranking for."""
+    if hits.numbers is None:
+        raise TypeError("the engine answered without post numbers")
+    return hits.numbers
 
 
 def search_failure(error: Exception) -> str:
@@ -362,7 +377,7 @@ class CorpusSearch:
                 known = None
             try:  # a page the first screen scored already is not scored again
                 hits = run(self._engine, collected_text(parsed), expand=expand_term,
-                           top=0 if known is not None else page, time_limit=self.time_limit)
+                           top=0 if known is not None else page, time_limit=self.time_limit, rank=columns.rank)
             except Exception as error:
                 return failed(search_failure(error))
             if known is not None:
@@ -370,7 +385,7 @@ class CorpusSearch:
                 scores = {post_id: known[2][post_id] for post_id in top}
             else:
                 top, scores = hits.top, hits.scores
-            matched = columns.of_ids(hits.ids) | columns.of_ids(top)
+            matched = numbers_of(hits) | columns.of_ids(top)
             stems, partial_result, notes = hits.terms, hits.partial, hits.notes
         else:
             matched = columns.everything()
@@ -408,7 +423,8 @@ class CorpusSearch:
             keyword = keyword_term(term[5:])  # term is "tags:<value>"
             tagged = columns.having("tags", [keyword]) if keyword is not None else None
             if tagged is None:
-                tagged = columns.of_ids(run(self._engine, term, expand=expand_term, time_limit=self.time_limit).ids)
+                tagged = numbers_of(run(self._engine, term, expand=expand_term, time_limit=self.time_limit,
+                                        rank=columns.rank))
             if state is not None:
                 tagged = tagged | columns.of_ids(state.ids_tagged(tag))
             matched &= tagged

@@ -9,9 +9,11 @@ engine a folder was built by is recorded in its stamp, and opening it with the o
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
+
+from pyroaring import BitMap
 
 from index.engine.errors import EngineDamaged, EngineError
 
@@ -104,9 +106,18 @@ class TextEngine(Protocol):
     def writer(self, *, timeout: float | None = None) -> TextEngineWriter: ...
 
     def run(
-        self, text: str, *, expand: Expander, top: int = 0, every: bool = True, time_limit: float = 1.0
+        self,
+        text: str,
+        *,
+        expand: Expander,
+        top: int = 0,
+        every: bool = True,
+        time_limit: float = 1.0,
+        rank: Mapping[str, int] | None = None,
     ) -> EngineHits:
-        """Every match of ``text`` (unless not ``every``) and the ``top`` best-scored ids."""
+        """Every match of ``text`` (unless not ``every``) and the ``top`` best-scored ids; with ``rank`` (the
+        catalog's post numbers), every match as a set of numbers (``EngineHits.numbers``, see
+        :func:`rank_numbers`) in place of ids."""
         ...
 
     def newest(
@@ -124,6 +135,11 @@ class TextEngine(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+def rank_numbers(ids: Iterable[str], rank: Mapping[str, int]) -> BitMap:
+    """The post numbers of ``ids`` under ``rank``; ids it does not know are dropped."""
+    return BitMap([number for number in map(rank.get, ids) if number is not None])
 
 
 def engine_problem(name: str) -> str | None:

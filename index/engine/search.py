@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
+from pyroaring import BitMap
 from whoosh import query as wq
 from whoosh.collectors import TimeLimit, TimeLimitCollector
 from whoosh.qparser import FieldAliasPlugin, MultifieldParser
@@ -68,7 +69,8 @@ class QuerySyntaxError(EngineError):
 
 @dataclass(frozen=True, slots=True)
 class EngineHits:
-    """Matches of one query. ``ids`` is every match found, in index order, unless ``partial``."""
+    """Matches of one query. ``ids`` is every match found, in index order, unless ``partial``; when the
+    search was given a ranking, ``numbers`` holds every match as its post number in that ranking instead."""
 
     ids: list[str]
     top: list[str] = field(default_factory=list)
@@ -76,6 +78,7 @@ class EngineHits:
     partial: bool = False
     terms: frozenset[str] = frozenset()
     notes: tuple[str, ...] = ()
+    numbers: BitMap | None = None
 
 
 def _identity(_field: str, value: str) -> Sequence[str]:

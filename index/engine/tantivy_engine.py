@@ -19,6 +19,7 @@ import os
 import shutil
 import threading
 import time
+from array import array
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import tantivy
+from pyroaring import BitMap
 from whoosh.util.filelock import FileLock, try_for
 from whoosh.util.times import datetime_to_long
 
@@ -196,16 +198,44 @@ class _Lexicon:
         return known if known is not None else int(self._searcher.doc_freq(fieldname, term))
 
 
+#: The slot of a document the ranking does not know (or a deleted one): no post has this number.
+NO_NUMBER = 0xFFFF_FFFF
+
+
+@dataclass(frozen=True)
+class _Numbers:
+    """One reading's documents as the catalog's post numbers (its place in the date order, 0 = newest):
+    ``by_segment[segment ord][doc id]`` is a document's number, ``places[number]`` where that post's
+    document is (``segment ord << 32 | doc id``, -1 for none). Built in one pass over every document."""
+
+    rank: Mapping[str, int]
+    by_segment: list[array[int]]
+    places: array[int]
+
+    def of(self, hits: Sequence[tuple[Any, Any]]) -> BitMap:
+        """The post numbers of ``(value, address)`` hits; documents the ranking does not know are dropped."""
+        tables = self.by_segment
+        found = BitMap([tables[address.segment_ord][address.doc] for _, address in hits])
+        found.discard(NO_NUMBER)
+        return found
+
+    def address(self, number: int) -> Any | None:
+        """Where the document of post ``number`` is, or ``None`` when the index does not hold it."""
+        place = self.places[number] if 0 <= number < len(self.places) else -1
+        return None if place < 0 else tantivy.DocAddress(place >> 32, place & NO_NUMBER)
+
+
 @dataclass
 class _Reading:
-    """One state of the index as searched (``meta``: its ``meta.json``): its searcher and the key → post id
-    table."""
+    """One state of the index as searched (``meta``: its ``meta.json``): its searcher, the key → post id
+    table and the post numbers of its documents under the last ranking asked for."""
 
     meta: bytes
     searcher: Any
     keys: dict[int, str] = field(default_factory=dict)
     keys_read: bool = False
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    numbers_held: _Numbers | None = None
+    lock: threading.RLock = field(default_factory=threading.RLock)
 
     def _table(self) -> dict[int, str]:
         """Read from the ``id`` term dictionary in one call. A key two ids share (a 64-bit hash: in practice
@@ -232,6 +262,52 @@ class _Reading:
             post_id = table.get(int(key))
             ids.append(post_id if post_id is not None else post_id_of(self.searcher.doc(address)["id"][0]))
         return ids
+
+    def numbers(self, rank: Mapping[str, int]) -> _Numbers:
+        """The post numbers of every document under ``rank``, built on first use for each ranking."""
+        with self.lock:
+            held = self.numbers_held
+            if held is None or held.rank is not rank:
+                held = self.numbers_held = self._numbered(rank)
+            return held
+
+    def _numbered(self, rank: Mapping[str, int]) -> _Numbers:
+        hits = _every(self.searcher, tantivy.Query.all_query())
+        segments = [address.segment_ord for _, address in hits]
+        docs = [address.doc for _, address in hits]
+        sizes = [0] * self.searcher.num_segments
+        for segment, doc in zip(segments, docs, strict=True):
+            sizes[segment] = max(sizes[segment], doc + 1)
+        by_segment = [array("I", [NO_NUMBER]) * size for size in sizes]
+        places = array("q", [-1]) * len(rank)
+        for segment, doc, post_id in zip(segments, docs, self.post_ids(hits), strict=True):
+            number = rank.get(post_id)
+            if number is not None:
+                by_segment[segment][doc] = number
+                places[number] = segment << 32 | doc
+        return _Numbers(rank, by_segment, places)
+
+
+def _every(searcher: Any, query: Any) -> list[tuple[Any, Any]]:
+    """Every match of ``query`` as ``(key, address)``, in key order (ordering by a column skips scoring)."""
+    hits: list[tuple[Any, Any]] = searcher.search(
+        query, limit=max(1, searcher.num_docs), count=False, order_by_field="key").hits
+    return hits
+
+
+def _both(query: Any, other: Any, occur: Any = tantivy.Occur.Must) -> Any:
+    return tantivy.Query.boolean_query([(tantivy.Occur.Must, query), (occur, other)])
+
+
+def _dated(query: Any, date: int | None) -> Any:
+    """The matches of ``query`` dated exactly ``date`` (``None``: the undated ones)."""
+    if date is None:
+        return _both(query, tantivy.Query.exists_query("date"), tantivy.Occur.MustNot)
+    return _both(query, _date_range(date, date))
+
+
+def _date_range(low: int, high: int) -> Any:
+    return tantivy.Query.range_query(tantivy_schema(), "date", tantivy.FieldType.Integer, low, high)
 
 
 class TantivyEngine:
@@ -366,9 +442,7 @@ class TantivyEngine:
 
     def _ids(self, reading: _Reading, query: Any) -> list[str]:
         """Every match of ``query`` (unscored order: by key)."""
-        searcher = reading.searcher
-        hits = searcher.search(query, limit=max(1, searcher.num_docs), count=False, order_by_field="key")
-        return reading.post_ids(hits.hits)
+        return reading.post_ids(_every(reading.searcher, query))
 
     def _scored(self, reading: _Reading, query: Any, top: int) -> tuple[list[str], dict[str, float]]:
         searcher = reading.searcher
@@ -378,10 +452,18 @@ class TantivyEngine:
         return best, {post_id: float(score) for post_id, (score, _) in zip(best, hits, strict=True)}
 
     def run(
-        self, text: str, *, expand: Expander, top: int = 0, every: bool = True, time_limit: float = 1.0
+        self,
+        text: str,
+        *,
+        expand: Expander,
+        top: int = 0,
+        every: bool = True,
+        time_limit: float = 1.0,
+        rank: Mapping[str, int] | None = None,
     ) -> EngineHits:
         """As whoosh's :func:`index.engine.search.run`, with the same expansion budgets (so the same hits);
-        tantivy collects and scores fast enough that its time limit only bounds the expansion."""
+        tantivy collects and scores fast enough that its time limit only bounds the expansion. With ``rank``
+        the matches become post numbers through the reading's array, never through their ids."""
 
         def search() -> EngineHits:
             deadline = time.monotonic() + time_limit
@@ -394,9 +476,15 @@ class TantivyEngine:
             scores: dict[str, float] = {}
             if top > 0 and not is_everything(node) and not is_nothing(node):
                 best, scores = self._scored(reading, query, top)
-            ids = self._ids(reading, query) if every and not is_nothing(node) else []
+            ids: list[str] = []
+            numbers = None if rank is None else BitMap()
+            if every and not is_nothing(node):
+                if rank is None:
+                    ids = self._ids(reading, query)
+                else:
+                    numbers = reading.numbers(rank).of(_every(reading.searcher, query))
             return EngineHits(ids=ids, top=best, scores=scores, partial=rewriter.truncated,
-                              terms=rewriter.terms, notes=tuple(rewriter.notes))
+                              terms=rewriter.terms, notes=tuple(rewriter.notes), numbers=numbers)
 
         result: EngineHits = self._guarded(search)
         return result
@@ -411,25 +499,61 @@ class TantivyEngine:
         time_limit: float,
         allowed: RankSet | None = None,
     ) -> EngineHits:
-        """The ``limit`` newest matches: every match collected (milliseconds here), the best ranks kept."""
+        """The ``limit`` newest matches, asked of tantivy by its date column (see :meth:`_newest`)."""
 
         def search() -> EngineHits:
             deadline = time.monotonic() + time_limit
             reading = self._read()
             node, rewriter = self._compile(reading, text, expand, deadline, postings_budget(time_limit))
-            found: Sequence[str] = []
-            if limit > 0 and not is_nothing(node):
-                matched = (
-                    post_id
-                    for post_id in self._ids(reading, translate(node))
-                    if post_id in rank and (allowed is None or rank[post_id] in allowed)
-                )
-                found = heapq.nsmallest(limit, matched, key=rank.__getitem__)
-            return EngineHits(ids=list(found), partial=rewriter.truncated, terms=rewriter.terms,
+            found: list[str] = []
+            if limit > 0 and not is_nothing(node) and (allowed is None or len(allowed)):
+                found = self._newest(reading, translate(node), rank, limit, allowed)
+            return EngineHits(ids=found, partial=rewriter.truncated, terms=rewriter.terms,
                               notes=tuple(rewriter.notes))
 
         result: EngineHits = self._guarded(search)
         return result
+
+    def _newest(
+        self, reading: _Reading, query: Any, rank: Mapping[str, int], limit: int, allowed: RankSet | None
+    ) -> list[str]:
+        """tantivy keeps the ``wanted`` latest-dated matches. The catalog orders posts of one date by id,
+        which tantivy cannot, so every match sharing the last date kept is added: then every match outside
+        the set is older than all inside it, and the catalog's ranks order the set exactly. When the
+        catalog or ``allowed`` drop too many of them, four times as many are asked for."""
+        searcher = reading.searcher
+        if allowed is not None:
+            query = self._within(reading, query, rank, allowed)
+        wanted = limit
+        while True:
+            hits = searcher.search(query, limit=wanted, count=False, order_by_field="date",
+                                   order=tantivy.Order.Desc).hits
+            addresses = [address for _, address in hits]
+            every = len(hits) < wanted
+            if not every:
+                last = hits[-1][0]
+                addresses = [address for date, address in hits if date != last]
+                addresses += [address for _, address in _every(searcher, _dated(query, last))]
+            keys = searcher.fast_field_values("key", addresses)
+            ids = reading.post_ids(list(zip(keys, addresses, strict=True)))
+            ranked = [(number, post_id) for post_id in ids
+                      if (number := rank.get(post_id)) is not None and (allowed is None or number in allowed)]
+            if every or len(ranked) >= limit:
+                return [post_id for _, post_id in heapq.nsmallest(limit, ranked)]
+            wanted *= 4
+
+    @staticmethod
+    def _within(reading: _Reading, query: Any, rank: Mapping[str, int], allowed: RankSet) -> Any:
+        """``query`` narrowed to the dates of the posts ``allowed`` spans (its newest to its oldest), so
+        that tantivy's latest-dated matches are mostly allowed ones (a ``date:`` filter is one such run)."""
+        numbers = reading.numbers(rank)
+        newest, oldest = numbers.address(allowed.min()), numbers.address(allowed.max())
+        if newest is None or oldest is None:
+            return query
+        high, low = reading.searcher.fast_field_values("date", [newest, oldest])
+        if high is None:  # the newest allowed post is undated: so are all the others
+            return _dated(query, None)
+        return query if low is None else _both(query, _date_range(int(low), int(high)))
 
     def close(self) -> None:
         with self._guard:

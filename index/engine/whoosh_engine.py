@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from index.engine.contract import RankSet
+from index.engine.contract import RankSet, rank_numbers
 from index.engine.store import Engine
 
 if TYPE_CHECKING:
@@ -48,12 +49,20 @@ class WhooshEngine(Engine):
         return self._searching()[0]
 
     def run(
-        self, text: str, *, expand: Expander, top: int = 0, every: bool = True, time_limit: float = 1.0
+        self,
+        text: str,
+        *,
+        expand: Expander,
+        top: int = 0,
+        every: bool = True,
+        time_limit: float = 1.0,
+        rank: Mapping[str, int] | None = None,
     ) -> EngineHits:
         from index.engine.search import run
 
         self.index()  # opened outside the search's time limit, as it is when an update found it healthy
-        return run(self.searchers, text, expand=expand, top=top, every=every, time_limit=time_limit)
+        hits = run(self.searchers, text, expand=expand, top=top, every=every, time_limit=time_limit)
+        return hits if rank is None else replace(hits, numbers=rank_numbers(hits.ids, rank))
 
     def newest(
         self,

@@ -13,10 +13,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pyroaring import BitMap
 
 from index.corpus import ENGINE_FOLDER, Corpus
 from index.engine.contract import ENGINES, INSTALL_FAST, EngineMissing, open_engine
 from index.engine.store import DAMAGE_MARKER, EngineLocked
+from index.query import expand_term
 from index.state import TriageState
 from tests.index.helpers import hold_writer
 
@@ -217,6 +219,62 @@ def test_updates_add_replace_and_delete(engine: str, tmp_path: Path) -> None:
     assert corpus.search("lazarus").ids == []
     assert corpus.search("wiper").ids == ["2022-02-02-new.md", "undated-wipers.md"]
     assert corpus.search("ransomware").total == 1
+
+
+#: Posts sharing a date, and undated ones: the catalog orders each group by id, descending.
+TIED = {"k": "2021-03-04", "b": "2021-03-03", "x": "2021-03-03", "a": "2021-03-03", "m": "2021-03-03",
+        "c": "2020-01-01", "z": "", "d": "", "q": ""}
+
+
+def tied_corpus(root: Path, engine: str) -> Corpus:
+    posts = root / "posts"
+    posts.mkdir()
+    for letter, date in TIED.items():
+        front = [f"title: Tied {letter}"] + ([f"date: {date}"] if date else [])
+        body = "tied words" + (" other" if letter in "bmz" else "")
+        (posts / f"{letter}.md").write_text("---\n" + "\n".join(front) + f"\n---\n{body}\n", encoding="utf-8")
+    corpus = Corpus.open(posts, root / "index", engine=engine)
+    corpus.update()
+    return corpus
+
+
+def test_the_first_screen_orders_ties_and_undated_posts_as_the_catalog(engine: str, tmp_path: Path) -> None:
+    """tantivy keeps the latest-dated matches by its date column, which cannot tell posts of one date
+    apart: every cut through a run of one date (or of the undated) must still give the catalog's order."""
+    corpus = tied_corpus(tmp_path, engine)
+    assert corpus.search("tied").ids == ["k.md", "x.md", "m.md", "b.md", "a.md", "c.md", "z.md", "q.md", "d.md"]
+    for query in ("tied", "tied -other", "other", "tied date:2021-03-03", "tied date:[2021 to]", "tied date:[to 2021]"):
+        every = corpus.search(query).ids
+        assert every, query
+        for limit in range(1, len(every) + 1):
+            assert corpus.search(query, limit=limit, complete=False).ids == every[:limit], (query, limit)
+
+
+def test_newest_follows_the_ranking_within_a_date(engine: str, tmp_path: Path) -> None:
+    """The engine holds posts of one date in its own order; the ranking given decides: here each run of one
+    date (and the undated) is ranked in reverse, and every cut follows it."""
+    corpus = tied_corpus(tmp_path, engine)
+    runs = [["k.md"], ["x.md", "m.md", "b.md", "a.md"], ["c.md"], ["z.md", "q.md", "d.md"]]
+    order = [post_id for run in runs for post_id in reversed(run)]
+    rank = {post_id: number for number, post_id in enumerate(order)}
+    text_engine = open_engine(engine, corpus.index_dir / ENGINE_FOLDER)
+    for limit in range(1, len(order) + 1):
+        hits = text_engine.newest("tied", rank=rank, limit=limit, expand=expand_term, time_limit=1.0)
+        assert hits.ids == order[:limit], limit
+
+
+def test_newest_asks_for_more_when_the_ranking_drops_matches(engine: str, tmp_path: Path) -> None:
+    """Matches the catalog does not know, or that ``allowed`` leaves out, are skipped: the newest that
+    remain are found however many are skipped first."""
+    corpus = tied_corpus(tmp_path, engine)
+    order = corpus.search("tied").ids
+    known = [post_id for post_id in order if post_id not in {"k.md", "x.md", "m.md"}]  # the newest three unknown
+    rank = {post_id: number for number, post_id in enumerate(known)}
+    text_engine = open_engine(engine, corpus.index_dir / ENGINE_FOLDER)
+    for allowed, expected in ((None, known[:2]), (BitMap([1, 4, 5]), [known[1], known[4]])):
+        hits = text_engine.newest("tied", rank=rank, limit=2, expand=expand_term, time_limit=1.0, allowed=allowed)
+        assert hits.ids == expected, allowed
+    assert set(text_engine.run("tied", expand=expand_term, rank=rank).numbers or ()) == set(range(len(known)))
 
 
 def test_a_rebuild_by_another_process_is_seen(engine: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:

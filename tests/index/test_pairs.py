@@ -4,6 +4,11 @@ words (dropped, positions renumbered), punctuation between words, stems two word
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,9 +37,25 @@ def _matches(searcher: Any, node: Any) -> set[int]:
     return set(searcher.docs_for_query(node))
 
 
+#: whoosh sorts a RAM index's postings in ``/tmp/MAIN.tmp``, one folder for every process on the machine,
+#: which a finishing writer removes under any other: this process gets a folder of its own.
+_SORT_FOLDER = f"spyglass-test-pairs-{os.getpid()}.tmp"
+
+
+class _PrivateRam(RamStorage):  # type: ignore[misc]
+    def temp_storage(self, name: str | None = None) -> Any:
+        return super().temp_storage(_SORT_FOLDER)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _remove_sort_folder() -> Iterator[None]:
+    yield
+    shutil.rmtree(Path(tempfile.gettempdir()) / _SORT_FOLDER, ignore_errors=True)
+
+
 def _searcher(titles_and_bodies: list[tuple[str, str]]) -> Any:
     """A whoosh searcher (in memory) over posts written the way the index writes them (``doc_fields``)."""
-    index = RamStorage().create_index(build_schema())
+    index = _PrivateRam().create_index(build_schema())
     with index.writer() as writer:
         for number, (title, body) in enumerate(titles_and_bodies):
             writer.add_document(**doc_fields(IndexDoc(f"p{number}.md", title, body)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Collection
 from datetime import datetime
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.notifications import SeverityLevel
+from textual.pilot import Pilot
 from textual.widgets import Static
 
 import tui.widgets.article as article_module
@@ -88,6 +90,13 @@ def shown(view: ArticleView, part: str) -> Text:
     return content
 
 
+async def show(pilot: Pilot[None], view: ArticleView, post: Post | PostProblem | None, terms: Collection[str]) -> None:
+    """Show ``post`` and let its preparation (a thread) land."""
+    view.show(post, terms)
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
 def status(view: ArticleView) -> str:
     return str(view.query_one("#article-status", Static).content)
 
@@ -96,7 +105,7 @@ async def test_show_post_then_walk_entities_and_pivot() -> None:
     app = ArticleApp()
     async with app.run_test(size=(80, 24)) as pilot:
         view = app.query_one(ArticleView)
-        view.show(make_post(), [])
+        await show(pilot, view, make_post(), [])
         view.focus()
         await pilot.pause()
         assert shown(view, "header").plain.startswith("Chinese group breaches")
@@ -124,7 +133,7 @@ async def test_scrolling_to_an_entity_brings_its_line_into_view() -> None:
     app = ArticleApp()
     async with app.run_test(size=(60, 20)) as pilot:
         view = app.query_one(ArticleView)
-        view.show(make_post(), [])
+        await show(pilot, view, make_post(), [])
         view.focus()
         await pilot.pause()
         await pilot.press("[")  # the last entity, near the end
@@ -140,7 +149,7 @@ async def test_search_matches_are_walked_with_braces() -> None:
     app = ArticleApp()
     async with app.run_test(size=(80, 24)) as pilot:
         view = app.query_one(ArticleView)
-        view.show(make_post(), {"phish", "scanbox"})  # matched stems, as a search reports them
+        await show(pilot, view, make_post(), {"phish", "scanbox"})  # matched stems, as a search reports them
         view.focus()
         await pilot.pause()
         await pilot.press("}")
@@ -160,7 +169,7 @@ async def test_keys_scroll_and_toggle_legend() -> None:
     app = ArticleApp()
     async with app.run_test(size=(80, 24)) as pilot:
         view = app.query_one(ArticleView)
-        view.show(make_post(), [])
+        await show(pilot, view, make_post(), [])
         view.focus()
         await pilot.pause()
         legend = view.query_one("#article-legend", Static)
@@ -184,7 +193,7 @@ async def test_untrusted_title_and_body_show_literally() -> None:
     app = ArticleApp()
     async with app.run_test(size=(80, 24)) as pilot:
         view = app.query_one(ArticleView)
-        view.show(make_post(body=f"{TRAP} \x1b]0;title\x07 APT40", title=TRAP), [])
+        await show(pilot, view, make_post(body=f"{TRAP} \x1b]0;title\x07 APT40", title=TRAP), [])
         await pilot.pause()
         assert shown(view, "header").plain.startswith(TRAP)
         assert shown(view, "body").plain.startswith(TRAP + " ␛]0;title␇")
@@ -200,32 +209,32 @@ async def test_problem_and_empty_states() -> None:
         view = app.query_one(ArticleView)
         await pilot.pause()
         assert "No post selected" in shown(view, "header").plain
-        view.show(PostProblem(f"posts/{TRAP}.md", f"bad YAML {TRAP}", 3, 7), [])
+        await show(pilot, view, PostProblem(f"posts/{TRAP}.md", f"bad YAML {TRAP}", 3, 7), [])
         await pilot.pause()
         header = shown(view, "header").plain
         assert f"posts/{TRAP}.md:3:7" in header and f"bad YAML {TRAP}" in header
         await pilot.press("]", "}", "e")
         assert app.selected == []
-        view.show(None, [])
+        await show(pilot, view, None, [])
         await pilot.pause()
         assert "No post selected" in shown(view, "header").plain
 
 
 async def test_long_post_is_extracted_in_a_thread(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(article_module, "SYNC_EXTRACT_LIMIT", 10)
+    monkeypatch.setattr(article_module, "LONG_POST", 10)
     app = ArticleApp()
     async with app.run_test(size=(80, 24)) as pilot:
         view = app.query_one(ArticleView)
-        view.show(make_post(), [])
+        await show(pilot, view, make_post(), [])
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert [m.canonical for m in view.mentions] == ["APT40", "ScanBox", "CVE-2017-11882"]
         assert "Actors" in shown(view, "header").plain
 
 
-@pytest.mark.parametrize("limit", [article_module.SYNC_EXTRACT_LIMIT, 10])
+@pytest.mark.parametrize("limit", [article_module.LONG_POST, 10])
 async def test_a_failing_extractor_is_a_notification_not_a_crash(monkeypatch: pytest.MonkeyPatch, limit: int) -> None:
-    monkeypatch.setattr(article_module, "SYNC_EXTRACT_LIMIT", limit)
+    monkeypatch.setattr(article_module, "LONG_POST", limit)
 
     def broken(text: str) -> list[Mention]:
         raise RuntimeError("[bold]boom[/]")
@@ -233,7 +242,7 @@ async def test_a_failing_extractor_is_a_notification_not_a_crash(monkeypatch: py
     app = ArticleApp(extractor=broken)
     async with app.run_test(size=(80, 24)) as pilot:
         view = app.query_one(ArticleView)
-        view.show(make_post(), [])
+        await show(pilot, view, make_post(), [])
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert shown(view, "body").plain.startswith("APT40 used ScanBox.")
@@ -269,3 +278,47 @@ async def test_a_first_knowledge_load_runs_off_the_ui_thread(monkeypatch: pytest
         assert loaded_on == [False]
         assert "APT40" in [mention.canonical for mention in view.mentions]
         assert knowledge.knowledge_loaded()
+
+
+async def test_a_short_post_is_prepared_off_the_ui_thread() -> None:
+    """Finding entities costs every search that brings a new first post: it never runs on the UI thread."""
+    threads: list[bool] = []
+
+    def extractor(text: str) -> list[Mention]:
+        threads.append(threading.current_thread() is threading.main_thread())
+        return fake_extract(text)
+
+    app = ArticleApp(extractor=extractor)
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = app.query_one(ArticleView)
+        await show(pilot, view, make_post(body="APT40 used ScanBox."), [])
+        assert threads == [False]
+        assert [m.canonical for m in view.mentions] == ["APT40", "ScanBox"]
+        assert shown(view, "body").plain == "APT40 used ScanBox."
+
+
+async def test_a_stale_preparation_is_dropped() -> None:
+    """A post replaced while its preparation runs never reaches the pane, even if it finishes last."""
+    release = threading.Event()
+
+    def extractor(text: str) -> list[Mention]:
+        if text.startswith("Old"):
+            release.wait(5)
+        return fake_extract(text)
+
+    app = ArticleApp(extractor=extractor)
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = app.query_one(ArticleView)
+        view.show(make_post(body="Old post about APT40.", title="Old"), [])
+        await pilot.pause()
+        view.show(make_post(body="New post about ScanBox.", title="New"), [])
+        for _ in range(250):  # the new post lands while the old one is still held
+            if shown(view, "body").plain.startswith("New"):
+                break
+            await pilot.pause(0.02)
+        release.set()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert shown(view, "body").plain == "New post about ScanBox."
+        assert "New" in shown(view, "header").plain and "Old" not in shown(view, "header").plain
+        assert [m.canonical for m in view.mentions] == ["ScanBox"]

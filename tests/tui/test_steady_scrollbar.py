@@ -67,3 +67,15 @@ async def test_a_longer_list_redraws_its_scrollbar() -> None:
         drawn = await drawn_scrollbars(app, pilot, "longer")
         assert drawn["sidebar"] > 0
         assert drawn["posts"] > 0
+
+
+async def test_a_new_length_is_drawn_once_not_again_at_the_next_layout() -> None:
+    """The list hands its scrollbar a new length itself; the next layout (a new title, a new post in the
+    article) brings nothing new for the list and must not draw its scrollbar a second time."""
+    app = Views()
+    async with app.run_test(size=(100, 30)) as pilot:
+        fill(app, 300)
+        await pilot.pause()
+        app.query_one(PostList).set_ids([f"p{number}" for number in range(2_000)])
+        await pilot.pause()
+        assert (await drawn_scrollbars(app, pilot, "layout elsewhere"))["posts"] == 0

@@ -187,7 +187,8 @@ async def test_copy_url(posts_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 async def test_dwelling_on_a_post_marks_it_read(posts_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("tui.screens.main.READ_DELAY", 0.3)
+    # A delay long enough for two key presses on a loaded machine, short enough to wait out.
+    monkeypatch.setattr("tui.screens.main.READ_DELAY", 1.0)
     app = SpyglassApp.for_folder(posts_dir)
     async with app.run_test(size=(160, 45)) as pilot:
         await settle(app, pilot)
@@ -196,7 +197,7 @@ async def test_dwelling_on_a_post_marks_it_read(posts_dir: Path, monkeypatch: py
         await pilot.press("j")  # moved on before the delay: that post stays unread
         stayed_on = post_list(app).current
         await settle(app, pilot)
-        await pilot.pause(0.6)
+        await pilot.pause(1.5)
         with reopen_state() as state:
             read = state.ids_with("read")
         assert stayed_on in read

@@ -26,11 +26,11 @@ from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.reactive import reactive
+from textual.reactive import var
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Footer, Header
+from textual.widgets import Footer, Header, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from index.corpus import Corpus, PostRow, SearchResult, UpdateProgress, UpdateReport
@@ -84,6 +84,7 @@ FIRST_SCREEN = 200
 PREVIEW_BATCH = 100
 """Front matters read between two repaints of a first build's preview list."""
 
+
 def _counted(count: int, one: str, many: str) -> str:
     return f"{count:,} {one if count == 1 else many}"
 
@@ -132,14 +133,16 @@ class MainScreen(Screen[None]):
         Binding("F", "save_feed", "Save search as feed", show=False, id="main.save_feed"),
     ]
 
-    query_text: reactive[str] = reactive("", init=False)
+    # ``var``, not ``reactive``: a reactive on the screen repaints the whole screen when it changes (every
+    # query), and their watchers already update the widgets that show them.
+    query_text: var[str] = var("", init=False)
     """The query as the user typed it."""
-    filters: reactive[tuple[Filter, ...]] = reactive((), init=False)
+    filters: var[tuple[Filter, ...]] = var((), init=False)
     """Facet filters ANDed with the query."""
-    sort: reactive[Sort] = reactive("date", init=False)
-    show_sidebar: reactive[bool] = reactive(True, init=False)
-    read_only: reactive[bool] = reactive(False, init=False)
-    indexing: reactive[str] = reactive("", init=False)
+    sort: var[Sort] = var("date", init=False)
+    show_sidebar: var[bool] = var(True, init=False)
+    read_only: var[bool] = var(False, init=False)
+    indexing: var[str] = var("", init=False)
     """Indexing status for the status line ("" when idle)."""
 
     def __init__(
@@ -268,7 +271,14 @@ class MainScreen(Screen[None]):
         query = self.search_query
         if query:
             parts.append(f"query: {one_line(query, 120)}")
-        self.sub_title = " ─ ".join(parts)
+        title = " ─ ".join(parts)
+        if title == self.sub_title:
+            return
+        # Set without Textual's reactive: that repaints the whole screen and lays the header out again for
+        # a title that changes with every query; the header's title line is redrawn alone instead.
+        self.set_reactive(Screen.sub_title, title)
+        for header in self.query("HeaderTitle").results(Static):
+            header.update(self.app.format_title(self.title or self.app.title, title), layout=False)
 
     def _sync_status(self) -> None:
         status = self.query_one(StatusLine)

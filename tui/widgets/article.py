@@ -41,8 +41,9 @@ from tui.widgets.triage_keys import TRIAGE_BINDINGS
 
 Extractor = Callable[[str], list[Mention]]
 
-#: Bodies longer than this are scanned for entities and rendered in a thread, not on the UI thread.
-SYNC_EXTRACT_LIMIT = 50_000
+LONG_POST = 50_000
+"""Bodies longer than this show a placeholder while they are prepared; a shorter post keeps the previous one
+on screen for the few milliseconds its preparation takes, so the pane changes once, not twice."""
 
 
 class ArticleView(VerticalScroll, can_focus=True):
@@ -98,7 +99,11 @@ class ArticleView(VerticalScroll, can_focus=True):
         self._heights: tuple[int, list[int]] | None = None
         self._ready = False
         self._header = Text()
+        self._shown_header: Text | None = None
         self._own = Text()
+        self._status_shown = False
+        self._displayed = -1
+        """The generation (shown post) whose header and body are on screen."""
 
     def compose(self) -> ComposeResult:
         yield Static(id="article-header")
@@ -128,8 +133,9 @@ class ArticleView(VerticalScroll, can_focus=True):
         return None if self._entity_index is None else self._mentions[self._entity_index]
 
     def show(self, post: Post | PostProblem | None, terms: Collection[str]) -> None:
-        """Show a post (entities found here, or in a thread for long bodies and while the entity knowledge is
-        still loading), a problem, or nothing."""
+        """Show a post, a problem, or nothing. A post's entities are found and its text prepared in a thread
+        (on the UI thread they cost every search that brings a new first post); the pane changes when they
+        are ready, and a preparation for a post shown no longer is dropped."""
         self._post = post
         self._terms = frozenset(terms)
         self._generation += 1
@@ -141,34 +147,29 @@ class ArticleView(VerticalScroll, can_focus=True):
         self._plain = ""
         if not self._ready:
             return  # shown on mount
-        self._set_status(None)
-        self.scroll_home(animate=False)
         if post is None:
+            self._set_status(None)
             hint = Text("Pick one from the list: j/k to move, enter to open.", "dim")
             self._display(Text("No post selected.", "bold"), hint)
         elif isinstance(post, PostProblem):
+            self._set_status(None)
             self._display(_problem_header(post), Text("This file was skipped; the rest of the folder loaded.", "dim"))
-        elif len(post.body) <= SYNC_EXTRACT_LIMIT and (self._extractor is not extract or knowledge_loaded()):
-            try:
-                mentions = self._extractor(post.body)
-            except Exception as error:  # a bug in extraction must not take the article with it
-                self._extraction_failed(self._generation, one_line(str(error), 200))
-                mentions = []
-            self._present(_prepare(post, mentions, self._terms))
         else:
-            waiting = "Loading a long post…" if len(post.body) > SYNC_EXTRACT_LIMIT else "Loading entity knowledge…"
-            self._display(render_header(post, []), Text(waiting, "dim"))
-            self._set_status(Content(" Finding entities…"))
+            long_post = len(post.body) > LONG_POST
+            if long_post or (self._extractor is extract and not knowledge_loaded()):
+                waiting = "Loading a long post…" if long_post else "Loading entity knowledge…"
+                self._display(render_header(post, []), Text(waiting, "dim"))
+                self._set_status(Content(" Finding entities…"))
             self._prepare_in_thread(post, self._terms, self._generation)
 
     # --- rendering ------------------------------------------------------------------------
 
     @work(thread=True, exclusive=True, group="article-prepare", exit_on_error=False)
     def _prepare_in_thread(self, post: Post, terms: frozenset[str], generation: int) -> None:
-        """Extract and render a long post off the UI thread; stale results are dropped on arrival."""
+        """Find the entities and build the text off the UI thread; stale results are dropped on arrival."""
         try:
             mentions = self._extractor(post.body)
-        except Exception as error:
+        except Exception as error:  # a bug in extraction must not take the article with it
             self.app.call_from_thread(self._extraction_failed, generation, one_line(str(error), 200))
             mentions = []
         prepared = _prepare(post, mentions, terms)
@@ -191,8 +192,10 @@ class ArticleView(VerticalScroll, can_focus=True):
         self._display(prepared.header, prepared.body)
 
     def _display(self, header: Text, body: Text) -> None:
+        self.scroll_home(animate=False)
         self._body_text = body
         self._header = header
+        self._displayed = self._generation
         self._show_header()
         self.query_one("#article-body", Static).update(body)
 
@@ -201,12 +204,14 @@ class ArticleView(VerticalScroll, can_focus=True):
         if self._own and self._post is not None:
             header.append("\n")
             header.append_text(self._own)
-        self.query_one("#article-header", Static).update(header)
+        if header != self._shown_header:  # the same marks again (a new search, same post): no new layout
+            self._shown_header = header
+            self.query_one("#article-header", Static).update(header)
 
     def show_own(self, state: PostState | None) -> None:
         """Show the reader's own marks, tags and note for the post in the header (None: nothing)."""
         self._own = own_text(state) if state is not None else Text()
-        if self._ready:
+        if self._ready and self._displayed == self._generation:  # else the post's own header brings them
             self._show_header()
 
     def _mark(self, start: int, end: int) -> None:
@@ -217,8 +222,12 @@ class ArticleView(VerticalScroll, can_focus=True):
         self.call_after_refresh(self._scroll_to_offset, end)
 
     def _set_status(self, status: Content | None) -> None:
+        """Show ``status`` on the bottom line (None: hide it). The line is one row whatever it says, so a new
+        text is drawn without a layout, and a hidden line is left alone."""
         self.set_class(status is not None, "-status")
-        self.query_one("#article-status", Static).update(status or Content())
+        if status is not None or self._status_shown:
+            self._status_shown = status is not None
+            self.query_one("#article-status", Static).update(status or Content(), layout=False)
 
     # --- scrolling to an offset -----------------------------------------------------------
 

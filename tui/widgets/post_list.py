@@ -24,7 +24,7 @@ from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.strip import Strip
@@ -165,6 +165,8 @@ class PostList(SteadyScrollbar, can_focus=True, inherit_bindings=False):
         """Drawn rows by (post id, width, under the cursor): what a row shows, not where it is."""
         self.empty_message = "No posts."
         self._fresh = False
+        self._paint: tuple[int, int] | None = None
+        """(width, top row) while a paint runs."""
 
     # ----------------------------------------------------------------- data in
     @property
@@ -231,6 +233,7 @@ class PostList(SteadyScrollbar, can_focus=True, inherit_bindings=False):
                 self.vertical_scrollbar.window_virtual_size = rows
             if self.scroll_y > self.max_scroll_y:
                 self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
+            self._length_shown()
             return
         self.clear_cached_dimensions()
         self.refresh(layout=True, repaint=False)
@@ -399,9 +402,18 @@ class PostList(SteadyScrollbar, can_focus=True, inherit_bindings=False):
         self._lines.clear()
         super().notify_style_update()
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # The width and the scroll offset, once per paint rather than once per row (both are computed
+        # properties, and a new list repaints every row).
+        self._paint = (self.scrollable_content_region.width, round(self.scroll_y))
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._paint = None
+
     def render_line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width
-        index = round(self.scroll_y) + y
+        width, top = self._paint or (self.scrollable_content_region.width, round(self.scroll_y))
+        index = top + y
         if 0 <= index < len(self._ids):
             cached = self._lines.get((self._ids[index], width, index == self.cursor))
             if cached is not None:

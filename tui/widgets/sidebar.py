@@ -12,14 +12,19 @@ output, so brackets show literally and controls show as placeholders.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import partial
 from typing import ClassVar
 
 from textual import on
 from textual.binding import Binding, BindingType
 from textual.content import Content
+from textual.css.styles import RulesMap
 from textual.message import Message
+from textual.strip import Strip
+from textual.style import Style
+from textual.visual import RenderOptions, Visual
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
@@ -69,6 +74,44 @@ def _entry(value: str, count: int | None, ticked: bool, width: int, unread: int 
     return Content.assemble(marker, name, number)
 
 
+@dataclass(frozen=True)
+class _Row:
+    """One option of the list: equal keys draw equal prompts, so only a changed key is drawn again."""
+
+    option_id: str
+    key: tuple[object, ...]
+    draw: Callable[[], Content] = field(compare=False)
+    disabled: bool = False
+
+
+class _Line(Visual):
+    """A prompt that is one line whatever the width (entries are cut to the row), drawn when first shown: a
+    search brings up to 200 new entries, and the list learns their heights without drawing or wrapping
+    them, and draws only the ones that scroll into view."""
+
+    def __init__(self, draw: Callable[[], Content]) -> None:
+        self._draw: Callable[[], Content] | None = draw
+        self._content = Content("")
+
+    @property
+    def content(self) -> Content:
+        if self._draw is not None:
+            self._content, self._draw = self._draw(), None
+        return self._content
+
+    def __str__(self) -> str:
+        return str(self.content)
+
+    def render_strips(self, width: int, height: int | None, style: Style, options: RenderOptions) -> list[Strip]:
+        return self.content.render_strips(width, 1, style, options)
+
+    def get_optimal_width(self, rules: RulesMap, container_width: int) -> int:
+        return self.content.cell_length
+
+    def get_height(self, rules: RulesMap, width: int) -> int:
+        return 1
+
+
 class Sidebar(OptionList, SteadyScrollbar):
     """Facets with counts. Posts ``FilterToggled`` when an entry is picked."""
 
@@ -109,6 +152,8 @@ class Sidebar(OptionList, SteadyScrollbar):
         self._labels: dict[str, str] = {}
         self._unread: dict[str, dict[str, int]] = {}
         self._own: dict[str, list[tuple[str, int | None]]] = {FEED: [], OWN_TAG: []}
+        self._keys: list[_Row] = []
+        """The rows the options show now, in order."""
 
     def show_own(self, feeds: Sequence[tuple[str, int | None]], own_tags: Sequence[tuple[str, int]]) -> None:
         """Replace the feeds (name, unread count; None while unknown) and the own tags (tag, posts)."""
@@ -150,38 +195,60 @@ class Sidebar(OptionList, SteadyScrollbar):
 
     def _rebuild(self) -> None:
         previous = self.highlighted_filter
-        options: list[Option] = []
+        rows: list[_Row] = []
         self._entries.clear()
+        width = self._row_width()
         for kind, heading in SECTIONS:
-            entries: Sequence[tuple[str, int | None]] = self._own.get(kind, []) if kind in _OWN_SECTIONS else (
-                self._facets.get(kind, [])
+            entries: Sequence[tuple[str, int | None]] = (
+                self._own.get(kind, []) if kind in _OWN_SECTIONS else (self._facets.get(kind, []))
             )
             active_here = [value for active_kind, value in self._active if active_kind == kind]
             active_keys = {value.casefold() for value in active_here}
             listed = {value.casefold() for value, _ in entries}
-            rows: list[tuple[str, int | None]] = [
+            values: list[tuple[str, int | None]] = [
                 (value, None) for value in active_here if value.casefold() not in listed
             ]
-            rows += [(value, count) for value, count in entries]
-            if kind in _OWN_SECTIONS and not rows:
+            values += [(value, count) for value, count in entries]
+            if kind in _OWN_SECTIONS and not values:
                 continue
-            title = Content.assemble((heading, "bold"), "  ", (f"({len(entries)})", "dim"))
-            options.append(Option(title, id=f"{kind}:head", disabled=True))
-            if not rows:
-                options.append(Option(Content.styled("  —", "dim"), id=f"{kind}:none", disabled=True))
+            title = partial(Content.assemble, (heading, "bold"), "  ", (f"({len(entries)})", "dim"))
+            rows.append(_Row(f"{kind}:head", (heading, len(entries)), title, disabled=True))
+            if not values:
+                rows.append(_Row(f"{kind}:none", (), partial(Content.styled, "  —", "dim"), disabled=True))
             unread = self._unread.get(kind, {})
-            for number, (value, count) in enumerate(rows):
+            for number, (value, count) in enumerate(values):
                 option_id = f"{kind}:{number}"
                 self._entries[option_id] = (kind, value)
-                ticked = value.casefold() in active_keys
-                prompt = _entry(self._labels.get(value, value), count, ticked, self._row_width(), unread.get(value))
-                options.append(Option(prompt, id=option_id))
-        self.set_options(options)
+                key = (self._labels.get(value, value), count, value.casefold() in active_keys, width, unread.get(value))
+                rows.append(_Row(option_id, key, partial(_entry, *key)))
+        index = self.highlighted
+        self._show_rows(rows)
         if previous is not None:
             for option_id, entry in self._entries.items():
                 if entry == previous:
                     self.highlighted = self.get_option_index(option_id)
-                    break
+                    return
+        # The entry under the cursor left: the cursor stays where it was, on whichever entry is there now.
+        stays = index is not None and index < self.option_count and not self.get_option_at_index(index).disabled
+        self.highlighted = index if stays else None
+
+    def _show_rows(self, rows: list[_Row]) -> None:
+        """Put ``rows`` in the list. With the same rows in the same places (a new search with as many entries
+        per section), only the entries whose name or counts changed get a new prompt: no option is removed
+        or added, and the cursor and the scroll position stay. Otherwise the options are replaced, the
+        scroll position kept."""
+        if [(row.option_id, row.disabled) for row in rows] == [(row.option_id, row.disabled) for row in self._keys]:
+            changed = [(n, row) for n, (row, old) in enumerate(zip(rows, self._keys, strict=True)) if row != old]
+            for index, row in changed:
+                # What ``replace_option_prompt_at_index`` does, less its refresh per entry: one for all.
+                self.get_option_at_index(index)._set_prompt(_Line(row.draw))
+            if changed:
+                self._clear_caches()
+        else:
+            scroll = self.scroll_y
+            self.set_options(Option(_Line(row.draw), id=row.option_id, disabled=row.disabled) for row in rows)
+            self.scroll_to(y=scroll, animate=False, immediate=True)
+        self._keys = rows
 
     def action_jump(self, kind: str) -> None:
         """Move the cursor to the first entry of a section (headings cannot be highlighted)."""

@@ -24,3 +24,10 @@ class SteadyScrollbar(ScrollView):
             return False  # nothing of this view changed: no resize event, no scrollbar redraw
         self._arranged = arranged
         return super()._size_updated(size, virtual_size, container_size, layout)
+
+    def _length_shown(self) -> None:
+        """The view gave its scrollbar its new length itself (no layout): the next layout, which brings
+        nothing else new for this view, must not redraw the scrollbar a second time."""
+        if self._arranged is not None:
+            size, container_size, _ = self._arranged
+            self._arranged = (size, container_size, self.virtual_size)
