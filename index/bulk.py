@@ -4,9 +4,12 @@ The posts (newest first) are cut into contiguous batches, a multiple of the numb
 prepares each post of its batch and adds it to a segment of its own, then sorts and writes that segment's
 postings, so parsing, extraction, analysis and writing all run on every core. The parent only hands out
 batches, reports progress and, holding the write lock, commits the finished segments in batch order, so
-document order stays newest first. Progress comes through counters in shared memory: posts added, then
-postings written, per batch. When told to stop, each worker closes its segment after the post at hand, and
-what was written is kept.
+document order stays newest first. A worker stages the catalog rows of its posts as it goes
+(:meth:`Catalog.stage`), so no process holds every row until the commit; they join the catalog only when the
+parent applies them after the commit. Progress comes through counters in shared memory: posts added, then
+postings written, per batch. The stage shown is what the workers do: "index" while one adds posts, "write"
+while all are writing segments (between batches too, so the count moves while they write). When told to
+stop, each worker closes its segment after the post at hand, and what was written is kept.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from multiprocessing.sharedctypes import RawArray, RawValue
 from pathlib import Path
 from typing import Any
 
-from index.catalog import CatalogEntry
+from index.catalog import Catalog, CatalogEntry
 from index.engine import NewSegment, SegmentBuilder, remove_leftovers
 from index.knowledge import get_knowledge
 from index.posts import PostFile, PostProblem
@@ -32,15 +35,18 @@ WORKERS = 2
 BATCH_POSTS = 12_500
 #: Seconds between two progress reports while the workers run.
 POLL_EVERY = 0.2
+#: Catalog rows a worker stages at once.
+STAGE_EVERY = 500
 
 
 @dataclass(frozen=True)
 class Batch:
     """What one worker wrote: its segment (``None`` if empty) and, in file order, what each post it took
-    became; fewer outcomes than files when it was told to stop."""
+    became (the id of a post whose row it staged, or the problem); fewer outcomes than files when it was
+    told to stop."""
 
     segment: NewSegment | None
-    outcomes: list[CatalogEntry | PostProblem]
+    outcomes: list[str | PostProblem]
 
 
 class _Counters:
@@ -50,6 +56,7 @@ class _Counters:
         self.added: Any = RawArray("q", batches)
         self.written: Any = RawArray("q", batches)
         self.postings: Any = RawArray("q", batches)
+        self.writing: Any = RawArray("b", batches)  # 1 while the segment is written, then 2
         self.stop: Any = RawValue("b", 0)
 
 
@@ -69,12 +76,13 @@ def batch_sizes(total: int, workers: int = WORKERS) -> list[int]:
     return [base + (1 if number < extra else 0) for number in range(count)]
 
 
-def _write_batch(root: Path, folder: Path, number: int, files: Sequence[PostFile]) -> Batch:
-    """In a worker: prepare the posts of one batch into a new segment and write it."""
+def _write_batch(root: Path, folder: Path, catalog: Catalog, number: int, files: Sequence[PostFile]) -> Batch:
+    """In a worker: prepare the posts of one batch into a new segment and write it; stage their rows."""
     counters = _counters
     assert counters is not None, "a batch runs only in a pool started by write_in_workers"
     builder = SegmentBuilder(folder)
-    outcomes: list[CatalogEntry | PostProblem] = []
+    outcomes: list[str | PostProblem] = []
+    rows: list[CatalogEntry] = []
     try:
         for found in files:
             if counters.stop.value:
@@ -82,16 +90,23 @@ def _write_batch(root: Path, folder: Path, number: int, files: Sequence[PostFile
             result = prepare(root, found)
             if isinstance(result, Prepared):
                 builder.add(result.doc)
-                outcomes.append(result.entry)
+                rows.append(result.entry)
+                outcomes.append(found.post_id)
             else:
                 outcomes.append(result)
+            if len(rows) >= STAGE_EVERY:
+                catalog.stage(rows)
+                rows.clear()
             counters.added[number] = len(outcomes)
+        catalog.stage(rows)
+        counters.writing[number] = 1
 
         def written(done: int, total: int) -> None:
             counters.postings[number] = total
             counters.written[number] = done
 
         segment = builder.finish(written)
+        counters.writing[number] = 2
     except BaseException:
         builder.cancel()
         raise
@@ -99,10 +114,13 @@ def _write_batch(root: Path, folder: Path, number: int, files: Sequence[PostFile
 
 
 def _progress(counters: _Counters, sizes: Sequence[int]) -> tuple[str, int, int]:
-    """("index", posts prepared and added) until all are, then ("write", posts whose postings are written)."""
+    """("index", posts prepared and added) while a worker adds posts, ("write", posts whose postings are
+    written) while every worker with a batch at hand writes its segment, and once all posts are added."""
     total = sum(sizes)
     added = sum(counters.added[:])
-    if added < total and not counters.stop.value:
+    states = list(zip(counters.added[:], counters.writing[:], strict=True))
+    adding = any(posts and not writing for posts, writing in states)
+    if added < total and (adding or 1 not in counters.writing[:]) and not counters.stop.value:
         return "index", added, total
     written = sum(
         counters.added[number] * counters.written[number] // counters.postings[number]
@@ -115,23 +133,26 @@ def _progress(counters: _Counters, sizes: Sequence[int]) -> tuple[str, int, int]
 def write_in_workers(
     root: Path,
     folder: Path,
+    catalog: Catalog,
     files: Sequence[PostFile],
     progress: Callable[[str, int, int], None],
     cancelled: Callable[[], bool],
-) -> tuple[list[NewSegment], list[tuple[PostFile, CatalogEntry | PostProblem]], bool]:
-    """Write ``files`` as new segments of the index in ``folder`` (whose write lock the caller holds).
+) -> tuple[list[NewSegment], list[tuple[PostFile, str | PostProblem]], bool]:
+    """Write ``files`` as new segments of the index in ``folder`` (whose write lock the caller holds), and
+    their rows to ``catalog``'s staged rows.
 
-    Returns the segments in document order, each post that was taken with what it became (in order), and
-    whether the build was told to stop before every post was taken.
+    Returns the segments in document order, each post that was taken with what it became (its id, its row
+    staged, or its problem; in order), and whether the build was told to stop before every post was taken.
     """
     remove_leftovers(folder)
+    catalog.unstage()
     sizes = batch_sizes(len(files))
     starts = [sum(sizes[:number]) for number in range(len(sizes))]
     counters = _Counters(len(sizes))
     get_knowledge()  # loaded once here; forked workers share it
     with worker_pool(WORKERS, initializer=_share, initargs=(counters,)) as pool:
         futures: list[Future[Batch]] = [
-            pool.submit(_write_batch, root, folder, number, files[start : start + size])
+            pool.submit(_write_batch, root, folder, catalog, number, files[start : start + size])
             for number, (start, size) in enumerate(zip(starts, sizes, strict=True))
         ]
         try:

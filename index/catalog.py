@@ -32,14 +32,18 @@ _T = TypeVar("_T")
 FACETS: tuple[str, ...] = ("tag", *(BY_KIND[kind].field for kind in FACET_KINDS))
 _SEP = "\x1f"  # list separator; cheaper to split than JSON at 100k rows
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS posts (
+_POST_COLUMNS = """(
     id TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, content_hash TEXT NOT NULL,
     title TEXT NOT NULL, date TEXT, url TEXT NOT NULL, source TEXT NOT NULL, tags TEXT NOT NULL,
     actors TEXT NOT NULL, victims TEXT NOT NULL, techniques TEXT NOT NULL, warnings TEXT NOT NULL,
     malware TEXT NOT NULL, vulns TEXT NOT NULL
-);
+)"""
+#: ``staged`` holds rows a bulk build's workers wrote before its commit; only :meth:`Catalog.apply` after that
+#: commit moves them into ``posts``, so the catalog never claims posts its index generation lacks.
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS posts {_POST_COLUMNS};
+CREATE TABLE IF NOT EXISTS staged {_POST_COLUMNS};
 CREATE TABLE IF NOT EXISTS problems (
     id TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
     reason TEXT NOT NULL, line INTEGER, col INTEGER
@@ -379,14 +383,31 @@ class Catalog:
                 path.unlink(missing_ok=True)
         self.apply([], [], [], generation)
 
+    def stage(self, upserts: Sequence[CatalogEntry]) -> None:
+        """Write rows aside until the commit of the build they belong to: a bulk build's workers stage what
+        they prepared as they go, so no process holds every row until the end. Staged rows are not in the
+        catalog until :meth:`apply` is told ``staged=True``; the next apply drops them otherwise."""
+        with closing(_connect(self.path)) as db, db:
+            db.executescript(_SCHEMA)
+            db.executemany(f"INSERT OR REPLACE INTO staged VALUES ({_MARKS})", map(_post_values, upserts))
+
+    def unstage(self) -> None:
+        """Drop rows staged by a build that never committed (killed or failed)."""
+        with closing(_connect(self.path)) as db, db:
+            db.executescript(_SCHEMA)
+            db.execute("DELETE FROM staged")
+
     def apply(
         self,
         upserts: Sequence[CatalogEntry],
         problems: Sequence[ProblemEntry],
         deletes: Sequence[str],
         generation: int,
+        *,
+        staged: bool = False,
     ) -> None:
-        """One transaction: rows in, rows out, and the index generation they now match."""
+        """One transaction: rows in (with the staged rows when ``staged``), rows out, and the index generation
+        they now match; staged rows are dropped either way, and the space they took is given back."""
         with closing(_connect(self.path)) as db, db:
             db.executescript(_SCHEMA)
             gone = [(post_id,) for post_id in deletes]
@@ -394,19 +415,12 @@ class Catalog:
             gone += [(entry.problem.post_id,) for entry in problems]
             db.executemany("DELETE FROM posts WHERE id = ?", gone)
             db.executemany("DELETE FROM problems WHERE id = ?", gone)
-            db.executemany(
-                "INSERT INTO posts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        entry.row.post_id, entry.size, entry.mtime_ns, entry.row.content_hash, entry.row.title,
-                        entry.row.date.isoformat() if entry.row.date else None, entry.row.url, entry.row.source,
-                        _join(entry.row.tags), _join(entry.row.actors), _join(entry.row.victims),
-                        _join(entry.row.techniques), _join(entry.warnings),
-                        _join(entry.row.malware), _join(entry.row.vulns),
-                    )
-                    for entry in upserts
-                ],
-            )
+            if staged:
+                db.execute("DELETE FROM posts WHERE id IN (SELECT id FROM staged)")
+                db.execute("DELETE FROM problems WHERE id IN (SELECT id FROM staged)")
+                db.execute("INSERT INTO posts SELECT * FROM staged")
+            db.execute("DELETE FROM staged")
+            db.executemany(f"INSERT INTO posts VALUES ({_MARKS})", map(_post_values, upserts))
             db.executemany(
                 "INSERT INTO problems VALUES (?, ?, ?, ?, ?, ?)",
                 [
@@ -419,6 +433,32 @@ class Catalog:
                 "INSERT OR REPLACE INTO meta VALUES (?, ?)",
                 [("version", str(CATALOG_VERSION)), ("generation", str(generation))],
             )
+        if staged:
+            _compact(self.path)
+
+
+def _compact(path: Path) -> None:
+    """Give back the pages the staged rows took (they doubled the file after a build); a reader holding the
+    file may keep it from happening, which costs space only."""
+    try:
+        with closing(sqlite3.connect(path, timeout=1)) as db:
+            db.execute("VACUUM")
+    except sqlite3.Error:
+        pass
+
+
+_MARKS = ", ".join("?" * 15)
+
+
+def _post_values(entry: CatalogEntry) -> tuple[Any, ...]:
+    """A ``posts`` (or ``staged``) record."""
+    row = entry.row
+    return (
+        row.post_id, entry.size, entry.mtime_ns, row.content_hash, row.title,
+        row.date.isoformat() if row.date else None, row.url, row.source,
+        _join(row.tags), _join(row.actors), _join(row.victims), _join(row.techniques), _join(entry.warnings),
+        _join(row.malware), _join(row.vulns),
+    )
 
 
 class CatalogView:

@@ -44,6 +44,23 @@ class UpdateProgress:
 
 
 @dataclass(frozen=True)
+class Written:
+    """What an update wrote before its commit: catalog rows, ids of rows staged in the catalog by the bulk
+    workers, problems, and whether it was told to stop early."""
+
+    upserts: list[CatalogEntry]
+    staged: list[str]
+    problems: list[ProblemEntry]
+    stopped: bool
+
+    @property
+    def ids(self) -> Iterator[str]:
+        yield from (entry.row.post_id for entry in self.upserts)
+        yield from self.staged
+        yield from (entry.problem.post_id for entry in self.problems)
+
+
+@dataclass(frozen=True)
 class UpdateReport:
     added: int
     changed: int
@@ -230,7 +247,7 @@ class Indexer:
             writer.cancel()
             raise EngineLocked("another Spyglass updated this index at the same time; working read-only")
         try:
-            upserts, problems, stopped = self._write(writer, indexed, todo, removed, bulk, progress, cancelled)
+            written = self._write(writer, indexed, todo, removed, bulk, progress, cancelled)
             if not self.posts_dir.is_dir():  # gone while it was read: its posts must not all become problems
                 writer.cancel()
                 message = f"the folder {self.posts_dir} disappeared during the update; the index was left as it is"
@@ -238,14 +255,16 @@ class Indexer:
             progress(UpdateProgress("commit", len(todo), len(todo)))
             # The catalog is written under the lock: another process must never see the index committed
             # and the catalog reset or stale in between (it would rebuild, or reset the catalog under this).
-            writer.commit(then=lambda generation: catalog.apply(upserts, problems, removed, generation))
+            writer.commit(then=lambda generation: catalog.apply(
+                written.upserts, written.problems, removed, generation, staged=bool(written.staged)))
         except BaseException:
             writer.cancel()
             raise
         self.view.hold(catalog.load())
-        done = len(upserts) + len(problems)
-        changed = done - sum(1 for entry in upserts if entry.row.post_id not in stats)
-        changed -= sum(1 for entry in problems if entry.problem.post_id not in stats)
+        done = changed = 0
+        for post_id in written.ids:
+            done += 1
+            changed += post_id in stats
         return UpdateReport(
             added=min(added, done),
             changed=changed,
@@ -254,7 +273,7 @@ class Indexer:
             problems=self.problems(),
             rebuilt=rebuilt,
             seconds=time.monotonic() - started,
-            cancelled=stopped,
+            cancelled=written.stopped,
         )
 
     def _write(
@@ -266,7 +285,7 @@ class Indexer:
         bulk: bool,
         progress: Callable[[UpdateProgress], None],
         cancelled: Callable[[], bool],
-    ) -> tuple[list[CatalogEntry], list[ProblemEntry], bool]:
+    ) -> Written:
         """Feed the writer; on cancel, stop early: what was written so far is committed and kept."""
         from index.preparing import Prepared
 
@@ -289,8 +308,8 @@ class Indexer:
             if not done % step or done == total:
                 progress(UpdateProgress("index", done, total))
                 if done < total and cancelled():
-                    return upserts, problems, True
-        return upserts, problems, False
+                    return Written(upserts, [], problems, True)
+        return Written(upserts, [], problems, False)
 
     def _write_in_workers(
         self,
@@ -299,23 +318,25 @@ class Indexer:
         todo: Sequence[PostFile],
         progress: Callable[[UpdateProgress], None],
         cancelled: Callable[[], bool],
-    ) -> tuple[list[CatalogEntry], list[ProblemEntry], bool]:
-        """The bulk path: workers write new segments; the older versions of the posts they replace are
-        deleted here, in the segments the index had."""
+    ) -> Written:
+        """The bulk path: workers write new segments and stage their catalog rows; the older versions of the
+        posts they replace are deleted here, in the segments the index had."""
 
         def report(stage: str, done: int, total: int) -> None:
             progress(UpdateProgress(stage, done, total))
 
         from index.bulk import write_in_workers
 
-        segments, taken, stopped = write_in_workers(self.posts_dir, self.engine.folder, todo, report, cancelled)
-        upserts: list[CatalogEntry] = []
+        segments, taken, stopped = write_in_workers(
+            self.posts_dir, self.engine.folder, self.view.catalog, todo, report, cancelled
+        )
+        staged: list[str] = []
         problems: list[ProblemEntry] = []
         replaced: list[str] = []
         for found, outcome in taken:
             was_indexed = found.post_id in indexed
-            if isinstance(outcome, CatalogEntry):
-                upserts.append(outcome)
+            if isinstance(outcome, str):
+                staged.append(outcome)
             elif (entry := _problem_entry(found, outcome, was_indexed)) is not None:
                 problems.append(entry)
             else:
@@ -324,7 +345,7 @@ class Indexer:
                 replaced.append(found.post_id)
         writer.delete_many(replaced)
         writer.add_segments(segments)
-        return upserts, problems, stopped
+        return Written([], staged, problems, stopped)
 
 
 def _prepared(root: Path, files: Sequence[PostFile], parallel: bool) -> Iterator[Prepared | PostProblem]:

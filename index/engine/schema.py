@@ -11,10 +11,10 @@ import os
 import time
 from pathlib import Path
 
-from whoosh.analysis import StemmingAnalyzer
 from whoosh.fields import DATETIME, ID, KEYWORD, TEXT, Schema
 
-from index.engine.pairs import PAIR_FIELDS, PairFilter
+from index.engine.pairs import PAIR_FIELDS
+from index.engine.words import PairsAnalyzer, WordsAnalyzer
 from index.vocabulary import ENTITY_FIELDS
 
 #: Bump whenever a field, analyzer or the meaning of a stored value changes (2: word pair fields). An index
@@ -32,12 +32,13 @@ def _keyword(scorable: bool = False) -> KEYWORD:
 
 def build_schema() -> Schema:
     """Fields per docs/design.md §3; the body is not stored: highlights are made from the post file. The
-    title and body each have a twin of word pairs (pairs.py) analysed the same way, for phrases."""
+    title and body each have a twin of word pairs (pairs.py) analysed the same way, for phrases; both are
+    whoosh's stemming analysis, run once per post for the two (words.py)."""
     boosts = {"title": 2.0, "body": 1.0}
     return Schema(
         id=ID(unique=True, stored=True, sortable=True),
-        **{name: TEXT(analyzer=StemmingAnalyzer(), field_boost=boosts[name]) for name in PAIR_FIELDS},
-        **{twin: TEXT(analyzer=StemmingAnalyzer() | PairFilter(), field_boost=boosts[name])
+        **{name: TEXT(analyzer=WordsAnalyzer(), field_boost=boosts[name]) for name in PAIR_FIELDS},
+        **{twin: TEXT(analyzer=PairsAnalyzer(), field_boost=boosts[name])
            for name, twin in PAIR_FIELDS.items()},
         tags=_keyword(scorable=True),
         date=DATETIME(sortable=True),

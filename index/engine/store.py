@@ -64,9 +64,10 @@ def doc_fields(doc: IndexDoc) -> dict[str, Any]:
         "source": doc.source,
     }
     from index.engine.pairs import PAIR_FIELDS  # with whoosh: only writing needs it
+    from index.engine.words import analysed
 
-    for name, twin in PAIR_FIELDS.items():  # the same text, analysed into word pairs (pairs.py)
-        fields[twin] = fields[name]
+    for name, twin in PAIR_FIELDS.items():  # analysed once for the field and its word pairs (words.py)
+        fields[name] = fields[twin] = analysed(fields[name])
     if doc.date is not None:
         fields["date"] = _naive_utc(doc.date)
     for name in ENTITY_FIELDS:

@@ -7,7 +7,9 @@ import errno
 import json
 import os
 import shutil
+import sqlite3
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +17,11 @@ import pytest
 import whoosh.writing
 from whoosh.filedb.filestore import FileStorage
 
-from index.catalog import CATALOG_NAME
+import index.indexing as indexing_module
+from index.catalog import CATALOG_NAME, Catalog
 from index.corpus import ENGINE_FOLDER, Corpus, UpdateProgress
 from index.engine import Engine, EngineUnavailable
-from index.engine.store import DAMAGE_MARKER, LOCK_NAME
+from index.engine.store import DAMAGE_MARKER, LOCK_NAME, EngineWriter
 from index.posts import Post, PostProblem
 from index.state import TriageState
 from tests.faults.helpers import write_posts
@@ -421,3 +424,36 @@ def test_a_writer_on_an_index_another_process_just_emptied_means_read_only(tmp_p
     with pytest.raises(EngineUnavailable, match="another Spyglass updated this index"):
         engine.writer()
     Engine(folder).recreate().cancel()  # the write lock was let go: this would raise EngineLocked
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("first", [True, False], ids=["first-build", "bulk-update"])
+def test_a_bulk_build_failing_after_its_workers_staged_rows_leaves_the_catalog_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, first: bool
+) -> None:
+    """The workers stage their posts' catalog rows before the commit; a build that fails at its commit keeps
+    them out of the catalog (which still matches the index it had), and the next update takes every post."""
+    monkeypatch.setattr(indexing_module, "BULK_THRESHOLD", 5)
+    posts = write_posts(tmp_path / "posts", COUNT)
+    if not first:
+        assert Corpus.open(posts, tmp_path / "index").update().added == COUNT
+        write_posts(posts, COUNT, start=COUNT)  # enough new posts for the bulk path
+    catalog = Catalog(tmp_path / "index" / CATALOG_NAME)
+    before = catalog.count()
+    staged: list[int] = []
+
+    def fail_commit(_writer: Any, then: Any = None) -> None:
+        with closing(sqlite3.connect(catalog.path)) as db:
+            staged.append(db.execute("SELECT count(*) FROM staged").fetchone()[0])
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(EngineWriter, "commit", fail_commit)
+        report = Corpus.open(posts, tmp_path / "index").update()
+    assert report.read_only and staged == [COUNT]  # the rows were staged, then the commit failed
+    assert catalog.count() == before == Engine(tmp_path / "index" / ENGINE_FOLDER).doc_count()
+    assert Corpus.open(posts, tmp_path / "index").search("common").total == before
+
+    again = Corpus.open(posts, tmp_path / "index")
+    assert again.update().added == COUNT
+    assert again.search("common").total == len(again) == catalog.count() == (COUNT if first else 2 * COUNT)

@@ -26,6 +26,26 @@ def test_batches_are_contiguous_even_and_bounded(total: int) -> None:
     assert total > (len(sizes) - WORKERS) * BATCH_POSTS  # one round of batches fewer would break the bound
 
 
+def test_progress_moves_while_every_worker_writes_its_segment() -> None:
+    """Four batches on two workers: while both write the segments of their first batches, nothing is added,
+    so the stage is "write" and counts the posts whose postings are written; adding resumes as "index"."""
+    sizes = [10, 10, 10, 10]
+    counters = bulk_module._Counters(len(sizes))
+    progress = bulk_module._progress
+    assert progress(counters, sizes) == ("index", 0, 40)  # the workers are starting
+    counters.added[0], counters.added[1] = 10, 6
+    counters.writing[0] = 1  # the first worker writes its segment; the second still adds
+    assert progress(counters, sizes) == ("index", 16, 40)
+    counters.added[1], counters.writing[1] = 10, 1
+    counters.postings[0], counters.written[0] = 200, 100
+    counters.postings[1], counters.written[1] = 100, 30
+    assert progress(counters, sizes) == ("write", 5 + 3, 40)
+    counters.written[0] = 200
+    assert progress(counters, sizes) == ("write", 10 + 3, 40)
+    counters.writing[0], counters.added[2] = 2, 1  # the first worker took the next batch
+    assert progress(counters, sizes) == ("index", 21, 40)
+
+
 def _slow_prepare(root: Path, found: PostFile) -> Prepared | PostProblem:
     time.sleep(0.02)  # in the workers: the build is still running when it is told to stop
     return prepare(root, found)

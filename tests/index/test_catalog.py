@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -128,3 +129,28 @@ def test_a_filter_read_from_the_file_finds_what_the_whole_column_does(tmp_path: 
         fresh = catalog.ranking().columns
         assert fresh.dated(value) == from_rows.dated(value), value
     assert catalog.ranking().columns.having("actor", ["lazarus group"]) == BitMap([0, 2])  # p.md, k.md
+
+
+def test_staged_rows_join_only_an_apply_that_takes_them(tmp_path: Path) -> None:
+    """Rows a bulk build stages before its commit are invisible until the apply after that commit; an apply
+    that does not take them (a later run, after a build that never committed) drops them."""
+    catalog = Catalog(tmp_path / "catalog.sqlite3")
+    catalog.reset(0)
+    first, second, third, fourth = entries()
+    catalog.apply([first], [ProblemEntry(PostProblem("b.md", "bad YAML"), 1, 2)], [], generation=1)
+    catalog.stage([second, third])
+    assert set(catalog.load().rows) == {"a.md"} and catalog.generation() == 1
+    catalog.stage([replace(entry, row=replace(entry.row, post_id=f"{number}.md"))
+                   for number, entry in enumerate([second] * 600)])
+    staging = catalog.path.stat().st_size
+    catalog.unstage()
+    catalog.stage([second, third])
+    catalog.apply([], [], [], generation=2, staged=True)
+    assert catalog.path.stat().st_size < staging / 2  # the staged rows' pages were given back
+    loaded = catalog.load()
+    assert set(loaded.rows) == {"a.md", "b.md", "c.md"} and loaded.rows["b.md"] == second.row
+    assert loaded.problems == [PostProblem("b.md", "no title; taken from the file name", skipped=False)]
+    catalog.stage([fourth])
+    catalog.apply([], [], ["a.md"], generation=3)
+    catalog.apply([], [], [], generation=4, staged=True)
+    assert set(catalog.load().rows) == {"b.md", "c.md"}
