@@ -4,6 +4,7 @@ so do the cursor and the scroll position."""
 from __future__ import annotations
 
 from textual.app import App, ComposeResult
+from textual.pilot import Pilot
 
 from tests.tui.helpers import screen_lines
 from tui.widgets.sidebar import Sidebar
@@ -21,16 +22,21 @@ def tags(counts: dict[str, int]) -> dict[str, list[tuple[str, int]]]:
 TAGS = {f"tag{n:02}": 100 - n for n in range(40)}
 
 
+async def on_tag20(app: SidebarApp, pilot: Pilot[None]) -> tuple[Sidebar, float]:
+    """The sidebar showing TAGS, focused, with its cursor on tag20 (scrolled down to it), and its scroll."""
+    sidebar = app.query_one(Sidebar)
+    sidebar.show_facets(tags(TAGS))
+    await pilot.pause()
+    sidebar.focus()
+    sidebar.highlighted = sidebar.get_option_index("tag:20")
+    await pilot.pause()
+    return sidebar, sidebar.scroll_y
+
+
 async def test_same_entries_new_counts_redraw_only_the_changed_ones() -> None:
     app = SidebarApp()
     async with app.run_test(size=(40, 12)) as pilot:
-        sidebar = app.query_one(Sidebar)
-        sidebar.show_facets(tags(TAGS))
-        await pilot.pause()
-        sidebar.focus()
-        sidebar.highlighted = sidebar.get_option_index("tag:20")
-        await pilot.pause()
-        scroll = sidebar.scroll_y
+        sidebar, scroll = await on_tag20(app, pilot)
         assert scroll > 0
         before = list(sidebar.options)
         prompts = [option.prompt for option in before]
@@ -51,13 +57,7 @@ async def test_same_entries_new_counts_redraw_only_the_changed_ones() -> None:
 async def test_a_different_set_keeps_the_cursor_on_its_entry_and_the_scroll() -> None:
     app = SidebarApp()
     async with app.run_test(size=(40, 12)) as pilot:
-        sidebar = app.query_one(Sidebar)
-        sidebar.show_facets(tags(TAGS))
-        await pilot.pause()
-        sidebar.focus()
-        sidebar.highlighted = sidebar.get_option_index("tag:20")
-        await pilot.pause()
-        scroll = sidebar.scroll_y
+        sidebar, scroll = await on_tag20(app, pilot)
 
         fewer = {name: count for name, count in TAGS.items() if name != "tag39"}
         sidebar.show_facets(tags(fewer))
