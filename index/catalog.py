@@ -16,6 +16,7 @@ from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
+from itertools import islice
 from operator import attrgetter
 from pathlib import Path
 from typing import Any, TypeVar
@@ -349,10 +350,12 @@ class Catalog:
         needs these, not the whole catalog (which takes over a second to load at 100k posts)."""
         try:
             with closing(sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True, timeout=10)) as db:
-                records = db.execute(_LOAD_QUERY + _ORDER + " LIMIT ?", (limit + len(skip),)).fetchall()
+                # Skipped ids are passed over before a row is built, and reading stops at the limit: with
+                # ``is:unread`` the skipped (read) posts can be most of the head.
+                records = db.execute(_LOAD_QUERY + _ORDER + " LIMIT ?", (limit + len(skip),))
+                return [_row(record) for record in islice((r for r in records if r[0] not in skip), limit)]
         except sqlite3.Error:
             return []
-        return [row for row in map(_row, records) if row.post_id not in skip][:limit]
 
     def rows(self, ids: Sequence[str]) -> dict[str, PostRow]:
         """Rows by id, straight from the file (for the few rows on screen before the catalog is loaded)."""
