@@ -29,7 +29,6 @@ from index.vocabulary import ENTITY_FIELDS
 INDEX_NAME = "MAIN"
 LOCK_NAME = f"{INDEX_NAME}_WRITELOCK"
 WRITER_TIMEOUT = 2.0
-#: Left in the index folder when a search found damage that opening the index does not notice.
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +137,7 @@ class EngineWriter:
             return [*MERGE_SMALL(writer, existing), *added]
 
         try:
-            self._writer.commit(mergetype=keep_and_add if added else MERGE_SMALL)
+            self._writer.commit(mergetype=keep_and_add)
             if then is not None:
                 then(int(self._writer.generation))
         finally:
