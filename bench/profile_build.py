@@ -6,8 +6,9 @@ One process does what one bulk worker does for a batch (index/bulk.py): prepare 
 segment, then sort and write the segment's postings. Each part is timed on its own, in CPU seconds of this
 process (robust to other load on the machine): reading and parsing (``load_post``), extraction (the rest of
 ``prepare``), the field values (``doc_fields``, which analyses the title and body once for each field and
-its twin), whoosh's analysis of each field value as ``add_document`` asks for it (``field.index``), all
-of ``add_document`` (analysis, the posting pool, per-document values), and writing the segment. With
+its twin), the analysis of each field value into postings as a segment's ``add`` asks for it
+(``field_postings``), all of adding a post (analysis, the posting pool, per-document values), and writing the
+segment. With
 ``--cprofile N`` it prints instead the N functions with the most time of their own over the whole build.
 """
 
@@ -27,6 +28,7 @@ from index.engine import Engine, IndexDoc
 from index.engine.schema import build_schema
 from index.engine.segments import SegmentBuilder
 from index.engine.store import doc_fields
+from index.engine.words import field_postings
 from index.knowledge import get_knowledge
 from index.posts import PostFile, PostProblem, load_post, scan_corpus
 from index.preparing import Prepared, prepare
@@ -67,7 +69,7 @@ def parts(root: Path, files: Sequence[PostFile], folder: Path) -> dict[str, floa
         spent["doc_fields (the title and body analysed once for both fields)"] += clock() - started
         for name, value in fields.items():
             started = clock()
-            for _posting in schema[name].index(value):
+            for _posting in field_postings(schema[name], value):
                 pass
             spent[f"analysis {name}"] += clock() - started
     builder = SegmentBuilder(folder)

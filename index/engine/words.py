@@ -13,13 +13,15 @@ exactly what it held before.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from itertools import pairwise
 from typing import Any
 
 from whoosh.analysis import CompositeAnalyzer, StemmingAnalyzer, StopFilter, Token
 from whoosh.analysis.tokenizers import default_pattern
+from whoosh.formats import Positions
 from whoosh.lang.porter import stem
 
 from index.engine.pairs import PairFilter, pair
@@ -79,9 +81,13 @@ class WordsAnalyzer(CompositeAnalyzer):  # type: ignore[misc]
     def __init__(self) -> None:
         super().__init__(*StemmingAnalyzer().items)
 
+    def terms(self, value: Analysed) -> list[str]:
+        """The terms this analyser indexes for ``value``, from position ``value.first`` on."""
+        return value.words
+
     def __call__(self, value: Any, **kwargs: Any) -> Iterator[Any]:
         if isinstance(value, Analysed) and _plain_indexing(kwargs):
-            return _tokens(value.words, value.first, kwargs)
+            return _tokens(self.terms(value), value.first, kwargs)
         return super().__call__(value, **kwargs)  # type: ignore[no-any-return]
 
 
@@ -91,7 +97,27 @@ class PairsAnalyzer(CompositeAnalyzer):  # type: ignore[misc]
     def __init__(self) -> None:
         super().__init__(*StemmingAnalyzer().items, PairFilter())
 
+    def terms(self, value: Analysed) -> list[str]:
+        """The pair terms this analyser indexes for ``value``, from position ``value.first`` on."""
+        return [pair(*two) for two in pairwise(value.words)]
+
     def __call__(self, value: Any, **kwargs: Any) -> Iterator[Any]:
         if isinstance(value, Analysed) and _plain_indexing(kwargs):
-            return _tokens([pair(*two) for two in pairwise(value.words)], value.first, kwargs)
+            return _tokens(self.terms(value), value.first, kwargs)
         return super().__call__(value, **kwargs)  # type: ignore[no-any-return]
+
+
+def field_postings(field: Any, value: Any) -> Iterable[tuple[bytes, int, float, bytes]]:
+    """``field.index(value)``: (term, frequency, weight, encoded positions) per term. An :class:`Analysed`
+    text in a field with one of these analysers gives its postings straight from its terms, without the
+    token stream whoosh's format would read."""
+    analyzer, format_ = field.analyzer, field.format
+    if not (isinstance(value, Analysed) and isinstance(analyzer, (WordsAnalyzer, PairsAnalyzer))
+            and type(format_) is Positions):
+        return field.index(value)  # type: ignore[no-any-return]
+    positions: defaultdict[str, list[int]] = defaultdict(list)
+    for position, term in enumerate(analyzer.terms(value), value.first):
+        positions[term].append(position)
+    boost, encode = format_.field_boost, format_.encode
+    return [(term.encode("utf-8"), len(where), len(where) * boost, encode(where))
+            for term, where in positions.items()]
