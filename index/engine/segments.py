@@ -111,7 +111,7 @@ class _Lengths:
 class SegmentBuilder:
     """One new segment of the index in ``folder``, written by this process without the write lock."""
 
-    def __init__(self, folder: Path, pool_mb: int = POOL_MB) -> None:
+    def __init__(self, folder: Path, pool_mb: float = POOL_MB) -> None:
         storage = open_storage(folder)
         writer = SegmentWriter(storage.open_index(INDEX_NAME), _lk=False, limitmb=pool_mb)
         if any(field.vector or field.separate_spelling() for _name, field in writer.schema.items()):
