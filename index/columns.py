@@ -131,7 +131,7 @@ class Columns:
         self._fields: dict[str, Sequence[Any] | None] = {}
         self._terms: dict[str, dict[str, BitMap] | None] = {}
         self._spellings: dict[str, dict[str, BitMap] | None] = {}
-        self._sample: dict[int, str | None] | None = None  # dates as written of posts spread over the order
+        self._sample: list[tuple[int, str | None]] | None = None  # (number, date as written) spread over the order
 
     def values(self, name: str) -> Sequence[Any] | None:
         """One field (a :data:`ROW_FIELDS` name or ``"date"``) by post number; ``None`` when not held."""
@@ -279,25 +279,17 @@ class Columns:
             texts = narrowing.written_dates(numbers)
             if texts is None:
                 return None
-            self._sample = dict(zip(numbers, texts, strict=True))
-        known = dict(self._sample)
-        spans = dict.fromkeys(bounds, (0, self.size))  # the answer lies in [low, high]
-        count = SAMPLE
+            self._sample = list(zip(numbers, texts, strict=True))
+        spans = {bound: _narrowed(self._sample, bound, 0, self.size) for bound in bounds}
         while any(low < high for low, high in spans.values()):
-            probes = {number for low, high in spans.values() for number in _spread(low, high, count)}
-            missing = sorted(probes.difference(known))
-            texts = narrowing.written_dates(missing) if missing else []
+            probes = {bound: _spread(low, high, PROBES) for bound, (low, high) in spans.items() if low < high}
+            wanted = sorted(set().union(*probes.values()))
+            texts = narrowing.written_dates(wanted)
             if texts is None:
                 return None
-            known.update(zip(missing, texts, strict=True))
-            for bound, (low, high) in spans.items():
-                for number in _spread(low, high, count):
-                    if (known[number] or "") < bound:
-                        high = number
-                        break
-                    low = number + 1
-                spans[bound] = (low, high)
-            count = PROBES
+            written = dict(zip(wanted, texts, strict=True))
+            for bound, numbers in probes.items():
+                spans[bound] = _narrowed([(number, written[number]) for number in numbers], bound, *spans[bound])
         return {bound: low for bound, (low, _high) in spans.items()}
 
     def having(self, field: str, terms: Iterable[str]) -> BitMap | None:
@@ -371,6 +363,13 @@ def _run(at: Mapping[str, int], first: str | None, after: str | None) -> range:
     """The post numbers whose date as written is ``first`` or later and before ``after`` (``None``: open)."""
     start = at[after] if after is not None else 0
     return range(start, max(start, at[first or _BEFORE_EVERY_DATE]))
+
+
+def _narrowed(probes: Sequence[tuple[int, str | None]], bound: str, low: int, high: int) -> tuple[int, int]:
+    """Where the first post whose date as written sorts below ``bound`` lies, ``[low, high]``, narrowed by
+    the dates of ``probes`` (ascending post numbers within it)."""
+    at = bisect_left(probes, True, key=lambda probe: (probe[1] or "") < bound)
+    return probes[at - 1][0] + 1 if at else low, probes[at][0] if at < len(probes) else high
 
 
 def _spread(low: int, high: int, count: int) -> list[int]:
