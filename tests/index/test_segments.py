@@ -3,10 +3,9 @@ same postings however many sort runs its posting pool wrote."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-
-from datetime import UTC, datetime
 
 from index.engine import Engine, IndexDoc
 from index.engine.segments import SegmentBuilder
