@@ -3,6 +3,7 @@ Hypothesis profiles: ``ci`` (derandomised, so a red run is reproducible) when ``
 
 from __future__ import annotations
 
+import fcntl
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,9 +31,20 @@ _ISOLATED_DIRS: dict[str, str] = {
 
 @pytest.fixture(scope="session")
 def built_knowledge(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The entity knowledge cache file, built once per test run (building costs a process seconds)."""
-    folder = tmp_path_factory.mktemp("knowledge")
-    load_knowledge(folder)
+    """The entity knowledge cache file, built once per test run (building costs a process seconds).
+
+    Under pytest-xdist the workers share the run's temporary folder: the first to take the lock builds the
+    file there and the other waits for it, instead of both building at once on a two-core machine."""
+    if os.environ.get("PYTEST_XDIST_WORKER") is None:
+        folder = tmp_path_factory.mktemp("knowledge")
+        load_knowledge(folder)
+        return cache_path(folder)
+    shared = tmp_path_factory.getbasetemp().parent  # this run's folder, parent of every worker's own
+    folder = shared / "knowledge"
+    with (shared / "knowledge.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not cache_path(folder).exists():  # written whole (temporary file and rename) by the first worker
+            load_knowledge(folder)
     return cache_path(folder)
 
 
