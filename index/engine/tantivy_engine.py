@@ -55,6 +55,7 @@ from index.engine.store import (
 )
 from index.engine.tantivy_query import is_everything, is_nothing, translate
 from index.engine.tantivy_schema import KEYWORDS, POSITIONED, tantivy_schema
+from index.engine.words import Analysed
 from index.paths import make_way
 from index.workers import keep_private
 
@@ -93,7 +94,7 @@ class Tokenised:
 
     id: str
     key: int
-    fields: tuple[tuple[str, list[str], array[int]], ...]
+    fields: tuple[tuple[str, list[str], Sequence[int]], ...]
     date: int | None
 
 
@@ -101,15 +102,10 @@ def tokenised(doc: IndexDoc) -> Tokenised:
     """``doc`` analysed by the whoosh fields, from the very values whoosh is given (store.doc_fields): the same
     terms at the same positions."""
     values = doc_fields(doc)
-    schema = whoosh_schema()
-    fields: list[tuple[str, list[str], array[int]]] = []
+    fields: list[tuple[str, list[str], Sequence[int]]] = []
     for name in (*POSITIONED, *KEYWORDS):
         if text := values.get(name) or "":
-            terms: list[str] = []
-            positions = array("I")
-            for token in schema[name].analyzer(text, positions=True, mode="index"):
-                terms.append(token.text)
-                positions.append(token.pos)
+            terms, positions = _analysed(name, text)
             if terms:
                 fields.append((name, terms, positions))
     date = values.get("date")  # naive UTC, as whoosh is given it
@@ -117,6 +113,20 @@ def tokenised(doc: IndexDoc) -> Tokenised:
         id_term(doc.post_id), post_key(doc.post_id), tuple(fields),
         None if date is None else int(datetime_to_long(date)),
     )
+
+
+def _analysed(name: str, text: str) -> tuple[list[str], Sequence[int]]:
+    """The terms field ``name`` indexes for ``text``, and their positions. The title and body come analysed
+    already (words.Analysed): their words at consecutive positions are what the field's analyser hands out
+    for them, without a token at a time."""
+    if isinstance(text, Analysed):
+        return text.words, range(text.first, text.first + len(text.words))
+    terms: list[str] = []
+    positions = array("I")
+    for token in whoosh_schema()[name].analyzer(text, positions=True, mode="index"):
+        terms.append(token.text)
+        positions.append(token.pos)
+    return terms, positions
 
 
 def document(made: Tokenised) -> Any:
