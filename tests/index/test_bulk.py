@@ -140,3 +140,26 @@ def test_a_tantivy_bulk_build_indexes_what_one_process_indexes(
     for query in ("*", "common", "uniq42", '"spear phishing"', "actor:apt28", "tag:t3", "ministr*", "date:2019-03"):
         assert many.search(query).ids == one.search(query).ids, query
     assert many.all_rows() == one.all_rows()
+
+
+@pytest.mark.slow
+def test_a_cancelled_tantivy_bulk_build_keeps_what_was_added_and_the_next_update_finishes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rows the workers staged for posts the parent never added are dropped: the catalog holds exactly
+    the posts of the index."""
+    tantivy_engine = pytest.importorskip("index.engine.tantivy_engine")
+    posts = write_posts(tmp_path / "posts", 400)
+    monkeypatch.setattr(indexing_module, "BULK_THRESHOLD", 5)
+    monkeypatch.setattr(bulk_module, "CONVERT_POSTS", 20)
+    monkeypatch.setattr(bulk_module, "prepare", _slow_prepare)
+    corpus = Corpus.open(posts, tmp_path / "index", engine="tantivy")
+    report = corpus.update(cancelled=lambda: True)
+    assert report.cancelled and 0 < len(corpus) < 400
+    folder = tmp_path / "index" / ENGINE_FOLDER
+    assert tantivy_engine.TantivyEngine(folder).doc_count() == len(corpus) == corpus.search("common").total
+
+    again = Corpus.open(posts, tmp_path / "index", engine="tantivy")
+    rest = again.update()
+    assert not rest.cancelled and rest.added == 400 - len(corpus)
+    assert again.search("common").total == len(again) == 400
