@@ -13,8 +13,9 @@ stop, each worker closes its segment after the post at hand, and what was writte
 
 An engine whose writer takes documents, not segments (tantivy), gets them through :func:`converted_in_workers`:
 the workers prepare posts in small tasks, analyse each into what the writer adds (``convert``) and stage
-their catalog rows; the parent adds them in file order. Only a few tasks are out at once, so the parent
-never holds more than ``CONVERT_AHEAD`` tasks of converted posts it has not added, whatever its pace.
+their catalog rows; the parent adds them in file order. Only ``CONVERT_AHEAD`` tasks are out at once, so
+besides the task it is adding from, the parent holds at most that many tasks' converted posts, whatever its
+pace.
 """
 
 from __future__ import annotations
