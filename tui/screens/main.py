@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from time import monotonic
-from typing import ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from textual import on, work
 from textual.actions import SkipAction
@@ -42,7 +42,6 @@ from index.searching import hidden_by_state
 from index.state import Flag, StateError, TriageState
 from index.unread import UnreadFacets
 from index.vocabulary import technique_id
-from index.watch import watch_posts
 from tui.commands import SearchRequested
 from tui.messages import (
     FeedsCounted,
@@ -60,10 +59,7 @@ from tui.messages import (
     TriageSaved,
     UnreadCounted,
 )
-from tui.screens.dossier import DossierChoice, DossierScreen, entity_under_cursor
-from tui.screens.export import ExportScreen
 from tui.screens.feed_actions import FeedActions
-from tui.screens.problems import ProblemsScreen
 from tui.screens.single_pane import SinglePane
 from tui.screens.triage_actions import TriageActions
 from tui.settings import Settings, Sort
@@ -75,6 +71,9 @@ from tui.widgets.search_bar import QueryInput, SearchBar
 from tui.widgets.sidebar import TOP as SIDEBAR_TOP
 from tui.widgets.sidebar import Filter, Sidebar
 from tui.widgets.status_line import StatusLine
+
+if TYPE_CHECKING:
+    from tui.screens.dossier import DossierChoice
 
 READ_DELAY = 1.5
 """Seconds a post the user opened stays in the article pane before it counts as read (default of the
@@ -168,7 +167,7 @@ class MainScreen(Screen[None]):
         self._shown: str | None = None
         self._post: Post | PostProblem | None = None
         self._stems: frozenset[str] = frozenset()  # what the article highlights: the search's matched stems
-        self._index_pending = False
+        self._first_paint_pending = False
         self._updates = 0  # updates finished: the first brings the index in step, later ones are live
         self._update_again = False  # the folder changed (or ctrl+r) while an update ran
         self._manual = False  # the running update was asked for with ctrl+r: say so even if nothing changed
@@ -216,15 +215,12 @@ class MainScreen(Screen[None]):
         self.panes.apply()
         self.post_list.focus()
         self._update_title()
-        self._sync_status()
-        self.indexing = "indexing…"
-        self._index_pending = True  # the update starts once the first screen is shown (see _first_answer)
+        self.indexing = "indexing…"  # its watcher syncs the status line
+        self._first_paint_pending = True  # what the first screen does not need waits for it (_first_answer)
         self._start_search()
         if not len(self.corpus):
             self._listing = True
             self._preview()
-        self._watch()
-        self.feeds.start()
 
     def on_resize(self) -> None:
         self.set_class(self.size.width < 100, "-narrow")
@@ -374,11 +370,16 @@ class MainScreen(Screen[None]):
             self.sidebar.show_unread(message.unread)
 
     def _first_answer(self) -> None:
-        """Start bringing the index up to date, once: after the first screen, so both do not compete; and
-        let the keys typed meanwhile through (the app holds them until the list has posts to act on)."""
-        if self._index_pending:
-            self._index_pending = False
+        """Once the first screen is painted, start what it did not need, so none of it competes with that
+        paint: the first post's article, the folder watch, the feed counts and bringing the index up to date;
+        and let the keys typed meanwhile through (the app holds them until the list has posts to act on)."""
+        if self._first_paint_pending:
+            self._first_paint_pending = False
             self.post_message(ListReady())
+            if self._shown is not None and self._post is None:
+                self._load(self._shown)
+            self._watch()  # before the update: a change from here on is seen by one or the other
+            self.feeds.start()
             self._index()
 
     @on(SearchFinished)
@@ -524,7 +525,8 @@ class MainScreen(Screen[None]):
         if post_id is None:
             self.article.show(None, [])
             return
-        self._load(post_id)
+        if not self._first_paint_pending:  # else the first screen is being painted: loaded once it is
+            self._load(post_id)
 
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
     def _load(self, post_id: str) -> None:
@@ -676,6 +678,8 @@ class MainScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="watch", exit_on_error=False)
     def _watch(self) -> None:
         """Watch the posts folder for as long as the screen lives; each burst of changes is one message."""
+        from index.watch import watch_posts  # in this thread: the first paint does not wait for watchfiles
+
         worker = get_current_worker()
         for paths in watch_posts(self.corpus.posts_dir, lambda: worker.is_cancelled):
             self.post_message(FolderChanged(paths))
@@ -884,10 +888,16 @@ class MainScreen(Screen[None]):
         if self.filters:
             self.filters = ()
 
+    # The screens below are imported when first opened: the first paint needs none of them (the dossier brings
+    # entity knowledge, the export its writers).
     def action_show_problems(self) -> None:
+        from tui.screens.problems import ProblemsScreen
+
         self.app.push_screen(ProblemsScreen(list(self.corpus.problems)))
 
     def action_dossier(self) -> None:
+        from tui.screens.dossier import DossierScreen, entity_under_cursor
+
         entity = entity_under_cursor(self.focused, self.sidebar, self.article)
         if entity is None:
             self.notify("Put the cursor on an actor, victim, technique or malware first", timeout=3, markup=False)
@@ -907,4 +917,6 @@ class MainScreen(Screen[None]):
     def action_export(self, scope: str = "") -> None:
         """Export the results, or the open post (``scope="post"``, or when the article has focus)."""
         post = self._shown if scope == "post" or (not scope and self.article.has_focus_within) else None
+        from tui.screens.export import ExportScreen
+
         self.app.push_screen(ExportScreen(self.corpus, self.search_query, self.triage, post))
