@@ -15,6 +15,7 @@ instances' changes are :class:`tui.screens.feed_actions.FeedActions`.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -82,6 +83,10 @@ FIRST_SCREEN = 200
 """Hits asked for first, so the list fills before the full count and facets are ready."""
 PREVIEW_BATCH = 100
 """Front matters read between two repaints of a first build's preview list."""
+FIRST_PAINT_POLL = 0.02
+"""Seconds between two looks at a cancelled search while the start's complete answer waits for the first paint."""
+FIRST_PAINT_WAIT = 5.0
+"""Longest that wait, should the first paint never be reported."""
 
 
 def _counted(count: int, one: str, many: str) -> str:
@@ -168,6 +173,9 @@ class MainScreen(Screen[None]):
         self._post: Post | PostProblem | None = None
         self._stems: frozenset[str] = frozenset()  # what the article highlights: the search's matched stems
         self._first_paint_pending = False
+        self._first_painted = threading.Event()
+        """Set once the first list is painted: the start's complete answer (count, facets and their labels, which
+        load the entity knowledge) is computed after that paint, not beside it."""
         self._updates = 0  # updates finished: the first brings the index in step, later ones are live
         self._update_again = False  # the folder changed (or ctrl+r) while an update ran
         self._manual = False  # the running update was asked for with ctrl+r: say so even if nothing changed
@@ -333,6 +341,11 @@ class MainScreen(Screen[None]):
             # The newest hits first, so the list fills at once; the count and facets follow.
             if not worker.is_cancelled:
                 self.post_message(SearchFinished(serial, first))
+            waited = 0.0
+            while not self._first_painted.wait(FIRST_PAINT_POLL) and waited < FIRST_PAINT_WAIT:
+                if worker.is_cancelled:
+                    return
+                waited += FIRST_PAINT_POLL
             result = self.corpus.search(query, sort=sort, state=self.triage, snippets=False, labels=True)
         if worker.is_cancelled:
             return
@@ -375,6 +388,7 @@ class MainScreen(Screen[None]):
         and let the keys typed meanwhile through (the app holds them until the list has posts to act on)."""
         if self._first_paint_pending:
             self._first_paint_pending = False
+            self._first_painted.set()
             self.post_message(ListReady())
             if self._shown is not None and self._post is None:
                 self._load(self._shown)
