@@ -44,6 +44,7 @@ from index.state import Flag, StateError, TriageState
 from index.unread import UnreadFacets
 from index.vocabulary import technique_id
 from tui.commands import SearchRequested
+from tui.held_answer import HeldFirstScreen
 from tui.messages import (
     FeedsCounted,
     FolderChanged,
@@ -83,6 +84,9 @@ FIRST_SCREEN = 200
 """Hits asked for first, so the list fills before the full count and facets are ready."""
 PREVIEW_BATCH = 100
 """Front matters read between two repaints of a first build's preview list."""
+FRAME = 1 / 60
+"""Seconds a first screen waits for its complete answer, so that both change the screen once (Textual paints at
+most 60 frames a second)."""
 FIRST_PAINT_POLL = 0.02
 """Seconds between two looks at a cancelled search while the start's complete answer waits for the first paint."""
 FIRST_PAINT_WAIT = 5.0
@@ -335,22 +339,32 @@ class MainScreen(Screen[None]):
         first = self.corpus.search(
             query, sort=sort, state=self.triage, limit=FIRST_SCREEN, complete=False, snippets=False, labels=True
         )
+        held: HeldFirstScreen | None = None
         if first.complete:
             result = first
         else:
-            # The newest hits first, so the list fills at once; the count and facets follow.
-            if not worker.is_cancelled:
-                self.post_message(SearchFinished(serial, first))
-            waited = 0.0
-            while not self._first_painted.wait(FIRST_PAINT_POLL) and waited < FIRST_PAINT_WAIT:
-                if worker.is_cancelled:
-                    return
-                waited += FIRST_PAINT_POLL
+            # The newest hits first, so the list fills at once; the count and facets follow. After the start, the
+            # first screen waits a frame for them: when they come within it, the screen changes once.
+            def post_first() -> None:
+                if not worker.is_cancelled:
+                    self.post_message(SearchFinished(serial, first))
+
+            if self._first_painted.is_set():
+                held = HeldFirstScreen(post_first, FRAME)
+            else:
+                post_first()
+                waited = 0.0
+                while not self._first_painted.wait(FIRST_PAINT_POLL) and waited < FIRST_PAINT_WAIT:
+                    if worker.is_cancelled:
+                        return
+                    waited += FIRST_PAINT_POLL
             result = self.corpus.search(query, sort=sort, state=self.triage, snippets=False, labels=True)
         if worker.is_cancelled:
             return
         # Counted before the answer goes out, so the sidebar never shows totals alone in between.
         unread = self._count_unread(result) if result.complete else {}
+        if held is not None:
+            held.settle()
         if not worker.is_cancelled:
             self.post_message(SearchFinished(serial, result, unread))
 
