@@ -10,8 +10,6 @@ to kill it when its parent dies (``PR_SET_PDEATHSIG``) and, on every platform, w
 
 from __future__ import annotations
 
-import ctypes
-import multiprocessing
 import os
 import signal
 import sys
@@ -19,9 +17,12 @@ import threading
 import time
 import weakref
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import suppress
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the pool's modules are imported when a pool starts: every command-line search opens the
+    # triage state, which registers its lock here, and must not pay for multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
 
 #: ``prctl`` option: the signal this process gets when the thread that forked it exits.
 _PR_SET_PDEATHSIG = 1
@@ -57,6 +58,8 @@ def _watch(parent: int) -> None:
 
 def _die_with_parent(parent: int) -> None:
     if sys.platform.startswith("linux"):
+        import ctypes
+
         with suppress(OSError, AttributeError):
             ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if os.getppid() != parent:  # the parent died before the signal was asked for
@@ -77,6 +80,9 @@ def worker_pool(
     """A process pool whose workers share this process's memory (fork, where there is one), hold none of
     its locks and die with it; ``initializer(*initargs)`` then runs in each (shared memory passes only
     this way)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork") if "fork" in methods else None
     return ProcessPoolExecutor(
