@@ -16,7 +16,6 @@ from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
-from itertools import islice
 from operator import attrgetter
 from pathlib import Path
 from typing import Any, TypeVar
@@ -220,8 +219,9 @@ class FileColumns:
     (a column source and a :class:`index.columns.Narrowing`); every read checks the file still holds that
     generation, else answers ``None``."""
 
-    def __init__(self, catalog: Catalog, rank: Mapping[str, int], generation: int) -> None:
+    def __init__(self, catalog: Catalog, by_date: Sequence[str], rank: Mapping[str, int], generation: int) -> None:
         self.catalog = catalog
+        self.by_date = by_date
         self.rank = rank
         self.generation = generation
 
@@ -260,14 +260,22 @@ class FileColumns:
         records = self._numbered(f"SELECT id, {name} FROM posts WHERE {where}", [_like(needle) for needle in needles])
         return None if records is None else [(number, _values(text)) for number, text in records]
 
-    def dated_within(self, first: str | None, after: str | None) -> list[tuple[int, int]] | None:
-        bounds = [("date >= ?", first), ("date < ?", after)]
-        where = " AND ".join(["date IS NOT NULL", *(test for test, value in bounds if value is not None)])
-        params = [value for _, value in bounds if value is not None]
-        records = self._numbered(f"SELECT id, date FROM posts WHERE {where}", params)
-        if records is None:
-            return None
-        return [(number, date_key(datetime.fromisoformat(text))) for number, text in records]
+    def written_dates(self, numbers: Sequence[int]) -> list[str | None] | None:
+        ids = [self.by_date[number] for number in numbers]
+
+        def read(db: sqlite3.Connection, found: int) -> list[str | None] | None:
+            if found != self.generation:
+                return None
+            dates: dict[str, str | None] = {}
+            for start in range(0, len(ids), MAX_DIRECT_ROWS):
+                chunk = ids[start : start + MAX_DIRECT_ROWS]
+                marks = ",".join("?" * len(chunk))
+                dates.update(db.execute(f"SELECT id, date FROM posts WHERE id IN ({marks})", chunk))
+            if len(dates) < len(set(ids)):  # a post the file does not hold: not the same posts after all
+                return None
+            return [dates[post_id] for post_id in ids]
+
+        return self.catalog._read(read, None)
 
 
 class Catalog:
@@ -323,7 +331,7 @@ class Catalog:
 
         def read(db: sqlite3.Connection, generation: int) -> Ranking:
             ranking = Ranking([post_id for (post_id,) in db.execute("SELECT id FROM posts" + _ORDER)], generation)
-            ranking.source = ranking.narrowing = FileColumns(self, ranking.rank, generation)
+            ranking.source = ranking.narrowing = FileColumns(self, ranking.by_date, ranking.rank, generation)
             return ranking
 
         return self._read(read, Ranking([], None))
@@ -342,18 +350,6 @@ class Catalog:
         try:
             with closing(sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True, timeout=10)) as db:
                 return _problems(db)
-        except sqlite3.Error:
-            return []
-
-    def head(self, limit: int, skip: Collection[str] = ()) -> list[PostRow]:
-        """The newest ``limit`` rows not in ``skip``, straight from the file: the first screen at start-up
-        needs these, not the whole catalog (which takes over a second to load at 100k posts)."""
-        try:
-            with closing(sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True, timeout=10)) as db:
-                # Skipped ids are passed over before a row is built, and reading stops at the limit: with
-                # ``is:unread`` the skipped (read) posts can be most of the head.
-                records = db.execute(_LOAD_QUERY + _ORDER + " LIMIT ?", (limit + len(skip),))
-                return [_row(record) for record in islice((r for r in records if r[0] not in skip), limit)]
         except sqlite3.Error:
             return []
 

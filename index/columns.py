@@ -44,6 +44,13 @@ _MICROSECOND = timedelta(microseconds=1)
 _DAY = timedelta(days=1)
 #: The date key of an undated post: after every real date in the descending column.
 UNDATED = -(1 << 62)
+#: Posts whose date as written the columns read once per generation, spread over the order, to start the
+#: bisection of a date filter's bounds; then at most this many posts per bound and read of the file.
+SAMPLE = 1024
+PROBES = 128
+#: Text that sorts above every date as written, and text below every date but above an undated post's "".
+_AFTER_EVERY_DATE = "\uffff"
+_BEFORE_EVERY_DATE = "\x00"
 
 
 def date_key(value: datetime) -> int:
@@ -92,9 +99,9 @@ class Narrowing(Protocol):
         """Posts whose ``name`` field holds any of ``needles`` (ASCII, any case) somewhere in its text."""
         ...
 
-    def dated_within(self, first: str | None, after: str | None) -> list[tuple[int, int]] | None:
-        """Dated posts whose date as written falls on ``first`` (an ISO day) or later and before ``after``,
-        with their date keys."""
+    def written_dates(self, numbers: Sequence[int]) -> list[str | None] | None:
+        """The dates of the posts ``numbers`` as the catalog file writes them (ISO text; ``None`` for an
+        undated post), in the order given. The catalog orders its posts by that text, newest first."""
         ...
 
 
@@ -124,6 +131,7 @@ class Columns:
         self._fields: dict[str, Sequence[Any] | None] = {}
         self._terms: dict[str, dict[str, BitMap] | None] = {}
         self._spellings: dict[str, dict[str, BitMap] | None] = {}
+        self._sample: list[tuple[int, str | None]] | None = None  # (number, date as written) spread over the order
 
     def values(self, name: str) -> Sequence[Any] | None:
         """One field (a :data:`ROW_FIELDS` name or ``"date"``) by post number; ``None`` when not held."""
@@ -218,12 +226,9 @@ class Columns:
         low = date_key(start) if start is not None else UNDATED + 1
         high = date_key(end) - 1 if end is not None else -UNDATED
         if self._narrowing is not None and "date" not in self._fields:
-            # A date as written is its UTC instant give or take a day: read the posts of the span widened by one.
-            first = (start - _DAY).date().isoformat() if start is not None and start > datetime.min + _DAY else None
-            after = (end + _DAY).date().isoformat() if end is not None and end < datetime.max - _DAY else None
-            near = self._narrowing.dated_within(first, after)
-            if near is not None:
-                return BitMap(number for number, key in near if low <= key <= high)
+            found = self._dated_in_file(self._narrowing, start, end, low, high)
+            if found is not None:
+                return found
         dates = self._dates
         if dates is None:
             return None
@@ -231,6 +236,61 @@ class Columns:
         if in_order:  # one run of numbers
             return BitMap(range(bisect_left(negated, -high), bisect_right(negated, -low)))
         return BitMap(number for number, key in enumerate(negated) if low <= -key <= high)
+
+    def _dated_in_file(
+        self, narrowing: Narrowing, start: datetime | None, end: datetime | None, low: int, high: int
+    ) -> BitMap | None:
+        """``dated`` from the catalog file, reading the dates of a few posts instead of every post in the span.
+
+        The file orders posts by their date as written, newest first, so the posts written within any span of
+        text are one run of numbers, found by bisection. A date as written is its UTC instant give or take a
+        day: the posts written a day or more inside the bounds pass, those written a day or more outside fail,
+        and only the posts in between (the edges) are read to compare their instants with the bounds.
+        """
+        outer = (_shifted(start, -_DAY), _shifted(end, _DAY))  # a bound past the calendar: that end is open
+        inner_first = _shifted(start, _DAY) if start is not None else None
+        inner_after = _shifted(end, -_DAY) if end is not None else None
+        inner = (
+            _AFTER_EVERY_DATE if start is not None and inner_first is None else inner_first,
+            _BEFORE_EVERY_DATE if end is not None and inner_after is None else inner_after,
+        )
+        at = self._below(narrowing, [bound for span in (outer, inner) for bound in _span_bounds(span)])
+        if at is None:
+            return None
+        around, surely = (_run(at, *span) for span in (outer, inner))
+        if not surely:
+            surely = range(around.start, around.start)
+        edges = [*range(around.start, surely.start), *range(surely.stop, around.stop)]
+        written = narrowing.written_dates(edges) if edges else []
+        if written is None:
+            return None
+        passing = (
+            number for number, text in zip(edges, written, strict=True)
+            if text and low <= date_key(datetime.fromisoformat(text)) <= high
+        )
+        return BitMap(surely) | BitMap(passing)
+
+    def _below(self, narrowing: Narrowing, bounds: Iterable[str]) -> dict[str, int] | None:
+        """For each bound, the first post number whose date as written sorts below it (an undated post below
+        every date): a bisection of all the bounds at once, from the dates of :data:`SAMPLE` posts spread over
+        the order (read once per generation), then of at most :data:`PROBES` posts per bound and read."""
+        if self._sample is None:
+            numbers = _spread(0, self.size, SAMPLE)
+            texts = narrowing.written_dates(numbers)
+            if texts is None:
+                return None
+            self._sample = list(zip(numbers, texts, strict=True))
+        spans = {bound: _narrowed(self._sample, bound, 0, self.size) for bound in bounds}
+        while any(low < high for low, high in spans.values()):
+            probes = {bound: _spread(low, high, PROBES) for bound, (low, high) in spans.items() if low < high}
+            wanted = sorted(set().union(*probes.values()))
+            texts = narrowing.written_dates(wanted)
+            if texts is None:
+                return None
+            written = dict(zip(wanted, texts, strict=True))
+            for bound, numbers in probes.items():
+                spans[bound] = _narrowed([(number, written[number]) for number in numbers], bound, *spans[bound])
+        return {bound: low for bound, (low, _high) in spans.items()}
 
     def having(self, field: str, terms: Iterable[str]) -> BitMap | None:
         """Posts whose engine ``field`` holds any of ``terms``; ``None`` when the field is not held here."""
@@ -281,6 +341,42 @@ class Columns:
             values = itertools.chain.from_iterable(map(rows.__getitem__, numbers))
             counts[field] = Counter(value.casefold() for value in values) if field == "tag" else Counter(values)
         return counts
+
+
+def _shifted(moment: datetime | None, shift: timedelta) -> str | None:
+    """``moment + shift`` as the catalog writes a date; ``None`` for no moment or one past the calendar."""
+    if moment is None:
+        return None
+    try:
+        return (moment + shift).isoformat()
+    except OverflowError:
+        return None
+
+
+def _span_bounds(span: tuple[str | None, str | None]) -> list[str]:
+    """The bounds :meth:`Columns._below` must place for the run of a span of written dates."""
+    first, after = span
+    return [first or _BEFORE_EVERY_DATE, *([after] if after is not None else [])]
+
+
+def _run(at: Mapping[str, int], first: str | None, after: str | None) -> range:
+    """The post numbers whose date as written is ``first`` or later and before ``after`` (``None``: open)."""
+    start = at[after] if after is not None else 0
+    return range(start, max(start, at[first or _BEFORE_EVERY_DATE]))
+
+
+def _narrowed(probes: Sequence[tuple[int, str | None]], bound: str, low: int, high: int) -> tuple[int, int]:
+    """Where the first post whose date as written sorts below ``bound`` lies, ``[low, high]``, narrowed by
+    the dates of ``probes`` (ascending post numbers within it)."""
+    at = bisect_left(probes, True, key=lambda probe: (probe[1] or "") < bound)
+    return probes[at - 1][0] + 1 if at else low, probes[at][0] if at < len(probes) else high
+
+
+def _spread(low: int, high: int, count: int) -> list[int]:
+    """At most ``count`` post numbers spread evenly over ``[low, high)``, ascending."""
+    if high - low <= count:
+        return list(range(low, high))
+    return [low + (high - low) * step // (count + 1) for step in range(1, count + 1)]
 
 
 def _one_keyword(value: str) -> tuple[str, ...]:

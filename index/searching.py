@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol
@@ -38,6 +38,8 @@ SEARCH_TIME_LIMIT = 1.0
 #: The first screen of a date-sorted search: how long it may take, and the most hits it may ask for.
 FIRST_SCREEN_TIME_LIMIT = 0.25
 MAX_FIRST_SCREEN = 2000
+#: The most posts a first screen of filters asks the triage state about at once.
+SHOWN_BATCH = 500
 #: Complete answers kept (a few hundred KB each at 100k posts: the ordered ids and the facet counts).
 CACHED_RESULTS = 16
 
@@ -46,6 +48,10 @@ class FlagSource(Protocol):
     """What search needs from the triage state (index.state.TriageState satisfies it)."""
 
     def ids_with(self, flag: str) -> set[str]: ...
+
+    def ids_with_any(self, flags: Sequence[str], among: Sequence[str]) -> set[str]:
+        """Those of ``among`` with any of ``flags`` set."""
+        ...
 
     def ids_tagged(self, tag: str) -> set[str]:
         """Posts the user tagged ``tag`` (any case)."""
@@ -115,23 +121,48 @@ def search_failure(error: Exception) -> str:
     return f"search failed ({type(error).__name__}); the next update repairs the index"  # e.g. a garbled segment
 
 
+def hiding_flags(flags: Sequence[tuple[str, bool]], show_archived: bool) -> list[str]:
+    """The triage flags whose posts a query hides: each negated ``is:`` filter, and archived unless asked for."""
+    return list(dict.fromkeys([flag for flag, wanted in flags if not wanted] + ([] if show_archived else ["archived"])))
+
+
 def hidden_by_state(flags: Sequence[tuple[str, bool]], show_archived: bool, state: FlagSource | None) -> set[str]:
     """Posts an ``is:`` filter excludes, plus archived posts unless the query asks for them."""
     if state is None:
         return set()
-    hidden = {post_id for flag, wanted in flags if not wanted for post_id in state.ids_with(flag)}
-    if not show_archived:
-        hidden |= state.ids_with("archived")
-    return hidden
+    return set().union(*(state.ids_with(flag) for flag in hiding_flags(flags, show_archived)))
+
+
+def first_shown(ids: Iterator[str], limit: int, hiding: Sequence[str], state: FlagSource | None) -> list[str]:
+    """The first ``limit`` of ``ids`` that no flag of ``hiding`` hides, asking the state about a few posts at
+    a time: a first screen of ``is:unread`` must not read every read post."""
+    shown: list[str] = []
+    while len(shown) < limit:
+        batch = list(itertools.islice(ids, min(2 * (limit - len(shown)), SHOWN_BATCH)))
+        if not batch:
+            break
+        hidden = state.ids_with_any(hiding, batch) if state is not None and hiding else set()
+        shown += [post_id for post_id in batch if post_id not in hidden]
+    return shown[:limit]
+
+
+def flagged(
+    matched: BitMap | None, columns: Columns, flags: Sequence[tuple[str, bool]], state: FlagSource | None
+) -> BitMap | None:
+    """Post numbers narrowed to the posts of every wanted ``is:`` flag (``None``: every post, and no flag
+    wanted)."""
+    for flag, wanted in flags:
+        if wanted:
+            posts = columns.of_ids(state.ids_with(flag)) if state is not None else BitMap()
+            matched = posts if matched is None else matched & posts
+    return matched
 
 
 def apply_filters(
     matched: BitMap, columns: Columns, flags: Sequence[tuple[str, bool]], show_archived: bool, state: FlagSource | None
 ) -> BitMap:
     """Apply ``is:`` filters to post numbers; archived posts stay hidden unless the query asks for them."""
-    for flag, wanted in flags:
-        if wanted:
-            matched = matched & (columns.of_ids(state.ids_with(flag)) if state is not None else BitMap())
+    matched = flagged(matched, columns, flags, state) or BitMap()
     return matched - columns.of_ids(hidden_by_state(flags, show_archived, state))
 
 
@@ -269,8 +300,10 @@ class CorpusSearch:
         except Exception as error:  # the user's tags are read from the triage state
             return failed(search_failure(error))
         parsed = own_tags_only_where_used(parsed, state)
-        wanted_flags = any(wanted for _, wanted in parsed.flags) or bool(parsed.tags or parsed.note_words)
-        if not complete and limit and not wanted_flags:
+        # The user's own tags and notes, and with words a wanted ``is:`` flag, leave the first screen to the
+        # complete answer.
+        own_marks = bool(parsed.tags or parsed.note_words) or (bool(parsed.text) and any(w for _, w in parsed.flags))
+        if not complete and limit and not own_marks:
             known = self._cached(self._key(query, plain, order, None, True, state), state)
             if known is not None:  # the complete answer of the same search: its head is the first screen
                 head = replace(known, total=min(limit, len(known.ids)), facets={}, complete=False)
@@ -462,17 +495,16 @@ class CorpusSearch:
         snippets: bool,
     ) -> SearchResult:
         """The newest (or best-scored) ``limit`` hits, without collecting or counting the rest."""
-        hidden = hidden_by_state(parsed.flags, parsed.show_archived, state)
-        if not parsed.text:  # everything, or what the columns allow: no engine call at all
-            held = self.view.held
-            if allowed is not None:
-                shown = allowed - ranking.columns.of_ids(hidden)
-                ids = ranking.columns.ids(itertools.islice(shown, limit))
-            elif held is None:  # at start-up: read the head from the file, load the rest later
-                ids = [row.post_id for row in self.view.catalog.head(limit, hidden)]
-            else:
-                ids = list(itertools.islice((i for i in held.by_date if i not in hidden), limit))
+        if not parsed.text:  # no engine call: the first posts in the date order that pass every filter
+            try:
+                allowed = flagged(allowed, ranking.columns, parsed.flags, state)
+                numbers: Iterable[int] = range(len(ranking.by_date)) if allowed is None else allowed
+                hiding = hiding_flags(parsed.flags, parsed.show_archived)
+                ids = first_shown(map(ranking.by_date.__getitem__, numbers), limit, hiding, state)
+            except Exception as error:  # the flags are read from the triage state
+                return failed(search_failure(error))
             return SearchResult(query, ids, len(ids), {}, {}, [], elapsed=time.monotonic() - started, complete=False)
+        hidden = hidden_by_state(parsed.flags, parsed.show_archived, state)
         wanted = min(limit + len(hidden), MAX_FIRST_SCREEN)
         try:
             if order == "relevance":  # score the best page only; the complete answer collects the rest

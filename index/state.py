@@ -34,7 +34,7 @@ import os
 import sqlite3
 import sys
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -624,6 +624,22 @@ class TriageState:
         column = _check_flag(flag)
         with self._reading() as conn:
             return {r[0] for r in conn.execute(f"SELECT post_id FROM post_state WHERE {column} = 1")}
+
+    def ids_with_any(self, flags: Sequence[str], among: Sequence[str]) -> set[str]:
+        """Those of ``among`` with any of ``flags`` set: what a first screen walking the date order needs to
+        know of the posts it passes, without reading every flagged post."""
+        test = " OR ".join(f"{_check_flag(flag)} = 1" for flag in flags)
+        ids = list(dict.fromkeys(among))
+        found: set[str] = set()
+        if not test:
+            return found
+        with self._reading() as conn:
+            for start in range(0, len(ids), _BATCH):
+                chunk = ids[start : start + _BATCH]
+                marks = ",".join("?" * len(chunk))
+                query = f"SELECT post_id FROM post_state WHERE post_id IN ({marks}) AND ({test})"
+                found.update(row[0] for row in conn.execute(query, chunk))
+        return found
 
     def ids_with_note(self) -> set[str]:
         """Ids that carry a non-empty note."""

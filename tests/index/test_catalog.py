@@ -5,12 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
-import pytest
 from pyroaring import BitMap
 
-from index import catalog as catalog_module
 from index.catalog import Catalog, CatalogEntry, PostRow, ProblemEntry
 from index.posts import PostProblem
 
@@ -157,22 +154,3 @@ def test_staged_rows_join_only_an_apply_that_takes_them(tmp_path: Path) -> None:
     catalog.apply([], [], ["a.md"], generation=3)
     catalog.apply([], [], [], generation=4, staged=True)
     assert set(catalog.load().rows) == {"b.md", "c.md"}
-
-
-def test_the_head_skips_posts_before_building_their_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """``is:unread`` at start-up skips every read post: the first screen builds only the rows it shows."""
-    catalog = Catalog(tmp_path / "catalog.sqlite3")
-    catalog.apply([CatalogEntry(row(f"{n:03d}.md", n % 28 + 1, ()), 1, 1) for n in range(300)], [], [], 7)
-    newest = catalog.ranking().by_date
-    skip = set(newest[:200:3]) | set(newest[250:])
-    built: list[str] = []
-    real = catalog_module._row
-
-    def counted(record: tuple[Any, ...]) -> PostRow:
-        built.append(record[0])
-        return real(record)
-
-    monkeypatch.setattr(catalog_module, "_row", counted)
-    head = catalog.head(20, skip)
-    assert [found.post_id for found in head] == [post_id for post_id in newest if post_id not in skip][:20]
-    assert built == [found.post_id for found in head]

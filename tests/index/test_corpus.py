@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -121,6 +121,11 @@ class FakeState:
 
     def version(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
         return tuple(sorted((flag, tuple(sorted(ids))) for flag, ids in self.flags.items()))
+
+    def ids_with_any(self, flags: Sequence[str], among: Sequence[str]) -> set[str]:
+
+        return {post_id for post_id in among for flag in flags if post_id in self.ids_with(flag)}
+
 
     def ids_tagged(self, tag: str) -> set[str]:
         return set()
