@@ -22,7 +22,7 @@ from index.catalog import CatalogEntry, CatalogView, ProblemEntry, Snapshot
 from index.engine.contract import ConvertingWriter, TextEngine, TextEngineWriter
 from index.engine.errors import EngineLocked, EngineUnavailable
 from index.engine.store import EngineWriter
-from index.posts import PostFile, PostProblem, scan_corpus
+from index.posts import PostFile, PostProblem, Scan, scan_posts
 from index.preview import name_order_key
 from index.state import StateError, TriageState
 
@@ -143,17 +143,8 @@ class Indexer:
             read_only=True, message=message,
         )
 
-    def _scan(self, progress: Callable[[UpdateProgress], None]) -> tuple[list[PostFile], list[PostProblem]]:
-        files: list[PostFile] = []
-        problems: list[PostProblem] = []
-        for item in scan_corpus(self.posts_dir):
-            if isinstance(item, PostFile):
-                files.append(item)
-                if not len(files) % 2000:
-                    progress(UpdateProgress("scan", len(files), 0))
-            else:
-                problems.append(item)
-        return files, problems
+    def _scan(self, progress: Callable[[UpdateProgress], None]) -> Scan:
+        return scan_posts(self.posts_dir, lambda found: progress(UpdateProgress("scan", found, 0)))
 
     def _in_step(self, generation: int | None) -> bool:
         """The catalog matches the index only if it recorded the index's current generation."""
@@ -182,13 +173,14 @@ class Indexer:
         progress(UpdateProgress("scan", 0, 0))
         if not self.posts_dir.is_dir():
             return self._read_only(f"no such folder: {self.posts_dir}; the index was left as it is", started)
-        files, scan_problems = self._scan(progress)
+        scan = self._scan(progress)
+        lines, scan_problems = scan.lines(), scan.problems()
         if any(problem.post_id == "." for problem in scan_problems):
             # The root itself is unreadable: keep the index as it is rather than empty it.
             self.scan_problems = scan_problems
             return self._read_only(scan_problems[0].reason, started)
         catalog = self.view.catalog
-        seen = freshness.digest(files)
+        seen = freshness.digest(lines)
         # Taken before the index is found in step: a commit between the two makes the next check look again.
         engine_seen = freshness.engine_state(self.engine.folder)
         if not rebuild:  # the folder as the last check that found it in step saw it: nothing to read
@@ -197,11 +189,12 @@ class Indexer:
             if record is not None and record.generation == generation and record.digest == seen:
                 self.scan_problems = scan_problems
                 if engine_seen and record.engine == engine_seen:  # the same index: not even opened
-                    return self._unchanged(len(files), generation, None, started)
+                    return self._unchanged(len(lines), generation, None, started)
                 if self._in_step(generation):
-                    return self._unchanged(len(files), generation, freshness.Record(generation, seen, engine_seen),
+                    return self._unchanged(len(lines), generation, freshness.Record(generation, seen, engine_seen),
                                            started)
         # The plan compares stat facts only: the rows are loaded when there is something to write.
+        files = scan.files()
         stats, generation = self.view.stats()
         rebuilt = rebuild or not self._in_step(generation)
         writer: TextEngineWriter | None = None
