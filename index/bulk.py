@@ -10,12 +10,19 @@ parent applies them after the commit. Progress comes through counters in shared 
 postings written, per batch. The stage shown is what the workers do: "index" while one adds posts, "write"
 while all are writing segments (between batches too, so the count moves while they write). When told to
 stop, each worker closes its segment after the post at hand, and what was written is kept.
+
+An engine whose writer takes documents, not segments (tantivy), gets them through :func:`converted_in_workers`:
+the workers prepare posts in small tasks, analyse each into what the writer adds (``convert``) and stage
+their catalog rows; the parent adds them in file order. Only ``CONVERT_AHEAD`` tasks are out at once, so
+besides the task it is adding from, the parent holds at most that many tasks' converted posts, whatever its
+pace.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Generator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
 from multiprocessing.sharedctypes import RawArray, RawValue
@@ -23,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from index.catalog import Catalog, CatalogEntry
-from index.engine import NewSegment, SegmentBuilder, remove_leftovers
+from index.engine import IndexDoc, NewSegment, SegmentBuilder, remove_leftovers
 from index.knowledge import get_knowledge
 from index.posts import PostFile, PostProblem
 from index.preparing import Prepared, prepare
@@ -37,6 +44,10 @@ BATCH_POSTS = 12_500
 POLL_EVERY = 0.2
 #: Catalog rows a worker stages at once.
 STAGE_EVERY = 500
+#: Posts per task of a converting build (:func:`converted_in_workers`); its worker stages their rows at once.
+CONVERT_POSTS = 100
+#: Tasks of a converting build out at once: the workers keep busy while the parent adds the oldest.
+CONVERT_AHEAD = 2 * WORKERS
 
 
 @dataclass(frozen=True)
@@ -175,3 +186,50 @@ def write_in_workers(
         for found, outcome in zip(files[start:], batch.outcomes, strict=False)
     ]
     return segments, taken, len(taken) < len(files)
+
+
+def _convert(root: Path, catalog: Catalog, convert: Callable[[IndexDoc], Any], files: Sequence[PostFile]
+             ) -> list[Any | PostProblem]:
+    """In a worker: prepare and convert each post of one task, in file order; stage their rows."""
+    rows: list[CatalogEntry] = []
+    made: list[Any | PostProblem] = []
+    for found in files:
+        result = prepare(root, found)
+        if isinstance(result, Prepared):
+            rows.append(result.entry)
+            made.append(convert(result.doc))
+        else:
+            made.append(result)
+    catalog.stage(rows)
+    return made
+
+
+def converted_in_workers(
+    root: Path, catalog: Catalog, files: Sequence[PostFile], convert: Callable[[IndexDoc], Any]
+) -> Generator[tuple[PostFile, Any | PostProblem], None, None]:
+    """Each of ``files`` with what it became, in order: ``convert`` of its document (its row staged in
+    ``catalog``) or its problem. ``convert`` runs in the workers (a module-level function: it is pickled by
+    name). Once the caller stops asking (close the iterator), the rows of posts it was not given are
+    unstaged, so the staged rows are those of the posts it took."""
+    catalog.unstage()
+    get_knowledge()  # loaded once here; forked workers share it
+    starts = iter(range(0, len(files), CONVERT_POSTS))
+    out: deque[tuple[Sequence[PostFile], Future[list[Any | PostProblem]]]] = deque()
+    taken = submitted = 0  # posts given to the caller, posts given to the workers
+    with worker_pool(WORKERS) as pool:
+        try:
+            while True:
+                while len(out) < CONVERT_AHEAD and (start := next(starts, None)) is not None:
+                    task = files[start : start + CONVERT_POSTS]
+                    submitted = start + len(task)
+                    out.append((task, pool.submit(_convert, root, catalog, convert, task)))
+                if not out:
+                    return
+                task, future = out.popleft()
+                for found, made in zip(task, future.result(), strict=True):
+                    taken += 1
+                    yield found, made
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)  # a task under way stages its rows before this returns
+            if taken < submitted:
+                catalog.unstage(found.post_id for found in files[taken:submitted])

@@ -390,11 +390,15 @@ class Catalog:
             db.executescript(_SCHEMA)
             db.executemany(f"INSERT OR REPLACE INTO staged VALUES ({_MARKS})", map(_post_values, upserts))
 
-    def unstage(self) -> None:
-        """Drop rows staged by a build that never committed (killed or failed)."""
+    def unstage(self, post_ids: Iterable[str] | None = None) -> None:
+        """Drop rows staged by a build that never committed (killed or failed), or only those of ``post_ids``
+        (posts staged by a build that stopped before it added them)."""
         with closing(_connect(self.path)) as db, db:
             db.executescript(_SCHEMA)
-            db.execute("DELETE FROM staged")
+            if post_ids is None:
+                db.execute("DELETE FROM staged")
+            else:
+                db.executemany("DELETE FROM staged WHERE id = ?", [(post_id,) for post_id in post_ids])
 
     def apply(
         self,

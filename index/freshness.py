@@ -27,8 +27,6 @@ from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-from index.posts import PostFile
-
 RECORD_NAME = "in-step.json"
 
 
@@ -41,9 +39,10 @@ class Record:
     engine: str  # of the index folder (see :func:`engine_state`); "" when not known
 
 
-def digest(files: Sequence[PostFile]) -> str:
-    """What the scan saw, as one value: any post added, removed, renamed, resized or touched changes it."""
-    text = "\n".join(f"{found.post_id}\0{found.size}\0{found.mtime_ns}" for found in files)
+def digest(lines: Sequence[str]) -> str:
+    """What the scan saw, as one value: any post added, removed, renamed, resized or touched changes it.
+    ``lines`` are the scan's (index.posts.Scan.lines: every post's id, size and modification time)."""
+    text = "\n".join(lines)
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 

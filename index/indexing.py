@@ -10,25 +10,21 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from collections.abc import Set as AbstractSet
+from contextlib import closing
 from dataclasses import dataclass, replace
-from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 from index import freshness
 from index.catalog import CatalogEntry, CatalogView, ProblemEntry, Snapshot
-from index.engine.contract import TextEngine, TextEngineWriter
+from index.engine.contract import ConvertingWriter, TextEngine, TextEngineWriter
 from index.engine.errors import EngineLocked, EngineUnavailable
 from index.engine.store import EngineWriter
-from index.posts import PostFile, PostProblem, scan_corpus
+from index.posts import PostFile, PostProblem, Scan, scan_posts
 from index.preview import name_order_key
 from index.state import StateError, TriageState
-
-if TYPE_CHECKING:  # what writing needs is imported when there is something to write: the no-change check of
-    # every command-line search must not pay for extraction, the knowledge or the worker pool
-    from index.preparing import Prepared
 
 #: Posts to change at once before the bulk path (worker processes writing segments) pays for its start-up.
 BULK_THRESHOLD = 500
@@ -147,17 +143,8 @@ class Indexer:
             read_only=True, message=message,
         )
 
-    def _scan(self, progress: Callable[[UpdateProgress], None]) -> tuple[list[PostFile], list[PostProblem]]:
-        files: list[PostFile] = []
-        problems: list[PostProblem] = []
-        for item in scan_corpus(self.posts_dir):
-            if isinstance(item, PostFile):
-                files.append(item)
-                if not len(files) % 2000:
-                    progress(UpdateProgress("scan", len(files), 0))
-            else:
-                problems.append(item)
-        return files, problems
+    def _scan(self, progress: Callable[[UpdateProgress], None]) -> Scan:
+        return scan_posts(self.posts_dir, lambda found: progress(UpdateProgress("scan", found, 0)))
 
     def _in_step(self, generation: int | None) -> bool:
         """The catalog matches the index only if it recorded the index's current generation."""
@@ -186,13 +173,14 @@ class Indexer:
         progress(UpdateProgress("scan", 0, 0))
         if not self.posts_dir.is_dir():
             return self._read_only(f"no such folder: {self.posts_dir}; the index was left as it is", started)
-        files, scan_problems = self._scan(progress)
+        scan = self._scan(progress)
+        lines, scan_problems = scan.lines(), scan.problems()
         if any(problem.post_id == "." for problem in scan_problems):
             # The root itself is unreadable: keep the index as it is rather than empty it.
             self.scan_problems = scan_problems
             return self._read_only(scan_problems[0].reason, started)
         catalog = self.view.catalog
-        seen = freshness.digest(files)
+        seen = freshness.digest(lines)
         # Taken before the index is found in step: a commit between the two makes the next check look again.
         engine_seen = freshness.engine_state(self.engine.folder)
         if not rebuild:  # the folder as the last check that found it in step saw it: nothing to read
@@ -201,11 +189,12 @@ class Indexer:
             if record is not None and record.generation == generation and record.digest == seen:
                 self.scan_problems = scan_problems
                 if engine_seen and record.engine == engine_seen:  # the same index: not even opened
-                    return self._unchanged(len(files), generation, None, started)
+                    return self._unchanged(len(lines), generation, None, started)
                 if self._in_step(generation):
-                    return self._unchanged(len(files), generation, freshness.Record(generation, seen, engine_seen),
+                    return self._unchanged(len(lines), generation, freshness.Record(generation, seen, engine_seen),
                                            started)
         # The plan compares stat facts only: the rows are loaded when there is something to write.
+        files = scan.files()
         stats, generation = self.view.stats()
         rebuilt = rebuild or not self._in_step(generation)
         writer: TextEngineWriter | None = None
@@ -287,29 +276,46 @@ class Indexer:
         cancelled: Callable[[], bool],
     ) -> Written:
         """Feed the writer; on cancel, stop early: what was written so far is committed and kept."""
-        from index.preparing import Prepared
+        # imported here: the no-change check of every command-line search must not pay for extraction, the
+        # knowledge or the worker pool
+        from index.preparing import Prepared, prepare
 
         writer.delete_many([post_id for post_id in removed if post_id in indexed])
         if bulk and isinstance(writer, EngineWriter):  # whoosh: worker processes write whole segments
             return self._write_in_workers(writer, indexed, todo, progress, cancelled)
+        converting = writer if bulk and isinstance(writer, ConvertingWriter) else None
+        outcomes: Generator[tuple[PostFile, Any], None, None]
+        if converting is not None:  # tantivy: worker processes analyse the documents and stage the rows
+            from index.bulk import converted_in_workers
+
+            outcomes = converted_in_workers(self.posts_dir, self.view.catalog, todo, converting.convert)
+        else:
+            outcomes = ((found, prepare(self.posts_dir, found)) for found in todo)
         upserts: list[CatalogEntry] = []
+        staged: list[str] = []
         problems: list[ProblemEntry] = []
         total = len(todo)
         step = max(1, total // 200)
-        for done, (found, result) in enumerate(zip(todo, _prepared(self.posts_dir, todo, bulk), strict=True), 1):
-            was_indexed = found.post_id in indexed
-            if isinstance(result, Prepared):
-                writer.add(result.doc, replace=was_indexed)
-                upserts.append(result.entry)
-            elif (entry := _problem_entry(found, result, was_indexed)) is not None:
-                if was_indexed:
-                    writer.delete(found.post_id)
-                problems.append(entry)
-            if not done % step or done == total:
-                progress(UpdateProgress("index", done, total))
-                if done < total and cancelled():
-                    return Written(upserts, [], problems, True)
-        return Written(upserts, [], problems, False)
+        with closing(outcomes):  # closing it first: the workers' rows of posts not taken are unstaged
+            for done, (found, outcome) in enumerate(outcomes, 1):
+                was_indexed = found.post_id in indexed
+                if isinstance(outcome, PostProblem):
+                    if (entry := _problem_entry(found, outcome, was_indexed)) is not None:
+                        if was_indexed:
+                            writer.delete(found.post_id)
+                        problems.append(entry)
+                elif isinstance(outcome, Prepared):
+                    writer.add(outcome.doc, replace=was_indexed)
+                    upserts.append(outcome.entry)
+                else:  # converted in a worker, which staged its row
+                    assert converting is not None
+                    converting.add_converted(outcome, replace=was_indexed)
+                    staged.append(found.post_id)
+                if not done % step or done == total:
+                    progress(UpdateProgress("index", done, total))
+                    if done < total and cancelled():
+                        return Written(upserts, staged, problems, True)
+        return Written(upserts, staged, problems, False)
 
     def _write_in_workers(
         self,
@@ -346,25 +352,6 @@ class Indexer:
         writer.delete_many(replaced)
         writer.add_segments(segments)
         return Written([], staged, problems, stopped)
-
-
-def _prepared(root: Path, files: Sequence[PostFile], parallel: bool) -> Iterator[Prepared | PostProblem]:
-    """Prepared posts in the order of ``files``; two worker processes when there are many (for an engine
-    whose writer takes documents, not segments)."""
-    from index.knowledge import get_knowledge
-    from index.preparing import prepare
-    from index.workers import worker_pool
-
-    if not parallel:
-        for found in files:
-            yield prepare(root, found)
-        return
-    get_knowledge()  # loaded once here; forked workers share it
-    with worker_pool(2) as pool:
-        try:
-            yield from pool.map(partial(prepare, root), files, chunksize=64)
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _problem_entry(found: PostFile, problem: PostProblem, indexed: bool) -> ProblemEntry | None:

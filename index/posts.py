@@ -14,7 +14,7 @@ import operator
 import os
 import re
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePosixPath
@@ -24,6 +24,8 @@ from urllib.parse import urlsplit
 from index.dates import date_from_file_name, parse_date
 
 POST_SUFFIXES = (".md", ".markdown")
+#: Posts found between two calls of a scan's progress.
+SCAN_PROGRESS_EVERY = 2000
 MAX_POST_BYTES = 4 * 1024 * 1024
 MAX_TITLE_CHARS = 500
 LINK_LEAVES_ROOT = "link leads outside the folder; skipped"
@@ -420,19 +422,61 @@ def _within(target: str, real_root: str) -> bool:
 _name = operator.attrgetter("name")
 
 
+@dataclass(frozen=True, slots=True)
+class Scan:
+    """What :func:`scan_posts` found, in scan order: each post as one line ``id\\0size\\0mtime_ns`` (see
+    :func:`fact_line`), each file or folder it could not use as a :class:`PostProblem`.
+
+    Lines rather than :class:`PostFile` tuples: the no-change check before every command-line search only
+    digests them (index/freshness.py), and at 100k posts a tuple per post cost a good part of that check.
+    """
+
+    items: list[str | PostProblem]
+
+    def lines(self) -> list[str]:
+        return [item for item in self.items if isinstance(item, str)]
+
+    def problems(self) -> list[PostProblem]:
+        return [item for item in self.items if not isinstance(item, str)]
+
+    def files(self) -> list[PostFile]:
+        return [post_file(item) for item in self.lines()]
+
+
+def fact_line(post_id: str, size: int, mtime_ns: int) -> str:
+    """A post's stat facts as one line (a post id holds no NUL: a file name cannot)."""
+    return f"{post_id}\0{size}\0{mtime_ns}"
+
+
+def post_file(line: str) -> PostFile:
+    """The :class:`PostFile` of a line of :class:`Scan`."""
+    post_id, size, mtime_ns = line.rsplit("\0", 2)
+    return PostFile(post_id, int(size), int(mtime_ns))
+
+
 def scan_corpus(root: Path) -> Iterator[PostFile | PostProblem]:
+    """Every post and problem of :func:`scan_posts`, in its order, posts as :class:`PostFile`."""
+    for item in scan_posts(root).items:
+        yield post_file(item) if isinstance(item, str) else item
+
+
+def scan_posts(root: Path, progress: Callable[[int], None] | None = None) -> Scan:
     """Find every ``*.md``/``*.markdown`` file below ``root``, recursively, in a stable order.
 
     Hidden folders and files are skipped. Symbolic links are followed only while they stay
     inside ``root``; loops are broken. Nothing is opened here: this is ``stat`` only, on plain
     strings, and only for posts and links (folders are known from the listing): at 100k posts the
-    scan runs before every command-line search, so it must stay cheap.
+    scan runs before every command-line search, so it must stay cheap. ``progress`` is told the
+    posts found so far every :data:`SCAN_PROGRESS_EVERY`.
     """
     root = Path(root)
     top = os.fspath(root)
     real_root = os.path.realpath(top)
     visited: set[tuple[int, int]] = set()
     stack: list[tuple[str, str]] = [(top, "")]  # (folder, its post-id prefix: "" or "a/b/")
+    items: list[str | PostProblem] = []
+    add = items.append
+    found = 0
     while stack:
         folder, prefix = stack.pop()
         try:
@@ -444,7 +488,7 @@ def scan_corpus(root: Path) -> Iterator[PostFile | PostProblem]:
                 entries = sorted(listing, key=_name)
         except OSError as error:
             reason = "permission denied" if isinstance(error, PermissionError) else error.strerror
-            yield PostProblem(prefix.rstrip("/") or ".", f"cannot list folder: {reason}")
+            add(PostProblem(prefix.rstrip("/") or ".", f"cannot list folder: {reason}"))
             continue
         subfolders: list[tuple[str, str]] = []
         for entry in entries:
@@ -457,16 +501,19 @@ def scan_corpus(root: Path) -> Iterator[PostFile | PostProblem]:
                 try:
                     info = entry.stat(follow_symlinks=False)
                 except OSError as error:
-                    yield PostProblem(post_id, f"cannot read: {error.strerror or error}")
+                    add(PostProblem(post_id, f"cannot read: {error.strerror or error}"))
                     continue
-                yield PostFile(post_id, info.st_size, info.st_mtime_ns)
+                add(f"{post_id}\0{info.st_size}\0{info.st_mtime_ns}")  # fact_line, inlined: once per post
+                found += 1
+                if progress is not None and not found % SCAN_PROGRESS_EVERY:
+                    progress(found)
                 continue
             try:
                 if entry.is_symlink():
                     target = os.path.realpath(entry.path)
                     if not _within(target, real_root):
                         if is_post_name or os.path.isdir(target):
-                            yield PostProblem(post_id, LINK_LEAVES_ROOT)
+                            add(PostProblem(post_id, LINK_LEAVES_ROOT))
                         continue
                 elif entry.is_dir(follow_symlinks=False):
                     subfolders.append((entry.path, post_id + "/"))
@@ -476,13 +523,15 @@ def scan_corpus(root: Path) -> Iterator[PostFile | PostProblem]:
                 info = entry.stat()
             except OSError as error:
                 if is_post_name:
-                    yield PostProblem(post_id, f"cannot read: {error.strerror or error}")
+                    add(PostProblem(post_id, f"cannot read: {error.strerror or error}"))
                 continue
             if stat.S_ISDIR(info.st_mode):
                 subfolders.append((entry.path, post_id + "/"))
             elif is_post_name:
                 if stat.S_ISREG(info.st_mode):
-                    yield PostFile(post_id, info.st_size, info.st_mtime_ns)
+                    add(fact_line(post_id, info.st_size, info.st_mtime_ns))
+                    found += 1
                 else:
-                    yield PostProblem(post_id, "not a regular file (FIFO, device or socket)")
+                    add(PostProblem(post_id, "not a regular file (FIFO, device or socket)"))
         stack.extend(reversed(subfolders))
+    return Scan(items)

@@ -6,12 +6,13 @@ lock and the triage owner lock included, and ``flock`` locks stay held while any
 that outlived a killed parent kept "another Spyglass is writing this index" true for good. So a worker,
 as it starts, closes its copies of the lock descriptors registered with :func:`keep_private`, asks Linux
 to kill it when its parent dies (``PR_SET_PDEATHSIG``) and, on every platform, watches its parent's pid.
+
+The triage state registers its lock here in every process, the app's included, so the process machinery
+(``multiprocessing``, ``ctypes``) is imported only when a pool or a worker needs it.
 """
 
 from __future__ import annotations
 
-import ctypes
-import multiprocessing
 import os
 import signal
 import sys
@@ -19,9 +20,11 @@ import threading
 import time
 import weakref
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import suppress
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 #: ``prctl`` option: the signal this process gets when the thread that forked it exits.
 _PR_SET_PDEATHSIG = 1
@@ -57,6 +60,8 @@ def _watch(parent: int) -> None:
 
 def _die_with_parent(parent: int) -> None:
     if sys.platform.startswith("linux"):
+        import ctypes
+
         with suppress(OSError, AttributeError):
             ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if os.getppid() != parent:  # the parent died before the signal was asked for
@@ -77,6 +82,9 @@ def worker_pool(
     """A process pool whose workers share this process's memory (fork, where there is one), hold none of
     its locks and die with it; ``initializer(*initargs)`` then runs in each (shared memory passes only
     this way)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork") if "fork" in methods else None
     return ProcessPoolExecutor(

@@ -3,7 +3,9 @@ Hypothesis profiles: ``ci`` (derandomised, so a red run is reproducible) when ``
 
 from __future__ import annotations
 
+import fcntl
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,26 +31,27 @@ _ISOLATED_DIRS: dict[str, str] = {
 
 @pytest.fixture(scope="session")
 def built_knowledge(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The entity knowledge cache file, built once per test run (building costs a process seconds)."""
-    folder = tmp_path_factory.mktemp("knowledge")
-    load_knowledge(folder)
+    """The entity knowledge cache file, built once per test run (building costs a process seconds).
+
+    Under pytest-xdist the workers share the run's temporary folder: the first to take the lock builds the
+    file there and the other waits for it, instead of both building at once on a two-core machine."""
+    if os.environ.get("PYTEST_XDIST_WORKER") is None:
+        folder = tmp_path_factory.mktemp("knowledge")
+        load_knowledge(folder)
+        return cache_path(folder)
+    shared = tmp_path_factory.getbasetemp().parent  # this run's folder, parent of every worker's own
+    folder = shared / "knowledge"
+    with (shared / "knowledge.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not cache_path(folder).exists():  # written whole (temporary file and rename) by the first worker
+            load_knowledge(folder)
     return cache_path(folder)
 
 
-@pytest.fixture(autouse=True)
-def isolated_dirs(
-    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch, built_knowledge: Path
-) -> dict[str, Path]:
-    """Point HOME, XDG and SPYGLASS_* folders at fresh per-test folders, so no test touches the real home.
-
-    No display is set either, so no test finds a system clipboard tool unless it provides one.
-    The folders live outside ``tmp_path`` (which tests use for their posts folder) and are created empty,
-    but for the entity knowledge cache in the Spyglass cache folder: a hard link to the one built for the
-    run, so a child process started by a test loads it instead of building it (the product replaces that
-    file whole, never writes into it). Tests of the knowledge cache itself give it folders of their own.
-    Returns the mapping of variable name to folder for tests that want to look inside.
-    """
-    base = tmp_path_factory.mktemp("env")
+def _isolate(monkeypatch: pytest.MonkeyPatch, base: Path, built_knowledge: Path) -> dict[str, Path]:
+    """Point HOME, XDG and SPYGLASS_* folders at new empty folders under ``base``, but for the entity knowledge
+    cache: a hard link to the one built for the run, so a child process started by a test loads it instead of
+    building it (the product replaces that file whole, never writes into it)."""
     dirs: dict[str, Path] = {}
     for var, name in _ISOLATED_DIRS.items():
         folder = base / name
@@ -62,6 +65,32 @@ def isolated_dirs(
     for display in ("DISPLAY", "WAYLAND_DISPLAY", "WSL_DISTRO_NAME"):  # y never reaches the desktop's clipboard
         monkeypatch.delenv(display, raising=False)
     return dirs
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_dirs(tmp_path_factory: pytest.TempPathFactory, built_knowledge: Path) -> Iterator[dict[str, Path]]:
+    """The same isolation for what module- and session-scoped fixtures build (shared indexes): those are set
+    up before any test's own folders, and must not touch the real home either."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        yield _isolate(monkeypatch, tmp_path_factory.mktemp("session-env"), built_knowledge)
+
+
+@pytest.fixture(autouse=True)
+def isolated_dirs(
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    built_knowledge: Path,
+    session_dirs: dict[str, Path],
+) -> dict[str, Path]:
+    """Point HOME, XDG and SPYGLASS_* folders at fresh per-test folders, so no test touches the real home.
+
+    No display is set either, so no test finds a system clipboard tool unless it provides one.
+    The folders live outside ``tmp_path`` (which tests use for their posts folder) and are created empty,
+    but for the entity knowledge cache in the Spyglass cache folder (see ``_isolate``). Tests of the
+    knowledge cache itself give it folders of their own.
+    Returns the mapping of variable name to folder for tests that want to look inside.
+    """
+    return _isolate(monkeypatch, tmp_path_factory.mktemp("env"), built_knowledge)
 
 
 @pytest.fixture(name="write_post")

@@ -22,10 +22,8 @@ from index.sanitize import one_line
 from index.state import StateCorruptError, StateError, TriageState, take_damage_notice
 from tui.commands import SpyglassCommands
 from tui.held_keys import HeldKeys
-from tui.key_help import binding_ids, key_rows
 from tui.keymap import config_path, load_keymap, unknown_binding_ids
 from tui.messages import ListReady, SettingsChanged
-from tui.screens.help import HelpScreen
 from tui.screens.main import MainScreen
 from tui.settings import Settings, load_settings, save_settings
 
@@ -66,6 +64,8 @@ class SpyglassApp(App[int]):
         """The user's key map (binding id → keys), from ``keys.toml``."""
         self.held_keys = HeldKeys()
         """Keys typed before the first page of posts is on screen, replayed once it is."""
+        self._keymap_warning: str | None = None
+        self._keymap_checked = False
 
     @classmethod
     def for_folder(cls, posts_dir: Path, index_dir: Path | None = None, engine: str = DEFAULT_ENGINE) -> SpyglassApp:
@@ -79,15 +79,8 @@ class SpyglassApp(App[int]):
         return Content.assemble((title, "bold"), (" ─ ", "dim"), Content(sub_title))
 
     def on_mount(self) -> None:
-        self.keymap, warning = load_keymap()
+        self.keymap, self._keymap_warning = load_keymap()
         self.set_keymap(self.keymap)
-        unknown = unknown_binding_ids(self.keymap, binding_ids(self.BINDINGS))
-        if unknown:
-            names = ", ".join(repr(one_line(name, 40)) for name in unknown[:5])
-            problem = f"{config_path()}: no key has the id {names}; the ids are listed in help (?)"
-            warning = f"{warning}; {problem}" if warning else problem
-        if warning:
-            self.notify(one_line(warning, 600), title="Key map", severity="warning", timeout=10, markup=False)
         read_only = self.triage is None or self.state_error is not None
         settings = load_settings()
         if settings.theme is not None and settings.theme in self.available_themes:
@@ -111,9 +104,29 @@ class SpyglassApp(App[int]):
         await super().on_event(event)
 
     def on_list_ready(self, message: ListReady) -> None:
-        """The main screen shows its first posts: replay the keys typed until now, in order."""
+        """The main screen shows its first posts: replay the keys typed until now, in order; then check the
+        key map."""
         if self.held_keys.release():
             self.run_worker(self.held_keys.replay(self), group="held-keys", exit_on_error=False)
+        self._check_keymap()
+
+    def _check_keymap(self) -> None:
+        """Report a key map that could not be read or names ids no binding has. After the first posts are
+        painted: knowing every binding id means importing every screen, which the first paint does not need."""
+        if self._keymap_checked:
+            return
+        self._keymap_checked = True
+        warning = self._keymap_warning
+        if self.keymap:
+            from tui.key_help import binding_ids
+
+            unknown = unknown_binding_ids(self.keymap, binding_ids(self.BINDINGS))
+            if unknown:
+                names = ", ".join(repr(one_line(name, 40)) for name in unknown[:5])
+                problem = f"{config_path()}: no key has the id {names}; the ids are listed in help (?)"
+                warning = f"{warning}; {problem}" if warning else problem
+        if warning:
+            self.notify(one_line(warning, 600), title="Key map", severity="warning", timeout=10, markup=False)
 
     def watch_theme(self, theme: str) -> None:
         """Remember the theme for the next run (once the saved one has been applied)."""
@@ -142,6 +155,9 @@ class SpyglassApp(App[int]):
 
     def action_help(self) -> None:
         """Help generated from every pane's bindings, with the user's key map applied."""
+        from tui.key_help import key_rows
+        from tui.screens.help import HelpScreen
+
         self.push_screen(HelpScreen(key_rows(self.BINDINGS, self.keymap, self.get_key_display)))
 
     async def action_quit(self) -> None:

@@ -10,6 +10,9 @@ into a space) rather than removed, so the offsets of entity mentions and search
 matches computed on the original body stay exact on the displayed text. The markers
 of headings, ``**strong**``, ``*emphasis*`` and ``inline code`` become blanks (the
 text they mark is styled instead); a link's brackets and address stay, dimmed.
+
+The highlighter (whoosh's stemmer) and the entity knowledge are imported on first use, in the thread that
+prepares an article: the app's first screen needs neither.
 """
 
 from __future__ import annotations
@@ -17,15 +20,18 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 
-from index.engine import highlight_spans
-from index.extract import Mention
-from index.knowledge import get_knowledge
-from index.posts import Post
+from index import engine
 from index.sanitize import display_safe, one_line
 from index.vocabulary import BY_KIND, KINDS, STYLES
+
+if TYPE_CHECKING:
+    from index.extract import Mention
+    from index.knowledge import Knowledge
+    from index.posts import Post
 
 TERM_STYLE = "reverse"
 CURRENT_STYLE = "bold underline reverse"
@@ -171,12 +177,19 @@ def render_body(body: str, mentions: list[Mention], stems: Collection[str]) -> T
             text.stylize(style, start, end)
     for mention in valid_mentions(mentions, len(display)):
         text.stylize(STYLES.get(mention.kind, "bold"), mention.start, mention.end)
-    for start, end in highlight_spans(display, stems):
+    for start, end in engine.highlight_spans(display, stems):
         text.stylize(TERM_STYLE, start, end)
     return text
 
 
 # --- header -------------------------------------------------------------------------------
+
+
+def get_knowledge() -> Knowledge:
+    """The process-wide entity knowledge, its package imported on the first call (see the module's note)."""
+    from index.knowledge import get_knowledge as knowledge
+
+    return knowledge()
 
 
 def _format_date(value: datetime | None) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib.util
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from pyroaring import BitMap
 
@@ -66,6 +66,18 @@ class TextEngineWriter(Protocol):
     def cancel(self) -> None:
         """Drop what was written; never raises, always unlocks."""
         ...
+
+
+@runtime_checkable
+class ConvertingWriter(TextEngineWriter, Protocol):
+    """A writer whose documents a bulk build's workers make: ``convert`` (a module-level function, pickled
+    by name) turns a document into what :meth:`add_converted` takes, in a worker; the analysis is then
+    spread over the workers, and the writing process receives no post bodies."""
+
+    @staticmethod
+    def convert(doc: IndexDoc) -> Any: ...
+
+    def add_converted(self, made: Any, *, replace: bool = False) -> None: ...
 
 
 class TextEngine(Protocol):

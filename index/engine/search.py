@@ -23,6 +23,7 @@ from whoosh import query as wq
 from whoosh.collectors import TimeLimit, TimeLimitCollector
 from whoosh.qparser import FieldAliasPlugin, MultifieldParser
 
+from index.engine.date_column import from_column
 from index.engine.ids import read_ids
 from index.engine.pairs import PAIR_FIELDS, is_pair_field, pair_phrases
 from index.engine.schema import TEXT_FIELDS
@@ -277,10 +278,11 @@ def compile_query(
 ) -> tuple[Any, _Rewriter]:
     """Parse ``text`` and rewrite it for ``searcher``: expansions applied, patterns capped by count, by
     ``postings`` (see :func:`postings_budget`) and by ``deadline`` (a ``time.monotonic()`` value), exact
-    phrases answered from the word pair fields (pairs.py)."""
+    phrases answered from the word pair fields (pairs.py), ``date:`` ranges from the date column
+    (date_column.py)."""
     node, rewriter = compile_tree(parse(engine, text), searcher.reader(), expand, deadline=deadline,
                                   postings=postings)
-    return pair_phrases(node), rewriter
+    return from_column(pair_phrases(node)), rewriter
 
 
 def compile_tree(

@@ -23,6 +23,7 @@ from array import array
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,7 @@ from index.engine.store import (
 )
 from index.engine.tantivy_query import is_everything, is_nothing, translate
 from index.engine.tantivy_schema import KEYWORDS, POSITIONED, tantivy_schema
+from index.engine.words import Analysed
 from index.paths import make_way
 from index.workers import keep_private
 
@@ -84,25 +86,60 @@ def post_key(post_id: str) -> int:
     return int.from_bytes(hashlib.blake2b(id_term(post_id).encode("utf-8"), digest_size=8).digest(), "big")
 
 
-def _tokens(name: str, value: str) -> Any:
-    """``value`` analysed by the whoosh field ``name``: the same terms at the same positions."""
-    tokens = [tantivy.Token(token.text, token.pos, 0, 0)
-              for token in whoosh_schema()[name].analyzer(value, positions=True, mode="index")]
-    return tantivy.PreTokenizedString("", tokens) if tokens else None
+@dataclass(frozen=True, slots=True)
+class Tokenised:
+    """A post's tantivy document as plain values: ``fields`` holds each analysed field's name, terms and
+    their positions. It is what a bulk build's workers hand over (picklable, no body), so the analysis runs
+    there and the writing process only builds the document."""
+
+    id: str
+    key: int
+    fields: tuple[tuple[str, list[str], Sequence[int]], ...]
+    date: int | None
 
 
-def to_document(doc: IndexDoc) -> Any:
-    """The tantivy document for ``doc``, from the very values whoosh is given (store.doc_fields)."""
+def tokenised(doc: IndexDoc) -> Tokenised:
+    """``doc`` analysed by the whoosh fields, from the very values whoosh is given (store.doc_fields): the same
+    terms at the same positions."""
     values = doc_fields(doc)
-    document = tantivy.Document()
-    document.add_text("id", id_term(doc.post_id))
-    document.add_unsigned("key", post_key(doc.post_id))
+    fields: list[tuple[str, list[str], Sequence[int]]] = []
     for name in (*POSITIONED, *KEYWORDS):
-        text = values.get(name) or ""
-        if text and (tokens := _tokens(name, text)) is not None:
-            document.add_pre_tokenized_text(name, tokens)
-    if (date := values.get("date")) is not None:  # naive UTC, as whoosh is given it
-        document.add_integer("date", int(datetime_to_long(date)))
+        if text := values.get(name) or "":
+            terms, positions = _analysed(name, text)
+            if terms:
+                fields.append((name, terms, positions))
+    date = values.get("date")  # naive UTC, as whoosh is given it
+    return Tokenised(
+        id_term(doc.post_id), post_key(doc.post_id), tuple(fields),
+        None if date is None else int(datetime_to_long(date)),
+    )
+
+
+def _analysed(name: str, text: str) -> tuple[list[str], Sequence[int]]:
+    """The terms field ``name`` indexes for ``text``, and their positions. The title and body come analysed
+    already (words.Analysed): their words at consecutive positions are what the field's analyser hands out
+    for them, without a token at a time."""
+    if isinstance(text, Analysed):
+        return text.words, range(text.first, text.first + len(text.words))
+    terms: list[str] = []
+    positions = array("I")
+    for token in whoosh_schema()[name].analyzer(text, positions=True, mode="index"):
+        terms.append(token.text)
+        positions.append(token.pos)
+    return terms, positions
+
+
+def document(made: Tokenised) -> Any:
+    """The tantivy document of a :class:`Tokenised` post."""
+    document = tantivy.Document()
+    document.add_text("id", made.id)
+    document.add_unsigned("key", made.key)
+    token, zero = tantivy.Token, repeat(0)
+    for name, terms, positions in made.fields:
+        tokens = list(map(token, terms, positions, zero, zero))  # as Token(text, position, 0, 0), without a loop
+        document.add_pre_tokenized_text(name, tantivy.PreTokenizedString("", tokens))
+    if made.date is not None:
+        document.add_integer("date", made.date)
     return document
 
 
@@ -139,11 +176,18 @@ class TantivyWriter:
     def base_generation(self) -> int:
         return self._base
 
+    #: What a bulk build's workers make of each document (a module-level function: pickled by name).
+    convert = staticmethod(tokenised)
+
     def add(self, doc: IndexDoc, *, replace: bool = False) -> None:
         """Add a post; ``replace`` first removes any older version (a delete applies to earlier adds only)."""
+        self.add_converted(tokenised(doc), replace=replace)
+
+    def add_converted(self, made: Tokenised, *, replace: bool = False) -> None:
+        """Add a post a bulk worker analysed (:attr:`convert`); ``replace`` as for :meth:`add`."""
         if replace:
-            self._writer.delete_documents_by_term("id", id_term(doc.post_id))
-        self._writer.add_document(to_document(doc))
+            self._writer.delete_documents_by_term("id", made.id)
+        self._writer.add_document(document(made))
         self.count += 1
 
     def delete(self, post_id: str) -> None:

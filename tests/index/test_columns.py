@@ -7,6 +7,7 @@ through whoosh, ordered by the catalog's date order, and facets counted row by r
 from __future__ import annotations
 
 import random
+import shutil
 from collections import Counter
 from pathlib import Path
 
@@ -64,13 +65,25 @@ def _post(rng: random.Random, number: int) -> str:
     return "\n".join([*front, " ".join(sentences), f"The {' and '.join(words)} campaign went on.", ""])
 
 
-@pytest.fixture
-def corpus(tmp_path: Path) -> Corpus:
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The generated posts and their index, built once for the module (tests get copies)."""
+    root = tmp_path_factory.mktemp("columns")
     rng = random.Random(7)
     for number in range(160):
-        write_post(tmp_path / "posts", f"p{number:03}.md", _post(rng, number))
+        write_post(root / "posts", f"p{number:03}.md", _post(rng, number))
+    Corpus.open(root / "posts", root / "index").update()
+    return root
+
+
+@pytest.fixture
+def corpus(built: Path, tmp_path: Path) -> Corpus:
+    """A copy of the built posts and index (times kept), opened and updated: the update finds nothing to do."""
+    for name in ("posts", "index"):
+        shutil.copytree(built / name, tmp_path / name)
     corpus = Corpus.open(tmp_path / "posts", tmp_path / "index")
-    corpus.update()
+    report = corpus.update()
+    assert (report.added, report.changed, report.removed, report.rebuilt) == (0, 0, 0, False)
     return corpus
 
 

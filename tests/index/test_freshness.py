@@ -245,3 +245,27 @@ def test_an_unchanged_folder_and_index_are_checked_without_whoosh_or_yaml(posts:
     done = subprocess.run([sys.executable, "-c", probe, str(posts), str(index_dir)], capture_output=True,
                           text=True, timeout=120, env=source_env(), check=False)
     assert done.stdout == "6\n", done.stderr
+
+
+def test_the_check_of_an_unchanged_folder_builds_no_tuple_per_post(
+    posts: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The scan hands the check one line per post; a PostFile is made only once something changed."""
+    import index.posts as posts_module
+
+    built: list[str] = []
+    real = posts_module.PostFile
+
+    def counting(post_id: str, size: int, mtime_ns: int) -> Any:
+        built.append(post_id)
+        return real(post_id, size, mtime_ns)
+
+    index_dir = tmp_path / "index"
+    assert check(posts, index_dir) == (6, 0, 0, 0)
+    assert check(posts, index_dir) == (0, 0, 0, 6)  # the record is written
+    monkeypatch.setattr(posts_module, "PostFile", counting)
+    assert check(posts, index_dir) == (0, 0, 0, 6)
+    assert built == []
+    write(posts, 7)
+    assert check(posts, index_dir) == (1, 0, 0, 6)
+    assert len(built) == 7

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import example, given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from whoosh.filedb.filestore import RamStorage
 
@@ -76,6 +76,7 @@ def _same_posts(titles_and_bodies: list[tuple[str, str]], phrases: list[str]) ->
                 assert _matches(searcher, pairs) == _matches(searcher, positions), (phrase, pairs)
 
 
+@settings(max_examples=50)  # each example builds an index; the @example cases hold the known traps
 @given(st.lists(st.tuples(_text, _text), min_size=1, max_size=6), st.lists(_phrase, min_size=1, max_size=4))
 @example([("", "hack hack")], ["hack hack hack", "hacked hacking", "hack"])
 @example([("", "command and control. The control server")], ["command control server", "control server"])

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -14,9 +16,16 @@ from index.posts import Post
 REPO = Path(__file__).resolve().parents[2]
 
 
-def test_every_hit_for_a_stemmed_word_shows_where_it_matched(tmp_path: Path) -> None:
-    corpus = Corpus.open(REPO / "sample_posts", tmp_path / "index")
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Corpus]:
+    """The sample posts indexed once for the module: the tests only search them."""
+    corpus = Corpus.open(REPO / "sample_posts", tmp_path_factory.mktemp("sample") / "index")
     corpus.update()
+    yield corpus
+    corpus.close()
+
+
+def test_every_hit_for_a_stemmed_word_shows_where_it_matched(corpus: Corpus) -> None:
     result = corpus.search("hacked")
     assert result.total >= 10 and result.stems == frozenset({"hack"})
     with_body_spans = 0
@@ -53,9 +62,8 @@ def test_snippets_are_built_on_the_same_spans() -> None:
     assert highlight(body, frozenset({"zebra"})) == ""
 
 
-def test_facet_labels_name_techniques_when_asked(tmp_path: Path) -> None:
-    corpus = Corpus.open(REPO / "sample_posts", tmp_path / "index")
-    corpus.update()
+def test_facet_labels_name_techniques_when_asked(corpus: Corpus) -> None:
+    corpus.forget_answers()
     result = corpus.search("", labels=True)
     techniques = [value for value, _ in result.facets["technique"]]
     assert result.labels["T1566.001"] == "T1566.001 Spearphishing Attachment"

@@ -15,7 +15,7 @@ from textual.pilot import Pilot
 from textual.widgets import Static
 
 import tui.widgets.article as article_module
-from index.extract import Mention, extract
+from index.extract import Mention
 from index.posts import Post, PostProblem
 from tui.article_render import CURRENT_STYLE
 from tui.widgets.article import ArticleView
@@ -55,7 +55,7 @@ def make_post(body: str = BODY, title: str = "Chinese group breaches Cambodian e
 
 
 class ArticleApp(App[None]):
-    def __init__(self, extractor: article_module.Extractor = fake_extract) -> None:
+    def __init__(self, extractor: article_module.Extractor | None = fake_extract) -> None:
         super().__init__()
         self.extractor = extractor
         self.selected: list[ArticleView.EntitySelected] = []
@@ -266,7 +266,7 @@ async def test_a_first_knowledge_load_runs_off_the_ui_thread(monkeypatch: pytest
 
     monkeypatch.setattr(knowledge, "_loaded", [])
     monkeypatch.setattr(disk, "load_knowledge", load_and_say_where)
-    app = ArticleApp(extractor=extract)
+    app = ArticleApp(extractor=None)  # the app's own: index.extract with the process-wide knowledge
     async with app.run_test(size=(80, 24)) as pilot:
         view = app.query_one(ArticleView)
         view.show(make_post(body="APT40 sent spear-phishing emails to engineering firms."), [])

@@ -20,7 +20,6 @@ from index.state import StateError
 from tui.commands import SearchRequested
 from tui.feeds import delete_feed, load_feeds, rename_feed, save_feed
 from tui.messages import FeedsCounted, StateMoved
-from tui.screens.prompts import ConfirmScreen, NameScreen
 
 if TYPE_CHECKING:
     from tui.screens.main import MainScreen
@@ -115,6 +114,8 @@ class FeedActions:
             if name is not None:
                 self._saved(save_feed(name, query), f"Feed saved: {one_line(name, 80)}")
 
+        from tui.screens.prompts import NameScreen
+
         self.screen.app.push_screen(NameScreen("Save search as feed", existing, hint), done)
 
     def act(self, action: str, name: str) -> None:
@@ -127,12 +128,16 @@ class FeedActions:
                 if new is not None and new != name:
                     self._saved(rename_feed(name, new), f"Feed renamed: {one_line(new, 80)}")
 
+            from tui.screens.prompts import NameScreen
+
             self.screen.app.push_screen(NameScreen("Rename feed", name), renamed)
         elif action == "delete":
 
             def deleted(sure: bool | None) -> None:
                 if sure:
                     self._saved(delete_feed(name), f"Feed deleted: {one_line(name, 80)}")
+
+            from tui.screens.prompts import ConfirmScreen
 
             self.screen.app.push_screen(ConfirmScreen(f"Delete the feed {name}?", default=False), deleted)
 

@@ -15,11 +15,12 @@ instances' changes are :class:`tui.screens.feed_actions.FeedActions`.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from time import monotonic
-from typing import ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from textual import on, work
 from textual.actions import SkipAction
@@ -42,8 +43,8 @@ from index.searching import hidden_by_state
 from index.state import Flag, StateError, TriageState
 from index.unread import UnreadFacets
 from index.vocabulary import technique_id
-from index.watch import watch_posts
 from tui.commands import SearchRequested
+from tui.held_answer import HeldFirstScreen
 from tui.messages import (
     FeedsCounted,
     FolderChanged,
@@ -60,10 +61,7 @@ from tui.messages import (
     TriageSaved,
     UnreadCounted,
 )
-from tui.screens.dossier import DossierChoice, DossierScreen, entity_under_cursor
-from tui.screens.export import ExportScreen
 from tui.screens.feed_actions import FeedActions
-from tui.screens.problems import ProblemsScreen
 from tui.screens.single_pane import SinglePane
 from tui.screens.triage_actions import TriageActions
 from tui.settings import Settings, Sort
@@ -76,6 +74,9 @@ from tui.widgets.sidebar import TOP as SIDEBAR_TOP
 from tui.widgets.sidebar import Filter, Sidebar
 from tui.widgets.status_line import StatusLine
 
+if TYPE_CHECKING:
+    from tui.screens.dossier import DossierChoice
+
 READ_DELAY = 1.5
 """Seconds a post the user opened stays in the article pane before it counts as read (default of the
 ``read_delay`` setting)."""
@@ -83,6 +84,13 @@ FIRST_SCREEN = 200
 """Hits asked for first, so the list fills before the full count and facets are ready."""
 PREVIEW_BATCH = 100
 """Front matters read between two repaints of a first build's preview list."""
+FRAME = 1 / 60
+"""Seconds a first screen waits for its complete answer, so that both change the screen once (Textual paints at
+most 60 frames a second)."""
+FIRST_PAINT_POLL = 0.02
+"""Seconds between two looks at a cancelled search while the start's complete answer waits for the first paint."""
+FIRST_PAINT_WAIT = 5.0
+"""Longest that wait, should the first paint never be reported."""
 
 
 def _counted(count: int, one: str, many: str) -> str:
@@ -168,7 +176,10 @@ class MainScreen(Screen[None]):
         self._shown: str | None = None
         self._post: Post | PostProblem | None = None
         self._stems: frozenset[str] = frozenset()  # what the article highlights: the search's matched stems
-        self._index_pending = False
+        self._first_paint_pending = False
+        self._first_painted = threading.Event()
+        """Set once the first list is painted: the start's complete answer (count, facets and their labels, which
+        load the entity knowledge) is computed after that paint, not beside it."""
         self._updates = 0  # updates finished: the first brings the index in step, later ones are live
         self._update_again = False  # the folder changed (or ctrl+r) while an update ran
         self._manual = False  # the running update was asked for with ctrl+r: say so even if nothing changed
@@ -216,15 +227,12 @@ class MainScreen(Screen[None]):
         self.panes.apply()
         self.post_list.focus()
         self._update_title()
-        self._sync_status()
-        self.indexing = "indexing…"
-        self._index_pending = True  # the update starts once the first screen is shown (see _first_answer)
+        self.indexing = "indexing…"  # its watcher syncs the status line
+        self._first_paint_pending = True  # what the first screen does not need waits for it (_first_answer)
         self._start_search()
         if not len(self.corpus):
             self._listing = True
             self._preview()
-        self._watch()
-        self.feeds.start()
 
     def on_resize(self) -> None:
         self.set_class(self.size.width < 100, "-narrow")
@@ -331,17 +339,32 @@ class MainScreen(Screen[None]):
         first = self.corpus.search(
             query, sort=sort, state=self.triage, limit=FIRST_SCREEN, complete=False, snippets=False, labels=True
         )
+        held: HeldFirstScreen | None = None
         if first.complete:
             result = first
         else:
-            # The newest hits first, so the list fills at once; the count and facets follow.
-            if not worker.is_cancelled:
-                self.post_message(SearchFinished(serial, first))
+            # The newest hits first, so the list fills at once; the count and facets follow. After the start, the
+            # first screen waits a frame for them: when they come within it, the screen changes once.
+            def post_first() -> None:
+                if not worker.is_cancelled:
+                    self.post_message(SearchFinished(serial, first))
+
+            if self._first_painted.is_set():
+                held = HeldFirstScreen(post_first, FRAME)
+            else:
+                post_first()
+                waited = 0.0
+                while not self._first_painted.wait(FIRST_PAINT_POLL) and waited < FIRST_PAINT_WAIT:
+                    if worker.is_cancelled:
+                        return
+                    waited += FIRST_PAINT_POLL
             result = self.corpus.search(query, sort=sort, state=self.triage, snippets=False, labels=True)
         if worker.is_cancelled:
             return
         # Counted before the answer goes out, so the sidebar never shows totals alone in between.
         unread = self._count_unread(result) if result.complete else {}
+        if held is not None:
+            held.settle()
         if not worker.is_cancelled:
             self.post_message(SearchFinished(serial, result, unread))
 
@@ -374,11 +397,17 @@ class MainScreen(Screen[None]):
             self.sidebar.show_unread(message.unread)
 
     def _first_answer(self) -> None:
-        """Start bringing the index up to date, once: after the first screen, so both do not compete; and
-        let the keys typed meanwhile through (the app holds them until the list has posts to act on)."""
-        if self._index_pending:
-            self._index_pending = False
+        """Once the first screen is painted, start what it did not need, so none of it competes with that
+        paint: the first post's article, the folder watch, the feed counts and bringing the index up to date;
+        and let the keys typed meanwhile through (the app holds them until the list has posts to act on)."""
+        if self._first_paint_pending:
+            self._first_paint_pending = False
+            self._first_painted.set()
             self.post_message(ListReady())
+            if self._shown is not None and self._post is None:
+                self._load(self._shown)
+            self._watch()  # before the update: a change from here on is seen by one or the other
+            self.feeds.start()
             self._index()
 
     @on(SearchFinished)
@@ -524,7 +553,8 @@ class MainScreen(Screen[None]):
         if post_id is None:
             self.article.show(None, [])
             return
-        self._load(post_id)
+        if not self._first_paint_pending:  # else the first screen is being painted: loaded once it is
+            self._load(post_id)
 
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
     def _load(self, post_id: str) -> None:
@@ -676,6 +706,8 @@ class MainScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="watch", exit_on_error=False)
     def _watch(self) -> None:
         """Watch the posts folder for as long as the screen lives; each burst of changes is one message."""
+        from index.watch import watch_posts  # in this thread: the first paint does not wait for watchfiles
+
         worker = get_current_worker()
         for paths in watch_posts(self.corpus.posts_dir, lambda: worker.is_cancelled):
             self.post_message(FolderChanged(paths))
@@ -884,10 +916,16 @@ class MainScreen(Screen[None]):
         if self.filters:
             self.filters = ()
 
+    # The screens below are imported when first opened: the first paint needs none of them (the dossier brings
+    # entity knowledge, the export its writers).
     def action_show_problems(self) -> None:
+        from tui.screens.problems import ProblemsScreen
+
         self.app.push_screen(ProblemsScreen(list(self.corpus.problems)))
 
     def action_dossier(self) -> None:
+        from tui.screens.dossier import DossierScreen, entity_under_cursor
+
         entity = entity_under_cursor(self.focused, self.sidebar, self.article)
         if entity is None:
             self.notify("Put the cursor on an actor, victim, technique or malware first", timeout=3, markup=False)
@@ -907,4 +945,6 @@ class MainScreen(Screen[None]):
     def action_export(self, scope: str = "") -> None:
         """Export the results, or the open post (``scope="post"``, or when the article has focus)."""
         post = self._shown if scope == "post" or (not scope and self.article.has_focus_within) else None
+        from tui.screens.export import ExportScreen
+
         self.app.push_screen(ExportScreen(self.corpus, self.search_query, self.triage, post))

@@ -19,7 +19,6 @@ from index.sanitize import one_line, url_host, url_problem
 from index.state import Flag, StateError
 from tui.clipboard import Copied, copy_text
 from tui.messages import TriageAction, TriageSaved
-from tui.screens.prompts import ConfirmScreen, NoteScreen, TagsScreen
 from tui.triage import Change, SetFlags
 from tui.urls import browser_needs_terminal, open_in_browser
 
@@ -131,6 +130,8 @@ class TriageActions:
             if yes:
                 screen.write(lambda triage: triage.set_many(ids, flag, value), ids)
 
+        from tui.screens.prompts import ConfirmScreen
+
         screen.app.push_screen(ConfirmScreen(question, default=False), confirmed)
 
     # ----------------------------------------------------------------- tags and notes
@@ -153,6 +154,8 @@ class TriageActions:
             add, remove = answer
             screen.write(lambda triage: triage.tag(post_id, add, remove, content_hash), [post_id])
 
+        from tui.screens.prompts import TagsScreen
+
         screen.app.push_screen(TagsScreen(current, known), save)
 
     def note(self, post_id: str | None) -> None:
@@ -170,6 +173,8 @@ class TriageActions:
         def save(note: str | None) -> None:
             if note is not None and note != current:
                 screen.write(lambda triage: triage.note(post_id, note, content_hash), [post_id])
+
+        from tui.screens.prompts import NoteScreen
 
         screen.app.push_screen(NoteScreen(current), save)
 
@@ -268,6 +273,8 @@ class TriageActions:
 
         # The host on its own line: a long URL cut short could show a trusted name the link never reaches.
         question = f"Open this link in the browser?\nHost: {one_line(url_host(url), 100)}\n{one_line(url, 200)}"
+        from tui.screens.prompts import ConfirmScreen
+
         screen.app.push_screen(ConfirmScreen(question), confirmed)
 
     def _open(self, url: str) -> None:

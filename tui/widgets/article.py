@@ -2,15 +2,17 @@
 
 Post text only ever reaches the screen as ``Text`` built by :mod:`tui.article_render`, so a
 title of ``[@click=app.quit]`` is shown, never run. Intent leaves the pane as a message
-(:class:`ArticleView.EntitySelected`); the screen decides what a pivot means.
+(:class:`ArticleView.EntitySelected`); the screen decides what a pivot means. Extraction and the entity
+knowledge are imported by the thread that prepares the first post, never by the app's first paint.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import work
@@ -22,9 +24,7 @@ from textual.geometry import Region
 from textual.message import Message
 from textual.widgets import Static
 
-from index.engine import highlight_spans
-from index.extract import Mention, extract
-from index.knowledge import knowledge_loaded
+from index import engine
 from index.posts import Post, PostProblem, display_id
 from index.sanitize import display_safe, one_line
 from index.state import PostState
@@ -39,7 +39,10 @@ from tui.article_render import (
 from tui.messages import TriageAction, TriageRequested
 from tui.widgets.triage_keys import TRIAGE_BINDINGS
 
-Extractor = Callable[[str], list[Mention]]
+if TYPE_CHECKING:
+    from index.extract import Mention
+
+Extractor = Callable[[str], "list[Mention]"]
 
 LONG_POST = 50_000
 """Bodies longer than this show a placeholder while they are prepared; a shorter post keeps the previous one
@@ -80,11 +83,13 @@ class ArticleView(VerticalScroll, can_focus=True):
     def __init__(
         self,
         *,
-        extractor: Extractor = extract,
+        extractor: Extractor | None = None,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
+        """``extractor`` finds a body's entity mentions; None: :func:`index.extract.extract`, with the
+        process-wide entity knowledge."""
         super().__init__(name=name, id=id, classes=classes)
         self._extractor = extractor
         self._post: Post | PostProblem | None = None
@@ -156,7 +161,7 @@ class ArticleView(VerticalScroll, can_focus=True):
             self._display(_problem_header(post), Text("This file was skipped; the rest of the folder loaded.", "dim"))
         else:
             long_post = len(post.body) > LONG_POST
-            if long_post or (self._extractor is extract and not knowledge_loaded()):
+            if long_post or (self._extractor is None and not _knowledge_loaded()):
                 waiting = "Loading a long post…" if long_post else "Loading entity knowledge…"
                 self._display(render_header(post, []), Text(waiting, "dim"))
                 self._set_status(Content(" Finding entities…"))
@@ -168,7 +173,7 @@ class ArticleView(VerticalScroll, can_focus=True):
     def _prepare_in_thread(self, post: Post, terms: frozenset[str], generation: int) -> None:
         """Find the entities and build the text off the UI thread; stale results are dropped on arrival."""
         try:
-            mentions = self._extractor(post.body)
+            mentions = (self._extractor or _extract)(post.body)
         except Exception as error:  # a bug in extraction must not take the article with it
             self.app.call_from_thread(self._extraction_failed, generation, one_line(str(error), 200))
             mentions = []
@@ -351,7 +356,20 @@ class _Prepared:
 def _prepare(post: Post, mentions: list[Mention], terms: Collection[str]) -> _Prepared:
     body = render_body(post.body, mentions, terms)
     valid = valid_mentions(mentions, len(body.plain))
-    return _Prepared(render_header(post, valid), body, valid, highlight_spans(body.plain, terms))
+    return _Prepared(render_header(post, valid), body, valid, engine.highlight_spans(body.plain, terms))
+
+
+def _extract(text: str) -> list[Mention]:
+    """The entity extractor, imported by the first preparation (a worker thread)."""
+    from index.extract import extract
+
+    return extract(text)
+
+
+def _knowledge_loaded() -> bool:
+    """Whether the entity knowledge is in memory, without importing its package on the UI thread."""
+    knowledge = sys.modules.get("index.knowledge")
+    return knowledge is not None and bool(knowledge.knowledge_loaded())
 
 
 def own_text(state: PostState) -> Text:
