@@ -3,8 +3,12 @@ importing whoosh, which costs a large share of a one-query process's start-up.""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
+from typing import TypeVar
+
+_Opened = TypeVar("_Opened")
 
 DAMAGE_MARKER = "spyglass-needs-repair"
 """A file in the index folder: a search found the index damaged, and the next update rebuilds it."""
@@ -31,3 +35,16 @@ def mark_damaged(folder: Path, error: BaseException) -> EngineDamaged:
     with suppress(OSError):  # an unwritable folder: the search still says what happened
         (folder / DAMAGE_MARKER).write_text(f"{type(error).__name__}: {error}\n", encoding="utf-8")
     return EngineDamaged(f"the search index is damaged ({type(error).__name__}); the next update rebuilds it")
+
+
+def reopened(folder: Path, open_index: Callable[[], _Opened], forget: Callable[[], None]) -> _Opened | None:
+    """The index in ``folder`` opened afresh (another process may have damaged or rebuilt it since), or
+    ``None`` after ``forget`` when a search marked it damaged or it cannot be opened."""
+    if (folder / DAMAGE_MARKER).exists():
+        forget()
+        return None
+    try:
+        return open_index()
+    except EngineUnavailable:
+        forget()
+        return None

@@ -22,7 +22,7 @@ from index.engine.errors import EngineDamaged as EngineDamaged
 from index.engine.errors import EngineError as EngineError
 from index.engine.errors import EngineLocked as EngineLocked
 from index.engine.errors import EngineUnavailable as EngineUnavailable
-from index.engine.errors import mark_damaged
+from index.engine.errors import mark_damaged, reopened
 from index.paths import make_way
 from index.vocabulary import ENTITY_FIELDS
 
@@ -195,13 +195,8 @@ class Engine:
     def healthy(self) -> bool:
         """Open the index afresh (another process may have damaged or rebuilt it since); an index a search
         found damaged is not healthy."""
-        if (self.folder / DAMAGE_MARKER).exists():
-            self.forget()
-            return False
-        try:
-            ix = self._open()
-        except EngineUnavailable:
-            self.forget()
+        ix = reopened(self.folder, self._open, self.forget)
+        if ix is None:
             return False
         with self._guard:
             self._ix = ix

@@ -33,7 +33,7 @@ from whoosh.util.filelock import FileLock, try_for
 from whoosh.util.times import datetime_to_long
 
 from index.engine.contract import RankSet
-from index.engine.errors import mark_damaged
+from index.engine.errors import mark_damaged, reopened
 from index.engine.schema import SCHEMA_VERSION, build_schema, read_stamp, write_stamp
 from index.engine.search import (
     EngineHits,
@@ -43,7 +43,6 @@ from index.engine.search import (
     postings_budget,
 )
 from index.engine.store import (
-    DAMAGE_MARKER,
     LOCK_NAME,
     WRITER_TIMEOUT,
     EngineDamaged,
@@ -388,13 +387,8 @@ class TantivyEngine:
             return self._index
 
     def healthy(self) -> bool:
-        if (self.folder / DAMAGE_MARKER).exists():
-            self.forget()
-            return False
-        try:
-            index = self._open()
-        except EngineUnavailable:
-            self.forget()
+        index = reopened(self.folder, self._open, self.forget)
+        if index is None:
             return False
         with self._guard:
             self._index = index  # the reading stays: it is dropped only when meta.json changes
