@@ -63,6 +63,21 @@ def test_search_json(posts: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert json.loads(captured.out)["error"] and "date" in captured.err
 
 
+def test_search_without_update_answers_from_the_index_as_it_was(
+    posts: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def total(*extra: str, query: str = "zebra") -> int:
+        cli.main(["search", str(posts), query, "--json", *extra])
+        return int(json.loads(capsys.readouterr().out)["total"])
+
+    assert total("--no-update", query="watering") == 1  # a folder never indexed is indexed first
+    (posts / "2019-05-05-c.md").write_text("---\ntitle: New\ndate: 2019-05-05\n---\nA zebra.\n", encoding="utf-8")
+    assert total("--no-update") == 0  # the new post is not looked for
+    assert total() == 1  # a plain search brings the index up to date
+    (posts / "2019-05-05-c.md").unlink()
+    assert total("--no-update") == 1
+
+
 def test_search_table_shows_untrusted_titles_literally(posts: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["search", str(posts), "tag:china", "--sort", "date"]) == 0
     out = capsys.readouterr().out
