@@ -1,6 +1,6 @@
 """`spyglass search` end to end against `rg -l -i … | head -N` on the same folder, in the same run.
 
-    .venv/bin/python bench/bench_cli.py --corpus /tmp/c10k [--index-dir DIR] [--runs 10] [--limit 20]
+    .venv/bin/python bench/bench_cli.py --corpus /tmp/c10k [--index-dir DIR] [--runs 10] [--limit 20] [--no-update]
                                         [--spyglass COMMAND]
 
 The folder must be indexed already (``spyglass index DIR``): every run then does what a user's search does on
@@ -71,13 +71,16 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=10, help="runs per query (default 10)")
     parser.add_argument("--limit", type=int, default=20, help="hits shown, and rg's head (default 20)")
     parser.add_argument("--spyglass", type=Path, default=SPYGLASS, help="the command (default: this install's)")
+    parser.add_argument("--no-update", action="store_true", help="time `search --no-update` (no check for changes)")
     args = parser.parse_args()
     rg = shutil.which("rg")
     if rg is None:
         print("rg (ripgrep) is not installed", file=sys.stderr)
         return 1
     extra = ["--index-dir", str(args.index_dir)] if args.index_dir else []
-    print(f"corpus {args.corpus}, {args.runs} runs per query, --limit {args.limit}; load before: {load()}")
+    extra += ["--no-update"] if args.no_update else []
+    print(f"corpus {args.corpus}, {args.runs} runs per query, --limit {args.limit} {' '.join(extra[2:])}; "
+          f"load before: {load()}")
     print(f"{'query':24} {'wall median / p95':>20} {'CPU median / p95':>20} {'rg wall':>9} {'rg CPU':>8}"
           f" {'× rg wall':>9} {'× rg CPU':>8}")
     all_wall: list[float] = []
