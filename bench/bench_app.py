@@ -95,12 +95,14 @@ def _maxrss_mib() -> float:
 # --------------------------------------------------------------------------- children
 
 
-async def _wait(condition: Callable[[], bool], pilot: Any, what: str) -> None:
+async def _wait(condition: Callable[[], bool], what: str) -> None:
+    """Poll on the app's loop without touching the screen (``Pilot.pause`` forces a screen update each time,
+    every 2 ms here: far more drawing than a terminal's refresh, competing with the work being timed)."""
     deadline = time.monotonic() + WAIT_LIMIT
     while not condition():
         if time.monotonic() > deadline:
             raise TimeoutError(f"gave up waiting for {what}")
-        await pilot.pause(POLL)
+        await asyncio.sleep(POLL)
 
 
 def _indexing(app: Any) -> bool:
@@ -143,7 +145,7 @@ def child_launch(posts: Path, index_dir: Path) -> None:
                 screen = app.screen
                 return isinstance(screen, MainScreen) and len(screen.post_list.ids) > 0
 
-            await _wait(filled, pilot, "a filled list")
+            await _wait(filled, "a filled list")
             marks["list_filled"] = time.monotonic()
             await pilot.pause(0)  # pending messages handled, then a screen update is forced
             marks["painted"] = time.monotonic()
@@ -151,7 +153,7 @@ def child_launch(posts: Path, index_dir: Path) -> None:
             screen = app.screen
             assert isinstance(screen, MainScreen)
             rows = len(screen.post_list.ids)
-            await _wait(lambda: not _indexing(app), pilot, "the start-up update")
+            await _wait(lambda: not _indexing(app), "the start-up update")
             marks["update_done"] = time.monotonic()
 
     asyncio.run(drive())
@@ -241,8 +243,8 @@ def child_search(posts: Path, index_dir: Path, repeat: int, profile: str = "") -
 
     async def drive() -> None:
         async with app.run_test(size=SIZE) as pilot:
-            await _wait(lambda: isinstance(app.screen, MainScreen) and bool(app.screen.result), pilot, "start")
-            await _wait(lambda: not _indexing(app), pilot, "the start-up update")
+            await _wait(lambda: isinstance(app.screen, MainScreen) and bool(app.screen.result), "start")
+            await _wait(lambda: not _indexing(app), "the start-up update")
             screen = app.screen
             assert isinstance(screen, MainScreen)
             bar = screen.search_bar
