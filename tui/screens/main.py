@@ -179,8 +179,8 @@ class MainScreen(Screen[None]):
         self._first_paint_pending = False
         self._start_staged = False  # what follows the first paint is set going (_first_answer)
         self._first_painted = threading.Event()
-        """Set a frame after the first list is painted: the start's complete answer (count, facets and their labels, which
-        load the entity knowledge) is computed after that paint, not beside it."""
+        """Set a frame after the first list is painted: the start's complete answer (count, facets and their labels,
+        which load the entity knowledge) is computed after that paint, not beside it."""
         self._updates = 0  # updates finished: the first brings the index in step, later ones are live
         self._update_again = False  # the folder changed (or ctrl+r) while an update ran
         self._manual = False  # the running update was asked for with ctrl+r: say so even if nothing changed
