@@ -98,3 +98,18 @@ async def test_the_start_work_waits_for_the_first_frame_holding_the_filled_list(
             # The watch is set up before the update: a change is seen by one or the other.
             assert order.first("worker watch") < order.first("worker index")
             await app.action_quit()
+
+
+async def test_the_start_work_begins_even_when_the_list_has_no_room_to_be_drawn(
+    posts_dir: Path, monkeypatch: pytest.MonkeyPatch, order: Order
+) -> None:
+    """On a terminal three rows high the list is below the bottom edge, never drawn: the start-up update and
+    the complete answer still come, once the longest wait for the first paint is over."""
+    monkeypatch.setattr("tui.screens.main.FIRST_PAINT_WAIT", 0.2)
+    app = SpyglassApp.for_folder(posts_dir)
+    async with app.run_test(size=(120, 3)) as pilot:
+        await settle(app, pilot)  # fails unless the update ran and the complete answer came
+        screen = main_screen(app)
+        assert screen.post_list.ids and screen.result is not None and screen.result.complete
+        assert not order.rows_drawn, "the list was drawn: the test would prove nothing"
+        await app.action_quit()

@@ -90,7 +90,8 @@ most 60 frames a second)."""
 FIRST_PAINT_POLL = 0.02
 """Seconds between two looks at a cancelled search while the start's complete answer waits for the first paint."""
 FIRST_PAINT_WAIT = 5.0
-"""Longest that wait, should the first paint never be reported."""
+"""Longest that wait, should the first paint never be reported (and, on the screen, longest the start's background
+work waits for a first list that is never drawn)."""
 
 
 def _counted(count: int, one: str, many: str) -> str:
@@ -178,6 +179,7 @@ class MainScreen(Screen[None]):
         self._stems: frozenset[str] = frozenset()  # what the article highlights: the search's matched stems
         self._first_paint_pending = False
         self._start_staged = False  # what follows the first paint is set going (_first_answer)
+        self._start_fallback: Timer | None = None  # starts it should the list never be drawn (no room for it)
         self._first_painted = threading.Event()
         """Set a frame after the first list is painted: the start's complete answer (count, facets and their labels,
         which load the entity knowledge) is computed after that paint, not beside it."""
@@ -409,6 +411,8 @@ class MainScreen(Screen[None]):
         if self._start_staged:
             return
         self._start_staged = True
+        if self._start_fallback is not None:
+            self._start_fallback.stop()
         # The watch before the update: a change from then on is seen by one or the other.
         self._start_in_turn([self._first_shown, self._watch, self.feeds.start, self._index])
 
@@ -434,8 +438,9 @@ class MainScreen(Screen[None]):
 
     @on(SearchFinished)
     def _search_finished(self, message: SearchFinished) -> None:
-        if not self._start_staged:
+        if not self._start_staged and self._start_fallback is None:
             self.post_list.after_paint(self._first_answer)  # the list takes the answer below, drawn next frame
+            self._start_fallback = self.set_timer(FIRST_PAINT_WAIT, self._first_answer)
         if message.serial != self._serial:
             return  # a newer query is on its way: last query wins
         result = message.result
