@@ -439,7 +439,9 @@ class MainScreen(Screen[None]):
     @on(SearchFinished)
     def _search_finished(self, message: SearchFinished) -> None:
         if not self._start_staged and self._start_fallback is None:
-            self.post_list.after_paint(self._first_answer)  # the list takes the answer below, drawn next frame
+            # The list takes the answer below and draws it in a coming frame. (Not call_after_refresh: on a screen
+            # idle while the catalog answered, that runs before the list has even asked for its repaint.)
+            self.post_list.after_paint(self._first_answer)
             self._start_fallback = self.set_timer(FIRST_PAINT_WAIT, self._first_answer)
         if message.serial != self._serial:
             return  # a newer query is on its way: last query wins
