@@ -531,6 +531,8 @@ def scan_posts(root: Path, progress: Callable[[int], None] | None = None) -> Sca
                 if stat.S_ISREG(info.st_mode):
                     add(fact_line(post_id, info.st_size, info.st_mtime_ns))
                     found += 1
+                    if progress is not None and not found % SCAN_PROGRESS_EVERY:
+                        progress(found)
                 else:
                     add(PostProblem(post_id, "not a regular file (FIFO, device or socket)"))
         stack.extend(reversed(subfolders))

@@ -10,7 +10,6 @@ loaded, and linear in the length of the text (see tests/index/test_extract.py).
 from __future__ import annotations
 
 import functools
-import heapq
 import itertools
 import operator
 import re
@@ -20,6 +19,7 @@ from dataclasses import dataclass
 from index.extract.actors import introduced_actors, vendors_sharing_an_alias
 from index.extract.iocs import find_iocs
 from index.extract.prose import Prose
+from index.extract.scan import led_by, scan
 from index.extract.spans import PRIORITY, Hit, select
 from index.extract.techniques import action_hits, exploitation_hits, refined
 from index.extract.victims import victim_hits
@@ -29,14 +29,23 @@ from index.vocabulary import BY_KIND, ENTITY_FIELDS, TACTIC_ID, TECHNIQUE_NUMBER
 
 # Patterns start with literals (no leading \b) so the regex engine can skip ahead fast; the word
 # boundary before a match is checked in Python.
-_CVES = tuple((prefix, re.compile(rf"{prefix}[-‐–]\d{{4}}[-‐–]\d{{4,7}}\b")) for prefix in ("CVE", "cve", "Cve"))
+_CVES = led_by(("CVE", "cve", "Cve"), r"[-‐–]\d{4}[-‐–]\d{4,7}\b")
 _TECHNIQUE_ID = re.compile(rf"T{TECHNIQUE_NUMBER}\b")  # upper case, as the knowledge base spells IDs
-_ACTOR_SCHEME = re.compile(
-    r"(?:APT ?-?\d{1,3}|FIN\d{1,3}|UNC\d{2,5}|TA\d{3,4}|DEV-\d{4}|Storm-\d{4}|TEMP\.[A-Z][a-z]{2,})\b"
+_ACTOR_SCHEMES = (
+    *led_by(("APT",), r" ?-?\d{1,3}\b"),
+    *led_by(("FIN",), r"\d{1,3}\b"),
+    *led_by(("UNC",), r"\d{2,5}\b"),
+    *led_by(("TA",), r"\d{3,4}\b"),
+    *led_by(("DEV-", "Storm-"), r"\d{4}\b"),
+    *led_by(("TEMP.",), r"[A-Z][a-z]{2,}\b"),
 )
-_MATCH_START = operator.methodcaller("start")
-_ANIMAL = re.compile(  # the space before is checked in Python: a leading space would make every space a candidate
-    r"(?:Panda|Bear|Kitten|Chollima|Spider|Typhoon|Blizzard|Sandstorm|Sleet|Tempest|Jackal|Libra|Tiger)\b"
+# The space before is checked in Python: a leading space would make every space a candidate.
+_ANIMALS = led_by(
+    (
+        "Panda", "Bear", "Kitten", "Chollima", "Spider", "Typhoon", "Blizzard", "Sandstorm", "Sleet", "Tempest",
+        "Jackal", "Libra", "Tiger",
+    ),
+    r"\b",
 )
 _HYPHEN_IN_WORD = re.compile(r"-(?<=[^\W_]-)")  # after a letter or digit ([^\W_] is exactly str.isalnum)
 _CAPITALISED = re.compile(r"[A-Z][a-z]{2,}")
@@ -224,10 +233,10 @@ def _scheme_actors(text: str, knowledge: Knowledge) -> list[Hit]:
     """Actors named by a naming scheme even when the galaxy lacks them (APT 99, UNC1234, Foo Panda)."""
     spans: list[tuple[int, int]] = [
         (m.start(), m.end())
-        for m in _ACTOR_SCHEME.finditer(text)
+        for m in scan(_ACTOR_SCHEMES, text)
         if _word_start(text, m.start()) and not TACTIC_ID.fullmatch(m.group())  # TA0001 is an ATT&CK tactic
     ]
-    for match in _ANIMAL.finditer(text):
+    for match in scan(_ANIMALS, text):
         space = match.start() - 1  # " Panda"
         if space < 0 or text[space] != " ":
             continue
@@ -246,11 +255,7 @@ def _scheme_actors(text: str, knowledge: Knowledge) -> list[Hit]:
 
 def _cves(text: str) -> list[Mention]:
     found: list[Mention] = []
-    # One pattern per spelling, run only when the text holds it, so the engine scans for a literal (a class of
-    # first letters would be tested at every position); matches of different spellings never overlap, so
-    # merging them by start gives the order of one alternation, lazily (the loop may stop early).
-    scans = [pattern.finditer(text) for prefix, pattern in _CVES if prefix in text]
-    for match in heapq.merge(*scans, key=_MATCH_START):
+    for match in scan(_CVES, text):
         if _word_start(text, match.start()):
             value = re.sub(r"[‐–]", "-", match.group().upper())
             found.append(Mention("VULN", match.start(), match.end(), match.group(), value, value))

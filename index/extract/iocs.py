@@ -1,6 +1,6 @@
 """Indicators of compromise, plain or defanged: IPs, domains, URLs, e-mail addresses, hashes.
 
-Linear by construction: one anchor regex without nested repetition finds spots worth a look
+Linear by construction: anchor regexes without nested repetition find spots worth a look
 (``x.y``, ``[.]``, ``a:b``, ``@``, a digit starting 16 hex digits); each spot is widened to its whitespace-delimited
 token (capped at :data:`MAX_TOKEN` characters) once, and every token is validated in Python with
 plain string operations.
@@ -12,19 +12,19 @@ import ipaddress
 import re
 from collections.abc import Iterator, Mapping
 
+from index.extract.scan import led_by, scan
+
 MAX_TOKEN = 2048
 # Spots an indicator can hold: "x.y", "x@y", "a:b" between two alphanumerics ([^\W_] is exactly
-# str.isalnum), or a defang bracket ("[.]", "(dot)", "[at]", …; the letters in either case). The regex
-# engine rejects the ordinary full stops and brackets of prose at C speed, so Python only sees real
-# candidates; the pattern starts with one character class (the conditions are look-arounds after it), so the
-# engine still skips to the next candidate character at C speed. A hash is found from a digit followed by
-# 15 more hex digits (every realistic hash has one in its first half).
-_ANCHOR = re.compile(
-    r"[.@:\[({]"
-    r"(?:(?<=[^\W_][.@:])(?=[^\W_])"
-    r"|(?<=\[)(?=[.@:/]\]|[dD][oO][tT]\]|[aA][tT]\])"
-    r"|(?<=\()(?=\.\)|[dD][oO][tT]\)|[aA][tT]\))"
-    r"|(?<=\{)(?=\.\}))"
+# str.isalnum), or a defang bracket ("[.]", "(dot)", "[at]", …; the letters in either case). Each pattern starts
+# with its character and puts its conditions in look-arounds after it, so the engine skips to the next candidate
+# at C speed and rejects the ordinary full stops and brackets of prose there: Python only sees real candidates.
+# A hash is found from a digit followed by 15 more hex digits (every realistic hash has one in its first half).
+_ANCHORS = (
+    *led_by((".", "@", ":"), r"(?<=[^\W_].)(?=[^\W_])"),
+    *led_by(("[",), r"(?=[.@:/]\]|[dD][oO][tT]\]|[aA][tT]\])"),
+    *led_by(("(",), r"(?=\.\)|[dD][oO][tT]\)|[aA][tT]\))"),
+    *led_by(("{",), r"(?=\.\})"),
 )
 _HEX_RUN = re.compile(r"[0-9][0-9a-fA-F]{15}")
 _TOKEN_END = re.compile(rf"\S{{0,{MAX_TOKEN}}}")
@@ -83,7 +83,7 @@ def defang(value: str, kind: str) -> str:
 def find_iocs(text: str, tables: Mapping[str, frozenset[str]]) -> Iterator[tuple[int, int, str, str]]:
     """(start, end, refanged value, type) for every indicator in ``text``, in order."""
     done = 0
-    anchors = [m.start() for m in _ANCHOR.finditer(text)]
+    anchors = [m.start() for m in scan(_ANCHORS, text)]
     anchors += [m.start() for m in _HEX_RUN.finditer(text)]
     anchors.sort()
     for pos in anchors:

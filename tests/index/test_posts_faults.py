@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from index import posts
 from index.posts import (
     MAX_POST_BYTES,
     Post,
@@ -252,6 +253,20 @@ def test_symlinks_leading_outside_are_problems_and_not_followed(
     assert set(posts) == {"ok.md", "inside-target.md", "alias.md"}
     assert all(item.title != "SECRET" for item in posts.values())
     assert snapshot_folder(tmp_path) == before
+
+
+def test_scan_progress_counts_linked_posts_too(
+    tmp_path: Path, write_post: WritePost, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A folder of linked posts (a library kept elsewhere and linked in) reports progress like plain files."""
+    for number in range(6):
+        write_post(tmp_path, f"store/{number}.md", GOOD)
+        os.symlink(f"store/{number}.md", tmp_path / f"link-{number}.md")
+    monkeypatch.setattr(posts, "SCAN_PROGRESS_EVERY", 4)
+    told: list[int] = []
+    scan = posts.scan_posts(tmp_path, told.append)
+    assert len(scan.files()) == 12
+    assert told == [4, 8, 12]
 
 
 def test_fifo_named_md_is_a_problem_and_never_opened(tmp_path: Path, write_post: WritePost) -> None:

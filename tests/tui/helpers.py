@@ -6,7 +6,8 @@ from __future__ import annotations
 import html
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -188,3 +189,25 @@ def sidebar_rows(app: SpyglassApp, kind: str) -> list[str]:
         if (option.id or "").startswith(f"{kind}:") and option.id != f"{kind}:head":
             found.append(" ".join(str(option.prompt).split()).lstrip("▸✓ "))
     return found
+
+
+@contextmanager
+def first_search_waiting(app: SpyglassApp) -> Iterator[Callable[[], None]]:
+    """Hold the triage state's read lock from before the app starts, so the first search (which reads the state to
+    hide archived posts) waits while the app runs; yields the function that lets go. The app's own thread shares
+    the lock with the test, so its reads go through."""
+    assert app.triage is not None
+    lock = app.triage._read_lock
+    lock.acquire()
+    held = True
+
+    def release() -> None:
+        nonlocal held
+        if held:
+            held = False
+            lock.release()
+
+    try:
+        yield release
+    finally:
+        release()

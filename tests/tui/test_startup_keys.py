@@ -7,39 +7,18 @@ test runs on the app's own thread, so the app's own reads of the state go throug
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from textual.pilot import Pilot
 
-from tests.tui.helpers import burst, main_screen, post_list, reopen_state, settle, titles, written
+from tests.tui.helpers import burst, first_search_waiting, main_screen, post_list, reopen_state, settle, titles, written
 from tui.app import SpyglassApp
 from tui.widgets.article import ArticleView
 
 pytestmark = pytest.mark.usefixtures("no_read_timer")
-
-
-@contextmanager
-def first_search_waiting(app: SpyglassApp) -> Iterator[Callable[[], None]]:
-    """Hold the triage state's read lock from before the app starts; yields the function that lets go."""
-    assert app.triage is not None
-    lock = app.triage._read_lock
-    lock.acquire()
-    held = True
-
-    def release() -> None:
-        nonlocal held
-        if held:
-            held = False
-            lock.release()
-
-    try:
-        yield release
-    finally:
-        release()
 
 
 async def first_page_in(app: SpyglassApp, pilot: Pilot[Any], release: Callable[[], None]) -> None:

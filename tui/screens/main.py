@@ -90,7 +90,8 @@ most 60 frames a second)."""
 FIRST_PAINT_POLL = 0.02
 """Seconds between two looks at a cancelled search while the start's complete answer waits for the first paint."""
 FIRST_PAINT_WAIT = 5.0
-"""Longest that wait, should the first paint never be reported."""
+"""Longest that wait, should the first paint never be reported (and, on the screen, longest the start's background
+work waits for a first list that is never drawn)."""
 
 
 def _counted(count: int, one: str, many: str) -> str:
@@ -177,9 +178,11 @@ class MainScreen(Screen[None]):
         self._post: Post | PostProblem | None = None
         self._stems: frozenset[str] = frozenset()  # what the article highlights: the search's matched stems
         self._first_paint_pending = False
+        self._start_staged = False  # what follows the first paint is set going (_first_answer)
+        self._start_fallback: Timer | None = None  # starts it should the list never be drawn (no room for it)
         self._first_painted = threading.Event()
-        """Set once the first list is painted: the start's complete answer (count, facets and their labels, which
-        load the entity knowledge) is computed after that paint, not beside it."""
+        """Set a frame after the first list is painted: the start's complete answer (count, facets and their labels,
+        which load the entity knowledge) is computed after that paint, not beside it."""
         self._updates = 0  # updates finished: the first brings the index in step, later ones are live
         self._update_again = False  # the folder changed (or ctrl+r) while an update ran
         self._manual = False  # the running update was asked for with ctrl+r: say so even if nothing changed
@@ -397,22 +400,49 @@ class MainScreen(Screen[None]):
             self.sidebar.show_unread(message.unread)
 
     def _first_answer(self) -> None:
-        """Once the first screen is painted, start what it did not need, so none of it competes with that
-        paint: the first post's article, the folder watch, the feed counts and bringing the index up to date;
-        and let the keys typed meanwhile through (the app holds them until the list has posts to act on)."""
-        if self._first_paint_pending:
-            self._first_paint_pending = False
-            self._first_painted.set()
-            self.post_message(ListReady())
-            if self._shown is not None and self._post is None:
-                self._load(self._shown)
-            self._watch()  # before the update: a change from here on is seen by one or the other
-            self.feeds.start()
-            self._index()
+        """The first list is on the terminal: start what it did not need, one piece a frame.
+
+        Each piece runs in a thread that holds the GIL against the main thread (at 100k posts: the complete
+        answer reads the catalog, the folder watch sets up, the start-up update stats every file). Started
+        while the first frame is still being drawn, they would starve the main thread and hold that frame
+        back; so the first piece (the keys typed meanwhile, the complete answer, the first post's article:
+        what the user sees next) starts a frame after the filled list was drawn, when the terminal has it, and
+        the folder watch, the feed counts and the start-up update a frame apart after it."""
+        if self._start_staged:
+            return
+        self._start_staged = True
+        if self._start_fallback is not None:
+            self._start_fallback.stop()
+        # The watch before the update: a change from then on is seen by one or the other.
+        self._start_in_turn([self._first_shown, self._watch, self.feeds.start, self._index])
+
+    def _start_in_turn(self, steps: Sequence[Callable[[], object]]) -> None:
+        """Run ``steps`` a frame apart, the first a frame from now."""
+        if not steps:
+            return
+
+        def step() -> None:
+            steps[0]()
+            self._start_in_turn(steps[1:])
+
+        self.set_timer(FRAME, step)
+
+    def _first_shown(self) -> None:
+        """What the user sees next after the first list: its complete answer, the first post's article; and the
+        keys typed meanwhile, let through (the app holds them until the list has posts to act on)."""
+        self._first_paint_pending = False
+        self._first_painted.set()
+        self.post_message(ListReady())
+        if self._shown is not None and self._post is None:
+            self._load(self._shown)
 
     @on(SearchFinished)
     def _search_finished(self, message: SearchFinished) -> None:
-        self.call_after_refresh(self._first_answer)
+        if not self._start_staged and self._start_fallback is None:
+            # The list takes the answer below and draws it in a coming frame. (Not call_after_refresh: on a screen
+            # idle while the catalog answered, that runs before the list has even asked for its repaint.)
+            self.post_list.after_paint(self._first_answer)
+            self._start_fallback = self.set_timer(FIRST_PAINT_WAIT, self._first_answer)
         if message.serial != self._serial:
             return  # a newer query is on its way: last query wins
         result = message.result

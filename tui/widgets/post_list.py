@@ -167,6 +167,7 @@ class PostList(SteadyScrollbar, can_focus=True, inherit_bindings=False):
         self._fresh = False
         self._paint: tuple[int, int] | None = None
         """(width, top row) while a paint runs."""
+        self._after_paint: list[Callable[[], object]] = []
 
     # ----------------------------------------------------------------- data in
     @property
@@ -402,6 +403,13 @@ class PostList(SteadyScrollbar, can_focus=True, inherit_bindings=False):
         self._lines.clear()
         super().notify_style_update()
 
+    def after_paint(self, callback: Callable[[], object]) -> None:
+        """Call ``callback`` once, after the list has next been drawn into a frame. The callback is posted
+        from the drawing, so it runs after the frame holding those lines has gone to the terminal (the
+        compositor hands a frame to the driver in the same step as it draws it)."""
+        self._after_paint.append(callback)
+        self.refresh()  # drawn in the next frame, even when what it shows has not changed
+
     def render_lines(self, crop: Region) -> list[Strip]:
         # The width and the scroll offset, once per paint rather than once per row (both are computed
         # properties, and a new list repaints every row).
@@ -410,6 +418,10 @@ class PostList(SteadyScrollbar, can_focus=True, inherit_bindings=False):
             return super().render_lines(crop)
         finally:
             self._paint = None
+            if self._after_paint:
+                waiting, self._after_paint = self._after_paint, []
+                for callback in waiting:
+                    self.call_later(callback)
 
     def render_line(self, y: int) -> Strip:
         width, top = self._paint or (self.scrollable_content_region.width, round(self.scroll_y))
