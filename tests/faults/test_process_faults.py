@@ -22,6 +22,7 @@ import pytest
 from index.corpus import ENGINE_FOLDER, Corpus
 from index.engine import Engine
 from index.engine.store import LOCK_NAME
+from index.indexing import BULK_THRESHOLD
 from index.state import TriageState
 from tests.faults.helpers import write_posts
 from tests.helpers import REPO, source_env
@@ -96,7 +97,8 @@ def read_until(process: subprocess.Popen[str], stage: str, at_least: int) -> lis
     raise AssertionError(f"the indexer ended early: {seen[-5:]}")
 
 
-POSTS = 1500
+#: Enough posts for the bulk path (worker processes) and for a build that lasts several progress reports.
+POSTS = BULK_THRESHOLD + 100
 
 
 @pytest.mark.parametrize("stage", ["index", "commit"])
@@ -120,7 +122,7 @@ def test_kill_9_during_indexing_repairs_by_itself(
     assert len(corpus) == POSTS
     assert corpus.search("common").total == POSTS
     assert corpus.search("*").total == POSTS  # the index holds each post once, as the catalog does
-    assert corpus.search("uniq1234").ids == ["post-01234.md"]
+    assert corpus.search("uniq543").ids == ["post-00543.md"]
     assert Engine(index_dir / ENGINE_FOLDER).doc_count() == POSTS
     # Nothing to do on the next run: index and catalog agree.
     again = Corpus.open(posts, index_dir).update()

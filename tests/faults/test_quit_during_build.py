@@ -21,12 +21,14 @@ from pathlib import Path
 import pytest
 
 from index.corpus import Corpus
+from index.indexing import BULK_THRESHOLD
 from tests.faults.helpers import write_posts
 from tests.helpers import REPO, source_env
 
 pytestmark = pytest.mark.slow  # a real app process building a real index
 
-POSTS = 1500
+#: The first build takes the bulk path (worker processes), as a real corpus's does.
+POSTS = BULK_THRESHOLD + 100
 #: Only a guard against a hung process: how fast it leaves is never measured (see the module docstring).
 HANG = 300
 
@@ -83,4 +85,4 @@ def test_q_during_the_first_build_exits_and_the_next_start_completes(tmp_path: P
     corpus = Corpus.open(posts)
     report = corpus.update()
     assert not report.read_only and len(corpus) == POSTS
-    assert corpus.search("uniq1234").ids == ["post-01234.md"]
+    assert corpus.search("uniq543").ids == ["post-00543.md"]
