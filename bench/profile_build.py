@@ -4,9 +4,9 @@
 
 One process does what one bulk worker does for a batch (index/bulk.py): prepare every post, add it to a new
 segment, then sort and write the segment's postings. Each part is timed on its own, in CPU seconds of this
-process (robust to other load on the machine): reading and parsing (``load_post``), extraction (the rest of
-``prepare``), the field values (``doc_fields``, which analyses the title and body once for each field and
-its twin), the analysis of each field value into postings as a segment's ``add`` asks for it
+process (robust to other load on the machine): reading and parsing (``load_post``), extraction (``extract``
+of the parsed body, as ``prepare`` does), the field values (``doc_fields``, which analyses the title and body
+once for each field and its twin), the analysis of each field value into postings as a segment's ``add`` asks for it
 (``field_postings``), all of adding a post (analysis, the posting pool, per-document values), and writing the
 segment. With
 ``--cprofile N`` it prints instead the N functions with the most time of their own over the whole build.
@@ -29,8 +29,9 @@ from index.engine.schema import build_schema
 from index.engine.segments import SegmentBuilder
 from index.engine.store import doc_fields
 from index.engine.words import field_postings
+from index.extract import extract
 from index.knowledge import get_knowledge
-from index.posts import PostFile, PostProblem, load_post, scan_corpus
+from index.posts import Post, PostFile, PostProblem, load_post, scan_corpus
 from index.preparing import Prepared, prepare
 
 
@@ -54,14 +55,15 @@ def parts(root: Path, files: Sequence[PostFile], folder: Path) -> dict[str, floa
     docs: list[IndexDoc] = []
     for found in files:
         started = clock()
-        load_post(root, found)
+        loaded = load_post(root, found)
         spent["parse"] += clock() - started
-        started = clock()
-        result = prepare(root, found)  # reads and parses again: extraction is the difference
-        spent["extraction"] += clock() - started
+        if isinstance(loaded, Post):
+            started = clock()
+            extract(loaded.body)
+            spent["extraction"] += clock() - started
+        result = prepare(root, found)  # the document, made of the two parts timed above
         if isinstance(result, Prepared):
             docs.append(result.doc)
-    spent["extraction"] -= spent["parse"]
     schema = build_schema()
     for doc in docs:
         started = clock()
