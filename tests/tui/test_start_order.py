@@ -100,12 +100,9 @@ async def test_the_start_work_waits_for_the_first_frame_holding_the_filled_list(
             await app.action_quit()
 
 
-async def test_the_start_work_begins_even_when_the_list_has_no_room_to_be_drawn(
-    posts_dir: Path, monkeypatch: pytest.MonkeyPatch, order: Order
-) -> None:
+async def test_the_start_work_begins_even_when_the_list_has_no_room_to_be_drawn(posts_dir: Path, order: Order) -> None:
     """On a terminal three rows high the list is below the bottom edge, never drawn: the start-up update and
-    the complete answer still come, once the longest wait for the first paint is over."""
-    monkeypatch.setattr("tui.screens.main.FIRST_PAINT_WAIT", 0.2)
+    the complete answer still come, once the longest wait for the list's frame is over."""
     app = SpyglassApp.for_folder(posts_dir)
     async with app.run_test(size=(120, 3)) as pilot:
         await settle(app, pilot)  # fails unless the update ran and the complete answer came

@@ -90,8 +90,10 @@ most 60 frames a second)."""
 FIRST_PAINT_POLL = 0.02
 """Seconds between two looks at a cancelled search while the start's complete answer waits for the first paint."""
 FIRST_PAINT_WAIT = 5.0
-"""Longest that wait, should the first paint never be reported (and, on the screen, longest the start's background
-work waits for a first list that is never drawn)."""
+"""Longest that wait, should the first paint never be reported."""
+LIST_FRAME_WAIT = 0.5
+"""Longest the start's background work waits for the first list's frame: on a terminal a few rows high the
+docked lines cover the list, which is then never drawn (and the keys typed meanwhile wait for that work)."""
 
 
 def _counted(count: int, one: str, many: str) -> str:
@@ -442,7 +444,7 @@ class MainScreen(Screen[None]):
             # The list takes the answer below and draws it in a coming frame. (Not call_after_refresh: on a screen
             # idle while the catalog answered, that runs before the list has even asked for its repaint.)
             self.post_list.after_paint(self._first_answer)
-            self._start_fallback = self.set_timer(FIRST_PAINT_WAIT, self._first_answer)
+            self._start_fallback = self.set_timer(LIST_FRAME_WAIT, self._first_answer)
         if message.serial != self._serial:
             return  # a newer query is on its way: last query wins
         result = message.result
