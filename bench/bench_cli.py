@@ -79,18 +79,25 @@ def main() -> int:
         return 1
     extra = ["--index-dir", str(args.index_dir)] if args.index_dir else []
     extra += ["--no-update"] if args.no_update else []
-    print(f"corpus {args.corpus}, {args.runs} runs per query, --limit {args.limit} {' '.join(extra[2:])}; "
-          f"load before: {load()}")
-    print(f"{'query':24} {'wall median / p95':>20} {'CPU median / p95':>20} {'rg wall':>9} {'rg CPU':>8}"
-          f" {'× rg wall':>9} {'× rg CPU':>8}")
+    print(
+        f"corpus {args.corpus}, {args.runs} runs per query, --limit {args.limit} {' '.join(extra[2:])}; "
+        f"load before: {load()}"
+    )
+    print(
+        f"{'query':24} {'wall median / p95':>20} {'CPU median / p95':>20} {'rg wall':>9} {'rg CPU':>8}"
+        f" {'× rg wall':>9} {'× rg CPU':>8}"
+    )
     all_wall: list[float] = []
     all_cpu: list[float] = []
     for query, pattern in QUERIES:
         ours: list[Timing] = []
         theirs: list[Timing] = []
         search = [str(args.spyglass), "search", str(args.corpus), query, "--limit", str(args.limit), *extra]
-        grep = ["sh", "-c", f"{shlex.quote(rg)} -l -i {shlex.quote(pattern)} {shlex.quote(str(args.corpus))}"
-                f" | head -{args.limit}"]
+        grep = [
+            "sh",
+            "-c",
+            f"{shlex.quote(rg)} -l -i {shlex.quote(pattern)} {shlex.quote(str(args.corpus))} | head -{args.limit}",
+        ]
         timed(search)  # warm the page cache and the bytecode cache once
         for _ in range(args.runs):
             ours.append(timed(search))
@@ -100,12 +107,16 @@ def main() -> int:
         rg_cpu = statistics.median(t.cpu for t in theirs)
         all_wall += wall
         all_cpu += cpu
-        print(f"{query:24} {statistics.median(wall) * 1000:9.0f} / {p95(wall) * 1000:5.0f} ms"
-              f" {statistics.median(cpu) * 1000:9.0f} / {p95(cpu) * 1000:5.0f} ms"
-              f" {rg_wall * 1000:6.0f} ms {rg_cpu * 1000:5.0f} ms"
-              f" {statistics.median(wall) / rg_wall:9.1f} {statistics.median(cpu) / max(rg_cpu, 1e-3):8.1f}")
-    print(f"{'all queries':24} {statistics.median(all_wall) * 1000:9.0f} / {p95(all_wall) * 1000:5.0f} ms"
-          f" {statistics.median(all_cpu) * 1000:9.0f} / {p95(all_cpu) * 1000:5.0f} ms")
+        print(
+            f"{query:24} {statistics.median(wall) * 1000:9.0f} / {p95(wall) * 1000:5.0f} ms"
+            f" {statistics.median(cpu) * 1000:9.0f} / {p95(cpu) * 1000:5.0f} ms"
+            f" {rg_wall * 1000:6.0f} ms {rg_cpu * 1000:5.0f} ms"
+            f" {statistics.median(wall) / rg_wall:9.1f} {statistics.median(cpu) / max(rg_cpu, 1e-3):8.1f}"
+        )
+    print(
+        f"{'all queries':24} {statistics.median(all_wall) * 1000:9.0f} / {p95(all_wall) * 1000:5.0f} ms"
+        f" {statistics.median(all_cpu) * 1000:9.0f} / {p95(all_cpu) * 1000:5.0f} ms"
+    )
     print(f"load after: {load()}")
     return 0
 

@@ -67,12 +67,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if first.error or first.ids != whole.ids[:FIRST_SCREEN]:
                     raise SystemExit(f"{query!r}: the first screen is not the head of the complete answer")
             by_kind.setdefault(kind, []).extend(times)
-            print(f"{query or '(all)':<32} {len(whole.ids):>7,} hits  first {times[0] * 1000:7.1f} ms  "
-                  f"median {statistics.median(times) * 1000:7.1f}  p95 {p95(times) * 1000:7.1f} ms")
+            print(
+                f"{query or '(all)':<32} {len(whole.ids):>7,} hits  first {times[0] * 1000:7.1f} ms  "
+                f"median {statistics.median(times) * 1000:7.1f}  p95 {p95(times) * 1000:7.1f} ms"
+            )
         state.close()
         corpus.close()
-    print("per kind, median / p95 ms: " + ", ".join(
-        f"{kind} {statistics.median(times) * 1000:.1f} / {p95(times) * 1000:.1f}" for kind, times in by_kind.items()))
+    print(
+        "per kind, median / p95 ms: "
+        + ", ".join(
+            f"{kind} {statistics.median(times) * 1000:.1f} / {p95(times) * 1000:.1f}" for kind, times in by_kind.items()
+        )
+    )
     print(f"load {os.getloadavg()}")
     return 0
 

@@ -70,13 +70,19 @@ def main() -> int:
     print(f"catalog load: {len(rows)} rows in {time.perf_counter() - started:.2f} s")
     scaled = [dataclasses.replace(row, post_id=f"{copy}/{row.post_id}") for copy in range(args.scale) for row in rows]
     kinds: tuple[tuple[Kind, str], ...] = (
-        ("ACTOR", "actors"), ("VICTIM", "victims"), ("TECHNIQUE", "techniques"), ("MALWARE", "malware"))
+        ("ACTOR", "actors"),
+        ("VICTIM", "victims"),
+        ("TECHNIQUE", "techniques"),
+        ("MALWARE", "malware"),
+    )
     for kind, attribute in kinds:
         name = _top(rows, attribute)
         ms, cpu, posts = _dossier_ms(rows, name, kind)
         big_ms, big_cpu, big_posts = _dossier_ms(scaled, name, kind)
-        print(f"dossier {kind.lower():9} {name[:20]:20} {posts:6} posts {ms:6.0f} ms (cpu {cpu:4.0f}) | "
-              f"x{args.scale}: {len(scaled)} rows, {big_posts} posts {big_ms:6.0f} ms (cpu {big_cpu:4.0f})")
+        print(
+            f"dossier {kind.lower():9} {name[:20]:20} {posts:6} posts {ms:6.0f} ms (cpu {cpu:4.0f}) | "
+            f"x{args.scale}: {len(scaled)} rows, {big_posts} posts {big_ms:6.0f} ms (cpu {big_cpu:4.0f})"
+        )
     result = corpus.search(args.query, sort="date", snippets=False)
     export_rows = corpus.rows(result.ids)
     with tempfile.TemporaryDirectory() as folder:

@@ -46,8 +46,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parent_cpu, workers_cpu = own.ru_utime + own.ru_stime, workers.ru_utime + workers.ru_stime
         main_thread = time.thread_time()
         print(f"{report.added:,} posts, {wall:,.1f} s wall (under cProfile)")
-        print(f"parent CPU {parent_cpu:,.1f} s = {parent_cpu / posts * 1000:.2f} ms/post (knowledge load included); "
-              f"workers {workers_cpu:,.1f} s = {workers_cpu / posts * 1000:.2f} ms/post")
+        print(
+            f"parent CPU {parent_cpu:,.1f} s = {parent_cpu / posts * 1000:.2f} ms/post (knowledge load included); "
+            f"workers {workers_cpu:,.1f} s = {workers_cpu / posts * 1000:.2f} ms/post"
+        )
         print(f"parent's main thread {main_thread:,.1f} s, its other threads {parent_cpu - main_thread:,.1f} s")
         pstats.Stats(profile).sort_stats("tottime").print_stats(args.top)
     finally:

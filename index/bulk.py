@@ -188,8 +188,9 @@ def write_in_workers(
     return segments, taken, len(taken) < len(files)
 
 
-def _convert(root: Path, catalog: Catalog, convert: Callable[[IndexDoc], Any], files: Sequence[PostFile]
-             ) -> list[Any | PostProblem]:
+def _convert(
+    root: Path, catalog: Catalog, convert: Callable[[IndexDoc], Any], files: Sequence[PostFile]
+) -> list[Any | PostProblem]:
     """In a worker: prepare and convert each post of one task, in file order; stage their rows."""
     rows: list[CatalogEntry] = []
     made: list[Any | PostProblem] = []

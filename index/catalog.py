@@ -194,7 +194,11 @@ def _row(record: Sequence[Any]) -> PostRow:
     sep, intern = _SEP, sys.intern
     _, _, _, content_hash, title, date, url, source, tags, actors, victims, techniques, malware, vulns = record
     return PostRow(
-        record[0], title, datetime.fromisoformat(date) if date else None, url, intern(source),
+        record[0],
+        title,
+        datetime.fromisoformat(date) if date else None,
+        url,
+        intern(source),
         tuple(map(intern, tags.split(sep))) if tags else (),
         tuple(map(intern, actors.split(sep))) if actors else (),
         tuple(map(intern, victims.split(sep))) if victims else (),
@@ -336,7 +340,6 @@ class Catalog:
 
         return self._read(read, Ranking([], None))
 
-
     def count(self) -> int:
         """How many posts the file holds, without loading them."""
         try:
@@ -427,8 +430,14 @@ class Catalog:
             db.executemany(
                 "INSERT INTO problems VALUES (?, ?, ?, ?, ?, ?)",
                 [
-                    (entry.problem.post_id, entry.size, entry.mtime_ns, entry.problem.reason,
-                     entry.problem.line, entry.problem.column)
+                    (
+                        entry.problem.post_id,
+                        entry.size,
+                        entry.mtime_ns,
+                        entry.problem.reason,
+                        entry.problem.line,
+                        entry.problem.column,
+                    )
                     for entry in problems
                 ],
             )
@@ -457,10 +466,21 @@ def _post_values(entry: CatalogEntry) -> tuple[Any, ...]:
     """A ``posts`` (or ``staged``) record."""
     row = entry.row
     return (
-        row.post_id, entry.size, entry.mtime_ns, row.content_hash, row.title,
-        row.date.isoformat() if row.date else None, row.url, row.source,
-        _join(row.tags), _join(row.actors), _join(row.victims), _join(row.techniques), _join(entry.warnings),
-        _join(row.malware), _join(row.vulns),
+        row.post_id,
+        entry.size,
+        entry.mtime_ns,
+        row.content_hash,
+        row.title,
+        row.date.isoformat() if row.date else None,
+        row.url,
+        row.source,
+        _join(row.tags),
+        _join(row.actors),
+        _join(row.victims),
+        _join(row.techniques),
+        _join(entry.warnings),
+        _join(row.malware),
+        _join(row.vulns),
     )
 
 

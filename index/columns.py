@@ -194,7 +194,8 @@ class Columns:
         """How many distinct values the facets hold (without building their sets)."""
         return sum(
             len(set(itertools.chain.from_iterable(rows)))
-            for rows in map(self.values, ROW_FIELDS.values()) if rows is not None
+            for rows in map(self.values, ROW_FIELDS.values())
+            if rows is not None
         )
 
     def tag_spellings(self) -> dict[str, str]:
@@ -265,7 +266,8 @@ class Columns:
         if written is None:
             return None
         passing = (
-            number for number, text in zip(edges, written, strict=True)
+            number
+            for number, text in zip(edges, written, strict=True)
             if text and low <= date_key(datetime.fromisoformat(text)) <= high
         )
         return BitMap(surely) | BitMap(passing)
@@ -304,8 +306,7 @@ class Columns:
                     keys = technique_terms if facet == "technique" else _one_keyword
                     wanted = set(terms)
                     return BitMap(
-                        number for number, values in near
-                        if any(not wanted.isdisjoint(keys(value)) for value in values)
+                        number for number, values in near if any(not wanted.isdisjoint(keys(value)) for value in values)
                     )
         held = self.term_sets(field) if self.known else None
         if held is None:

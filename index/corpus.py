@@ -112,8 +112,15 @@ class Corpus:
         when its flags changed through ``version()``.
         """
         return self._search.search(
-            query, sort=sort, limit=limit, plain=plain, state=state, complete=complete, snippets=snippets,
-            labels=labels, facets=facets,
+            query,
+            sort=sort,
+            limit=limit,
+            plain=plain,
+            state=state,
+            complete=complete,
+            snippets=snippets,
+            labels=labels,
+            facets=facets,
         )
 
     def search_page(

@@ -50,14 +50,21 @@ class Dossier:
         """A JSON-ready dict (post rows give the posts their titles, dates and URLs)."""
         rows = titles or {}
         return {
-            "kind": BY_KIND[self.kind].label, "name": self.name, "label": self.label, "aliases": list(self.aliases),
-            "country": self.country or None, "ref": self.ref or None, "attack_id": self.attack_id or None,
+            "kind": BY_KIND[self.kind].label,
+            "name": self.name,
+            "label": self.label,
+            "aliases": list(self.aliases),
+            "country": self.country or None,
+            "ref": self.ref or None,
+            "attack_id": self.attack_id or None,
             "description": description or None,
             "first_seen": self.first_seen.date().isoformat() if self.first_seen else None,
             "last_seen": self.last_seen.date().isoformat() if self.last_seen else None,
-            "posts_per_month": dict(self.months), "undated_posts": self.undated,
-            "related": {BY_KIND[kind].label: [{"name": n, "posts": c} for n, c in items]
-                        for kind, items in self.related.items()},
+            "posts_per_month": dict(self.months),
+            "undated_posts": self.undated,
+            "related": {
+                BY_KIND[kind].label: [{"name": n, "posts": c} for n, c in items] for kind, items in self.related.items()
+            },
             "posts": [_post_json(post_id, rows.get(post_id)) for post_id in self.posts],
         }
 
@@ -65,8 +72,12 @@ class Dossier:
 def _post_json(post_id: str, row: PostRow | None) -> dict[str, Any]:
     if row is None:
         return {"id": post_id}
-    return {"id": post_id, "title": row.title, "date": row.date.date().isoformat() if row.date else None,
-            "url": row.url}
+    return {
+        "id": post_id,
+        "title": row.title,
+        "date": row.date.date().isoformat() if row.date else None,
+        "url": row.url,
+    }
 
 
 def _naming(kind: Kind, name: str, rows: Iterable[PostRow]) -> Iterator[bool]:
@@ -162,10 +173,19 @@ def build(kind: Kind, name: str, rows: Sequence[PostRow]) -> Dossier:
         found = knowledge.malware.get(key_of(name))
         ref = found[1] if found else ""
     return Dossier(
-        kind=kind, name=name, label=label, aliases=aliases, country=country, ref=ref, attack_id=attack_id,
-        first_seen=min(dates) if dates else None, last_seen=max(dates) if dates else None, months=_months(dates),
+        kind=kind,
+        name=name,
+        label=label,
+        aliases=aliases,
+        country=country,
+        ref=ref,
+        attack_id=attack_id,
+        first_seen=min(dates) if dates else None,
+        last_seen=max(dates) if dates else None,
+        months=_months(dates),
         related=related,
-        posts=tuple(map(attrgetter("post_id"), mine)), undated=len(mine) - len(dates),
+        posts=tuple(map(attrgetter("post_id"), mine)),
+        undated=len(mine) - len(dates),
     )
 
 

@@ -31,8 +31,7 @@ _CLOSE_EVENTS = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
 
 #: Tags an author may legitimately write; their values are still kept as strings.
 _PLAIN_TAGS = {
-    f"tag:yaml.org,2002:{name}"
-    for name in ("str", "seq", "map", "int", "float", "bool", "null", "timestamp")
+    f"tag:yaml.org,2002:{name}" for name in ("str", "seq", "map", "int", "float", "bool", "null", "timestamp")
 }
 
 

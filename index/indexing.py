@@ -139,8 +139,15 @@ class Indexer:
         self.engine.forget()
         self.view.hold(None)
         return UpdateReport(
-            0, 0, 0, self.view.count(), self.problems(), False, time.monotonic() - started,
-            read_only=True, message=message,
+            0,
+            0,
+            0,
+            self.view.count(),
+            self.problems(),
+            False,
+            time.monotonic() - started,
+            read_only=True,
+            message=message,
         )
 
     def _scan(self, progress: Callable[[UpdateProgress], None]) -> Scan:
@@ -153,7 +160,12 @@ class Indexer:
         return generation is not None and generation == self.engine.generation()
 
     def _unchanged(
-        self, files: int, generation: int | None, record: freshness.Record | None, started: float, *,
+        self,
+        files: int,
+        generation: int | None,
+        record: freshness.Record | None,
+        started: float,
+        *,
         rebuilt: bool = False,
     ) -> UpdateReport:
         """The report of an update that found nothing to do; ``record`` says what the next check may trust
@@ -191,8 +203,9 @@ class Indexer:
                 if engine_seen and record.engine == engine_seen:  # the same index: not even opened
                     return self._unchanged(len(lines), generation, None, started)
                 if self._in_step(generation):
-                    return self._unchanged(len(lines), generation, freshness.Record(generation, seen, engine_seen),
-                                           started)
+                    return self._unchanged(
+                        len(lines), generation, freshness.Record(generation, seen, engine_seen), started
+                    )
         # The plan compares stat facts only: the rows are loaded when there is something to write.
         files = scan.files()
         stats, generation = self.view.stats()
@@ -244,8 +257,11 @@ class Indexer:
             progress(UpdateProgress("commit", len(todo), len(todo)))
             # The catalog is written under the lock: another process must never see the index committed
             # and the catalog reset or stale in between (it would rebuild, or reset the catalog under this).
-            writer.commit(then=lambda generation: catalog.apply(
-                written.upserts, written.problems, removed, generation, staged=bool(written.staged)))
+            writer.commit(
+                then=lambda generation: catalog.apply(
+                    written.upserts, written.problems, removed, generation, staged=bool(written.staged)
+                )
+            )
         except BaseException:
             writer.cancel()
             raise

@@ -82,8 +82,10 @@ class ParsedQuery:
 
     def engine_text(self, filters: Sequence[tuple[str, str]] | None = None) -> str:
         """``text`` ANDed with ``filters`` (default: all of ``self.filters``) in engine syntax."""
-        terms = [f"date:{value}" if name == "date" else f'{name}:"{value}"' for name, value in (
-            self.filters if filters is None else filters)]
+        terms = [
+            f"date:{value}" if name == "date" else f'{name}:"{value}"'
+            for name, value in (self.filters if filters is None else filters)
+        ]
         if not terms:
             return self.text
         return " ".join([f"({self.text})", *terms] if self.text else terms)
@@ -312,8 +314,14 @@ def parse_query(query: str, *, plain: bool = False) -> ParsedQuery:
         out.append(f"{target}:{value}")
     text = "".join(out).strip()
     return ParsedQuery(
-        text, tuple(flags), show_archived, sort, tuple(dict.fromkeys(term for term in terms if term)),
-        tags=tuple(tags), note_words=tuple(note_words), filters=tuple(filters),
+        text,
+        tuple(flags),
+        show_archived,
+        sort,
+        tuple(dict.fromkeys(term for term in terms if term)),
+        tags=tuple(tags),
+        note_words=tuple(note_words),
+        filters=tuple(filters),
     )
 
 

@@ -115,8 +115,9 @@ def _split(url: str) -> SplitResult | str:
             ipaddress.IPv6Address(host)
         except ValueError:
             return "its host is not a valid IPv6 address"
-    elif not all(label and all(char.isalnum() or char in "-_" for char in label)
-                 for label in host.removesuffix(".").split(".")):
+    elif not all(
+        label and all(char.isalnum() or char in "-_" for char in label) for label in host.removesuffix(".").split(".")
+    ):
         return "its host name contains characters no host name has"
     return parts
 

@@ -334,8 +334,9 @@ class CorpusSearch:
         if parsed.tags or parsed.note_words or any(wanted for _, wanted in parsed.flags):
             return self._whole_page(*whole)  # sets of the user's marks: the whole search answers them
         try:
-            hits = run(self._engine, parsed.engine_text(), expand=expand_term, top=min(limit, 1000),
-                       time_limit=self.time_limit)
+            hits = run(
+                self._engine, parsed.engine_text(), expand=expand_term, top=min(limit, 1000), time_limit=self.time_limit
+            )
         except Exception:  # the whole search says what went wrong, in its own words
             return self._whole_page(*whole)
         matched = (set(hits.ids) | set(hits.top)) - hidden_by_state(parsed.flags, parsed.show_archived, state)
@@ -343,14 +344,20 @@ class CorpusSearch:
         if (len(best) < limit and len(best) < len(matched)) or len(self.view.rows(best)) < len(best):
             return self._whole_page(*whole)  # the rest of the page goes by date, or the catalog lags behind
         answer = SearchResult(
-            query, best, len(matched), {}, {}, list(parsed.terms), partial=hits.partial, notes=hits.notes,
-            scores=hits.scores, stems=hits.terms,
+            query,
+            best,
+            len(matched),
+            {},
+            {},
+            list(parsed.terms),
+            partial=hits.partial,
+            notes=hits.notes,
+            scores=hits.scores,
+            stems=hits.terms,
         )
         return self._dressed(answer, limit, True, False, started)
 
-    def _whole_page(
-        self, query: str, sort: Sort, limit: int, plain: bool, state: FlagSource | None
-    ) -> SearchResult:
+    def _whole_page(self, query: str, sort: Sort, limit: int, plain: bool, state: FlagSource | None) -> SearchResult:
         return self.search(query, sort=sort, limit=limit, plain=plain, state=state, facets=False)
 
     def forget_answers(self) -> None:
@@ -416,8 +423,14 @@ class CorpusSearch:
             if known is not None and known[0] < page:
                 known = None
             try:  # a page the first screen scored already is not scored again
-                hits = run(self._engine, collected_text(parsed), expand=expand_term,
-                           top=0 if known is not None else page, time_limit=self.time_limit, rank=columns.rank)
+                hits = run(
+                    self._engine,
+                    collected_text(parsed),
+                    expand=expand_term,
+                    top=0 if known is not None else page,
+                    time_limit=self.time_limit,
+                    rank=columns.rank,
+                )
             except Exception as error:
                 return failed(search_failure(error))
             if known is not None:
@@ -455,16 +468,15 @@ class CorpusSearch:
             generation=ranking.generation,
         )
 
-    def _own_filters(
-        self, matched: BitMap, columns: Columns, parsed: ParsedQuery, state: FlagSource | None
-    ) -> BitMap:
+    def _own_filters(self, matched: BitMap, columns: Columns, parsed: ParsedQuery, state: FlagSource | None) -> BitMap:
         """``tag:`` terms (the post's tags or the user's own) and ``note:`` words, ANDed with the query."""
         for term, tag in parsed.tags:
             keyword = keyword_term(term[5:])  # term is "tags:<value>"
             tagged = columns.having("tags", [keyword]) if keyword is not None else None
             if tagged is None:
-                tagged = numbers_of(run(self._engine, term, expand=expand_term, time_limit=self.time_limit,
-                                        rank=columns.rank))
+                tagged = numbers_of(
+                    run(self._engine, term, expand=expand_term, time_limit=self.time_limit, rank=columns.rank)
+                )
             if state is not None:
                 tagged = tagged | columns.of_ids(state.ids_tagged(tag))
             matched &= tagged
@@ -509,14 +521,26 @@ class CorpusSearch:
         try:
             if order == "relevance":  # score the best page only; the complete answer collects the rest
                 scored = max(wanted, RELEVANCE_PAGE)  # at least the page the complete answer scores
-                hits = run(self._engine, parsed.text, expand=expand_term, top=scored, every=False,
-                           time_limit=FIRST_SCREEN_TIME_LIMIT)
+                hits = run(
+                    self._engine,
+                    parsed.text,
+                    expand=expand_term,
+                    top=scored,
+                    every=False,
+                    time_limit=FIRST_SCREEN_TIME_LIMIT,
+                )
                 if not hits.partial:
                     self._scored.put((parsed.text, self._generation()), (scored, hits.top, hits.scores))
                 found = [post_id for post_id in hits.top if post_id in ranking.rank]
             else:
-                hits = self._engine.newest(parsed.text, rank=ranking.rank, limit=wanted, expand=expand_term,
-                                           time_limit=FIRST_SCREEN_TIME_LIMIT, allowed=allowed)
+                hits = self._engine.newest(
+                    parsed.text,
+                    rank=ranking.rank,
+                    limit=wanted,
+                    expand=expand_term,
+                    time_limit=FIRST_SCREEN_TIME_LIMIT,
+                    allowed=allowed,
+                )
                 found = hits.ids
         except Exception as error:
             return failed(search_failure(error))

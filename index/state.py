@@ -484,8 +484,7 @@ class TriageState:
             advice = "Fix the folder's permissions, point SPYGLASS_DATA_DIR at a writable folder"
         return StateUnwritableError(
             "Cannot save triage state",
-            f"Spyglass cannot write its triage state at {self.path}: {reason}. {advice}, "
-            "or open the state read-only.",
+            f"Spyglass cannot write its triage state at {self.path}: {reason}. {advice}, or open the state read-only.",
         )
 
     def _translate(self, exc: sqlite3.Error, *, opening: bool = False) -> StateError:

@@ -67,12 +67,13 @@ def test_only_the_tantivy_engine_modules_import_tantivy() -> None:
         str(path.relative_to(REPO)) for path in sources if "tantivy" in top_level(imported_modules(path))
     )
     assert importers and all(name.startswith("index/engine/tantivy_") for name in importers), importers
-    code = (
-        "import sys, index.corpus, index.engine.contract, tui.cli; "
-        "sys.exit(1 if 'tantivy' in sys.modules else 0)"
-    )
+    code = "import sys, index.corpus, index.engine.contract, tui.cli; sys.exit(1 if 'tantivy' in sys.modules else 0)"
     done = subprocess.run(
-        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60,
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
         env={**os.environ, "PYTHONPATH": str(REPO)},
     )
     assert done.returncode == 0, done.stdout + done.stderr
@@ -85,7 +86,11 @@ def test_importing_the_engine_side_loads_no_ui() -> None:
         "print(','.join(bad)); sys.exit(1 if bad else 0)"
     )
     done = subprocess.run(
-        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60,
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
         env={**os.environ, "PYTHONPATH": str(REPO)},
     )
     assert done.returncode == 0, done.stdout + done.stderr
@@ -111,8 +116,15 @@ def test_no_test_module_imports_another() -> None:
 def test_cited_documents_are_in_the_repository() -> None:
     """Code, tests and docs cite only documents this repository has: a docs/ page or a top-level one."""
     cited = re.compile(r"\b(?:docs/[\w.-]+\.md|[A-Z][A-Z_]+\.md)\b")
-    sources = [REPO / "README.md", *(path for folder in ("index", "tui", "tests", "bench", "docs")
-                                     for path in (REPO / folder).rglob("*") if path.suffix in (".py", ".md"))]
+    sources = [
+        REPO / "README.md",
+        *(
+            path
+            for folder in ("index", "tui", "tests", "bench", "docs")
+            for path in (REPO / folder).rglob("*")
+            if path.suffix in (".py", ".md")
+        ),
+    ]
     missing = {
         f"{path.relative_to(REPO)}: {name}"
         for path in sources
@@ -136,7 +148,11 @@ def test_the_engine_package_imports_whoosh_only_when_its_names_are_used() -> Non
         "assert 'whoosh' in sys.modules\n"
     )
     done = subprocess.run(
-        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60,
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
         env={**os.environ, "PYTHONPATH": str(REPO)},
     )
     assert done.returncode == 0, done.stdout + done.stderr

@@ -103,13 +103,17 @@ def build_parser() -> argparse.ArgumentParser:
     _engine_option(parser, None)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    index = commands.add_parser("index", help="build or update the search index of a folder",
-                                description="Index new and changed posts (by size and modification time).")
+    index = commands.add_parser(
+        "index",
+        help="build or update the search index of a folder",
+        description="Index new and changed posts (by size and modification time).",
+    )
     index.add_argument("posts_dir", type=Path, metavar="DIR", help="the posts folder")
     index.add_argument("--rebuild", action="store_true", help="throw the index away and build it again")
 
     search = commands.add_parser(
-        "search", help="search a folder's posts",
+        "search",
+        help="search a folder's posts",
         description="Search posts (the index is brought up to date first, unless --no-update).\n\nQuery language:\n"
         + query_help.plain_text(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -122,20 +126,27 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--sort", choices=("date", "relevance"), default="relevance", help="order of hits")
     search.add_argument("--plain", action="store_true", help="treat the query as plain words, no operators")
     search.add_argument(
-        "--no-update", action="store_true",
+        "--no-update",
+        action="store_true",
         help="answer from the index as last updated, without looking for new or changed posts (much faster on "
         "big folders; a folder never indexed is indexed first; `index` or the app brings it up to date)",
     )
 
-    check = commands.add_parser("check", help="list posts that cannot be read, and warnings",
-                                description="Report unreadable posts (file:line:col: reason) and warnings.",
-                                epilog="Exit codes: 0 no problems, 1 problems found (or warnings with --strict) "
-                                "or the folder could not be checked (the reason is on stderr).")
+    check = commands.add_parser(
+        "check",
+        help="list posts that cannot be read, and warnings",
+        description="Report unreadable posts (file:line:col: reason) and warnings.",
+        epilog="Exit codes: 0 no problems, 1 problems found (or warnings with --strict) "
+        "or the folder could not be checked (the reason is on stderr).",
+    )
     check.add_argument("posts_dir", type=Path, metavar="DIR", help="the posts folder")
     check.add_argument("--strict", action="store_true", help="warnings count as problems too")
 
-    extract = commands.add_parser("extract", help="list the entities in one post or text",
-                                  description="Find actors, victims, techniques, malware, CVEs and IoCs, with offsets.")
+    extract = commands.add_parser(
+        "extract",
+        help="list the entities in one post or text",
+        description="Find actors, victims, techniques, malware, CVEs and IoCs, with offsets.",
+    )
     extract.add_argument("source", metavar="FILE", help="a post or text file, or - for standard input")
     extract.add_argument("--json", action="store_true", help="print JSON")
     for sub in (index, search, check, extract, *cli_outputs.add_commands(commands)):
@@ -181,7 +192,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return stop.code if isinstance(stop.code, int) else EXIT_USAGE
     handlers: dict[str | None, Callable[[argparse.Namespace], int]] = {
         **cli_outputs.HANDLERS,
-        None: _run_app, "index": _cmd_index, "search": _cmd_search, "check": _cmd_check, "extract": _cmd_extract,
+        None: _run_app,
+        "index": _cmd_index,
+        "search": _cmd_search,
+        "check": _cmd_check,
+        "extract": _cmd_extract,
     }
     try:
         return handlers[getattr(args, "command", None)](args)
@@ -259,8 +274,14 @@ def _run_update(corpus: Any, state: Any, rebuild: bool, show_progress: bool) -> 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     started = time.monotonic()
-    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                   console=_stderr_console(), transient=True)
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=_stderr_console(),
+        transient=True,
+    )
     task: list[Any] = []
 
     def progress(step: Any) -> None:
@@ -358,8 +379,13 @@ def _cmd_search(args: argparse.Namespace) -> int:
     rows = corpus.rows(result.ids)
     if args.json:
         payload = {
-            "query": result.query, "total": result.total, "shown": len(rows), "partial": result.partial,
-            "error": result.error, "elapsed": round(result.elapsed, 4), "hits": [_hit(row, result) for row in rows],
+            "query": result.query,
+            "total": result.total,
+            "shown": len(rows),
+            "partial": result.partial,
+            "error": result.error,
+            "elapsed": round(result.elapsed, 4),
+            "hits": [_hit(row, result) for row in rows],
         }
         print(json_text(payload))
     elif result.error is None:

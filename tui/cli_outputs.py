@@ -25,8 +25,9 @@ def add_commands(commands: Any) -> list[argparse.ArgumentParser]:
     from index.export import FORMATS
 
     export = commands.add_parser(
-        "export", help="write a query's posts as STIX, a Navigator layer, CSV, a Markdown brief or IoCs",
-        description="Export the posts a query finds (same language as search; \"\" for all posts).",
+        "export",
+        help="write a query's posts as STIX, a Navigator layer, CSV, a Markdown brief or IoCs",
+        description='Export the posts a query finds (same language as search; "" for all posts).',
         epilog="Exit codes: 0 written, 1 no posts matched (an empty export is still written), 2 usage error.",
     )
     export.add_argument("posts_dir", type=Path, metavar="DIR", help="the posts folder")
@@ -38,7 +39,8 @@ def add_commands(commands: Any) -> list[argparse.ArgumentParser]:
     export.add_argument("--json", action="store_true", help="iocs: JSON with the posts each indicator came from")
 
     dossier = commands.add_parser(
-        "dossier", help="what the library and the knowledge base say about one entity",
+        "dossier",
+        help="what the library and the knowledge base say about one entity",
         description="Aliases, country and description, first/last seen, posts per month, co-occurring entities "
         "and posts of an actor, victim, technique or malware family (a bare name is tried in that order).",
         epilog="Exit codes: 0 found, 1 unknown entity, 2 usage error.",
@@ -75,8 +77,14 @@ def _progress_bar(enabled: bool) -> tuple[Callable[[int, int], None] | None, Cal
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     started = time.monotonic()
-    bar = Progress(TextColumn("reading posts"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                   console=base._stderr_console(), transient=True)
+    bar = Progress(
+        TextColumn("reading posts"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=base._stderr_console(),
+        transient=True,
+    )
     task: list[Any] = []
 
     def progress(done: int, total: int) -> None:
@@ -109,8 +117,16 @@ def cmd_export(args: argparse.Namespace) -> int:
     progress, stop = _progress_bar(args.fmt in READS_POSTS)
     try:
         with _target(args.output, args.force) as out:
-            written = write_export(corpus.posts_dir, rows, args.fmt, out, query=args.query, defang=args.defang,
-                                   as_json=args.json, progress=progress)
+            written = write_export(
+                corpus.posts_dir,
+                rows,
+                args.fmt,
+                out,
+                query=args.query,
+                defang=args.defang,
+                as_json=args.json,
+                progress=progress,
+            )
     finally:
         stop()
     where = f" to {args.output}" if args.output is not None else ""

@@ -12,7 +12,7 @@ QUERY_CHEATSHEET: tuple[tuple[tuple[str, ...], str], ...] = (
     (('"watering hole"',), "the phrase"),
     (("title:phishing",), "a word in the title only"),
     (("tag:china",), "a tag, any case: in the post, or one you gave it (t)"),
-    (('note:soc', 'note:"call back"'), "your note contains it, any case, also inside a word (N)"),
+    (("note:soc", 'note:"call back"'), "your note contains it, any case, also inside a word (N)"),
     (("actor:APT40",), 'an actor by any of its names (actor:"TEMP.Periscope" finds the same posts)'),
     (("victim:cambodia",), "a victim country, sector or organisation"),
     (("technique:T1566", "technique:phishing"), "an ATT&CK technique and its sub-techniques, by ID or name"),

@@ -22,12 +22,22 @@ if TYPE_CHECKING:
 
 #: Name -> the module that defines it, imported when the name is first asked for.
 _LAZY = {
-    "BlockTables": "first_page", "newest": "first_page",
-    "highlight": "highlight", "highlight_spans": "highlight",
+    "BlockTables": "first_page",
+    "newest": "first_page",
+    "highlight": "highlight",
+    "highlight_spans": "highlight",
     "SCHEMA_VERSION": "schema",
-    "EngineHits": "search", "Expander": "search", "QuerySyntaxError": "search", "Searchers": "search", "run": "search",
-    "NewSegment": "segments", "SegmentBuilder": "segments", "remove_leftovers": "segments",
-    "Engine": "store", "EngineWriter": "store", "IndexDoc": "store",
+    "EngineHits": "search",
+    "Expander": "search",
+    "QuerySyntaxError": "search",
+    "Searchers": "search",
+    "run": "search",
+    "NewSegment": "segments",
+    "SegmentBuilder": "segments",
+    "remove_leftovers": "segments",
+    "Engine": "store",
+    "EngineWriter": "store",
+    "IndexDoc": "store",
 }
 
 

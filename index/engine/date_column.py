@@ -57,8 +57,14 @@ class ColumnDateRange(wq.NumericRange):  # type: ignore[misc]
         low = -1 if self.start is None else field.prepare_number(self.start) + (1 if self.startexcl else 0)
         high = None if self.end is None else field.prepare_number(self.end) - (1 if self.endexcl else 0)
         missing = column._default  # an undated document holds the default and has no date term
-        found = array("I", (docnum for docnum, value in enumerate(values)
-                            if value >= low and (high is None or value <= high) and value != missing))
+        found = array(
+            "I",
+            (
+                docnum
+                for docnum, value in enumerate(values)
+                if value >= low and (high is None or value <= high) and value != missing
+            ),
+        )
         if reader.has_deletions():
             found = array("I", (docnum for docnum in found if not reader.is_deleted(docnum)))
         return found

@@ -94,8 +94,9 @@ def newest(
     """
     deadline = time.monotonic() + time_limit
     searcher, id_table = searchers.get()
-    node, rewriter = compile_query(searchers.engine, searcher, text, expand, deadline=deadline,
-                                   postings=postings_budget(time_limit))
+    node, rewriter = compile_query(
+        searchers.engine, searcher, text, expand, deadline=deadline, postings=postings_budget(time_limit)
+    )
     partial = rewriter.truncated
     found: list[tuple[int, str]] = []  # a max-heap of (-rank, id): the worst kept hit on top
     seen: set[str] = set()

@@ -38,8 +38,7 @@ def build_schema() -> Schema:
     return Schema(
         id=ID(unique=True, stored=True, sortable=True),
         **{name: TEXT(analyzer=WordsAnalyzer(), field_boost=boosts[name]) for name in PAIR_FIELDS},
-        **{twin: TEXT(analyzer=PairsAnalyzer(), field_boost=boosts[name])
-           for name, twin in PAIR_FIELDS.items()},
+        **{twin: TEXT(analyzer=PairsAnalyzer(), field_boost=boosts[name]) for name, twin in PAIR_FIELDS.items()},
         tags=_keyword(scorable=True),
         date=DATETIME(sortable=True),
         source=_keyword(),
@@ -63,7 +62,10 @@ def write_stamp(folder: Path, engine: str = "whoosh") -> None:
     """Record the current schema version and the engine atomically (write a temp file, then rename)."""
     target = folder / STAMP_NAME
     temporary = target.with_suffix(".tmp")
-    payload = {"version": SCHEMA_VERSION, "engine": engine,
-               "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    payload = {
+        "version": SCHEMA_VERSION,
+        "engine": engine,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
     temporary.write_text(json.dumps(payload), encoding="utf-8")
     os.replace(temporary, target)

@@ -280,8 +280,7 @@ def compile_query(
     ``postings`` (see :func:`postings_budget`) and by ``deadline`` (a ``time.monotonic()`` value), exact
     phrases answered from the word pair fields (pairs.py), ``date:`` ranges from the date column
     (date_column.py)."""
-    node, rewriter = compile_tree(parse(engine, text), searcher.reader(), expand, deadline=deadline,
-                                  postings=postings)
+    node, rewriter = compile_tree(parse(engine, text), searcher.reader(), expand, deadline=deadline, postings=postings)
     return from_column(pair_phrases(node)), rewriter
 
 
@@ -332,8 +331,14 @@ def run(
     deadline = time.monotonic() + time_limit
     searcher, id_table = searchers.get()
     passes = 2 if top > 0 and every else 1  # scoring the top and collecting every match each build a matcher
-    node, rewriter = compile_query(searchers.engine, searcher, text, expand, deadline=deadline,
-                                   postings=postings_budget(time_limit / passes, scored=not every))
+    node, rewriter = compile_query(
+        searchers.engine,
+        searcher,
+        text,
+        expand,
+        deadline=deadline,
+        postings=postings_budget(time_limit / passes, scored=not every),
+    )
     partial = rewriter.truncated
     notes = list(rewriter.notes)
     best: list[str] = []
@@ -341,8 +346,14 @@ def run(
     if top > 0 and not isinstance(node, wq.Every | type(wq.NullQuery)):
         scored, scored_rewriter = node, rewriter
         if rewriter.postings > postings_budget(time_limit / passes, scored=True):  # scoring is slower: fewer
-            scored, scored_rewriter = compile_query(searchers.engine, searcher, text, expand, deadline=deadline,
-                                                    postings=postings_budget(time_limit / passes, scored=True))
+            scored, scored_rewriter = compile_query(
+                searchers.engine,
+                searcher,
+                text,
+                expand,
+                deadline=deadline,
+                postings=postings_budget(time_limit / passes, scored=True),
+            )
             partial = True
             notes.extend(note for note in scored_rewriter.notes if note not in notes)
         collector = TimeLimitCollector(searcher.collector(limit=top), max(0.05, time_limit / 2), use_alarm=False)
@@ -379,4 +390,3 @@ def run(
         terms=rewriter.terms,
         notes=tuple(notes),
     )
-

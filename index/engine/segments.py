@@ -149,7 +149,8 @@ class SegmentBuilder:
                 pool.fieldnames.add(name)
                 pool.current.extend(postings)
                 pool.currentsize += len(postings) * (_POSTING_BYTES + len(name)) + sum(
-                    2 * len(posting[1]) + len(posting[4] or b"") for posting in postings)
+                    2 * len(posting[1]) + len(posting[4] or b"") for posting in postings
+                )
                 if pool.currentsize > pool.limit:
                     pool.save()
             per_doc.add_field(name, field, value if field.stored else None, length)

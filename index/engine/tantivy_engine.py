@@ -109,7 +109,9 @@ def tokenised(doc: IndexDoc) -> Tokenised:
                 fields.append((name, terms, positions))
     date = values.get("date")  # naive UTC, as whoosh is given it
     return Tokenised(
-        id_term(doc.post_id), post_key(doc.post_id), tuple(fields),
+        id_term(doc.post_id),
+        post_key(doc.post_id),
+        tuple(fields),
         None if date is None else int(datetime_to_long(date)),
     )
 
@@ -334,7 +336,8 @@ class _Reading:
 def _every(searcher: Any, query: Any) -> list[tuple[Any, Any]]:
     """Every match of ``query`` as ``(key, address)``, in key order (ordering by a column skips scoring)."""
     hits: list[tuple[Any, Any]] = searcher.search(
-        query, limit=max(1, searcher.num_docs), count=False, order_by_field="key").hits
+        query, limit=max(1, searcher.num_docs), count=False, order_by_field="key"
+    ).hits
     return hits
 
 
@@ -475,8 +478,9 @@ class TantivyEngine:
             raise self.damaged(error) from error
 
     def _compile(self, reading: _Reading, text: str, expand: Expander, deadline: float, postings: int) -> Any:
-        return compile_tree(parse_with(whoosh_schema(), text), _Lexicon(reading.searcher), expand,
-                            deadline=deadline, postings=postings)
+        return compile_tree(
+            parse_with(whoosh_schema(), text), _Lexicon(reading.searcher), expand, deadline=deadline, postings=postings
+        )
 
     def _ids(self, reading: _Reading, query: Any) -> list[str]:
         """Every match of ``query`` (unscored order: by key)."""
@@ -507,8 +511,9 @@ class TantivyEngine:
             deadline = time.monotonic() + time_limit
             reading = self._read()
             passes = 2 if top > 0 and every else 1
-            node, rewriter = self._compile(reading, text, expand, deadline,
-                                           postings_budget(time_limit / passes, scored=not every))
+            node, rewriter = self._compile(
+                reading, text, expand, deadline, postings_budget(time_limit / passes, scored=not every)
+            )
             query = translate(node)
             best: list[str] = []
             scores: dict[str, float] = {}
@@ -521,8 +526,15 @@ class TantivyEngine:
                     ids = self._ids(reading, query)
                 else:
                     numbers = reading.numbers(rank).of(_every(reading.searcher, query))
-            return EngineHits(ids=ids, top=best, scores=scores, partial=rewriter.truncated,
-                              terms=rewriter.terms, notes=tuple(rewriter.notes), numbers=numbers)
+            return EngineHits(
+                ids=ids,
+                top=best,
+                scores=scores,
+                partial=rewriter.truncated,
+                terms=rewriter.terms,
+                notes=tuple(rewriter.notes),
+                numbers=numbers,
+            )
 
         result: EngineHits = self._guarded(search)
         return result
@@ -546,8 +558,7 @@ class TantivyEngine:
             found: list[str] = []
             if limit > 0 and not is_nothing(node) and (allowed is None or len(allowed)):
                 found = self._newest(reading, translate(node), rank, limit, allowed)
-            return EngineHits(ids=found, partial=rewriter.truncated, terms=rewriter.terms,
-                              notes=tuple(rewriter.notes))
+            return EngineHits(ids=found, partial=rewriter.truncated, terms=rewriter.terms, notes=tuple(rewriter.notes))
 
         result: EngineHits = self._guarded(search)
         return result
@@ -564,8 +575,9 @@ class TantivyEngine:
             query = self._within(reading, query, rank, allowed)
         wanted = limit
         while True:
-            hits = searcher.search(query, limit=wanted, count=False, order_by_field="date",
-                                   order=tantivy.Order.Desc).hits
+            hits = searcher.search(
+                query, limit=wanted, count=False, order_by_field="date", order=tantivy.Order.Desc
+            ).hits
             addresses = [address for _, address in hits]
             every = len(hits) < wanted
             if not every:
@@ -574,8 +586,11 @@ class TantivyEngine:
                 addresses += [address for _, address in _every(searcher, _dated(query, last))]
             keys = searcher.fast_field_values("key", addresses)
             ids = reading.post_ids(list(zip(keys, addresses, strict=True)))
-            ranked = [(number, post_id) for post_id in ids
-                      if (number := rank.get(post_id)) is not None and (allowed is None or number in allowed)]
+            ranked = [
+                (number, post_id)
+                for post_id in ids
+                if (number := rank.get(post_id)) is not None and (allowed is None or number in allowed)
+            ]
             if every or len(ranked) >= limit:
                 return [post_id for _, post_id in heapq.nsmallest(limit, ranked)]
             wanted *= 4

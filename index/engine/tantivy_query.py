@@ -37,8 +37,9 @@ def _boosted(query: Any, boost: float) -> Any:
 
 def _everything_but(excluded: Any) -> Any:
     """whoosh's ``Not`` matches every document without ``excluded``; tantivy needs the "every" stated."""
-    return tantivy.Query.boolean_query([(tantivy.Occur.Must, tantivy.Query.all_query()),
-                                        (tantivy.Occur.MustNot, excluded)])
+    return tantivy.Query.boolean_query(
+        [(tantivy.Occur.Must, tantivy.Query.all_query()), (tantivy.Occur.MustNot, excluded)]
+    )
 
 
 def _term(fieldname: str, text: str, boost: float) -> Any:
@@ -78,9 +79,13 @@ def _range(node: Any) -> Any:
     if node.start is None and node.end is None:
         return tantivy.Query.exists_query("date")
     return tantivy.Query.range_query(
-        tantivy_schema(), "date", tantivy.FieldType.Integer,
-        None if node.start is None else int(node.start), None if node.end is None else int(node.end),
-        include_lower=not node.startexcl, include_upper=not node.endexcl,
+        tantivy_schema(),
+        "date",
+        tantivy.FieldType.Integer,
+        None if node.start is None else int(node.start),
+        None if node.end is None else int(node.end),
+        include_lower=not node.startexcl,
+        include_upper=not node.endexcl,
     )
 
 
@@ -111,14 +116,17 @@ def translate(node: Any) -> Any:
     if isinstance(node, wq.Not):
         return _everything_but(translate(node.query))
     if isinstance(node, wq.AndNot):
-        return tantivy.Query.boolean_query([(tantivy.Occur.Must, translate(node.a)),
-                                            (tantivy.Occur.MustNot, translate(node.b))])
+        return tantivy.Query.boolean_query(
+            [(tantivy.Occur.Must, translate(node.a)), (tantivy.Occur.MustNot, translate(node.b))]
+        )
     if isinstance(node, wq.AndMaybe):
-        return tantivy.Query.boolean_query([(tantivy.Occur.Must, translate(node.a)),
-                                            (tantivy.Occur.Should, translate(node.b))])
+        return tantivy.Query.boolean_query(
+            [(tantivy.Occur.Must, translate(node.a)), (tantivy.Occur.Should, translate(node.b))]
+        )
     if isinstance(node, wq.Require):
-        return tantivy.Query.boolean_query([(tantivy.Occur.Must, translate(node.a)),
-                                            (tantivy.Occur.Must, translate(node.b))])
+        return tantivy.Query.boolean_query(
+            [(tantivy.Occur.Must, translate(node.a)), (tantivy.Occur.Must, translate(node.b))]
+        )
     if isinstance(node, wq.And):
         return _and(list(node.subqueries))
     if isinstance(node, wq.Or) and not node.minmatch:

@@ -77,8 +77,9 @@ class WhooshEngine(Engine):
         from index.engine.first_page import newest
 
         self.index()
-        return newest(*self._searching(), text, rank=rank, limit=limit, expand=expand,
-                      time_limit=time_limit, allowed=allowed)
+        return newest(
+            *self._searching(), text, rank=rank, limit=limit, expand=expand, time_limit=time_limit, allowed=allowed
+        )
 
     def close(self) -> None:
         if self._made is not None:  # nothing to close when no search was made

@@ -61,8 +61,13 @@ def analysed(text: str) -> Analysed:
 
 def _plain_indexing(kwargs: dict[str, Any]) -> bool:
     """whoosh asks for what :func:`analysed` keeps: positions (no character offsets), stop words removed."""
-    return kwargs.get("mode") == "index" and not kwargs.get("chars") and kwargs.get("removestops", True) \
-        and not kwargs.get("start_pos") and kwargs.get("tokenize", True)
+    return (
+        kwargs.get("mode") == "index"
+        and not kwargs.get("chars")
+        and kwargs.get("removestops", True)
+        and not kwargs.get("start_pos")
+        and kwargs.get("tokenize", True)
+    )
 
 
 def _tokens(texts: list[str], first: int, kwargs: dict[str, Any]) -> Iterator[Any]:
@@ -112,12 +117,14 @@ def field_postings(field: Any, value: Any) -> Iterable[tuple[bytes, int, float, 
     text in a field with one of these analysers gives its postings straight from its terms, without the
     token stream whoosh's format would read."""
     analyzer, format_ = field.analyzer, field.format
-    if not (isinstance(value, Analysed) and isinstance(analyzer, (WordsAnalyzer, PairsAnalyzer))
-            and type(format_) is Positions):
+    if not (
+        isinstance(value, Analysed)
+        and isinstance(analyzer, (WordsAnalyzer, PairsAnalyzer))
+        and type(format_) is Positions
+    ):
         return field.index(value)  # type: ignore[no-any-return]
     positions: defaultdict[str, list[int]] = defaultdict(list)
     for position, term in enumerate(analyzer.terms(value), value.first):
         positions[term].append(position)
     boost, encode = format_.field_boost, format_.encode
-    return [(term.encode("utf-8"), len(where), len(where) * boost, encode(where))
-            for term, where in positions.items()]
+    return [(term.encode("utf-8"), len(where), len(where) * boost, encode(where)) for term, where in positions.items()]

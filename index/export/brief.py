@@ -60,9 +60,13 @@ def _paragraph(row: PostRow) -> list[str]:
     date = row.date.date().isoformat() if row.date else "undated"
     head = f"### {date} — {escape(row.title) or escape(row.post_id)}"
     parts = []
-    for label, values in (("Actors", row.actors), ("Victims", row.victims),
-                          ("Techniques", [get_knowledge().technique_label(t) for t in row.techniques]),
-                          ("Malware", row.malware), ("CVEs", row.vulns)):
+    for label, values in (
+        ("Actors", row.actors),
+        ("Victims", row.victims),
+        ("Techniques", [get_knowledge().technique_label(t) for t in row.techniques]),
+        ("Malware", row.malware),
+        ("CVEs", row.vulns),
+    ):
         if values:
             parts.append(f"{label}: {_names(values)}.")
     summary = " ".join(parts) or "No entities found."
@@ -82,8 +86,11 @@ def write_brief(rows: Sequence[PostRow], out: TextIO, query: str) -> int:
         f"techniques: {len(summary.techniques)}; malware: {len(summary.malware)}; CVEs: {len(summary.vulns)}\n\n"
     )
     techniques = Counter({get_knowledge().technique_label(key): count for key, count in summary.techniques.items()})
-    lines = [*_table("actors", summary.actors, "actor"), *_table("victims", summary.victims, "victim"),
-             *_table("techniques", techniques, "technique")]
+    lines = [
+        *_table("actors", summary.actors, "actor"),
+        *_table("victims", summary.victims, "victim"),
+        *_table("techniques", techniques, "technique"),
+    ]
     lines += ["## Posts", ""]
     out.write("\n".join(lines) + "\n")
     for row in rows:

@@ -113,8 +113,9 @@ class Summary:
 
 def summarise(rows: Sequence[PostRow]) -> Summary:
     """Posts per entity (each post counts once per entity) and the date span."""
-    counters: dict[str, Counter[str]] = {name: Counter() for name in ("actors", "victims", "techniques", "malware",
-                                                                       "vulns")}
+    counters: dict[str, Counter[str]] = {
+        name: Counter() for name in ("actors", "victims", "techniques", "malware", "vulns")
+    }
     for row in rows:
         for name, counter in counters.items():
             counter.update(getattr(row, name))

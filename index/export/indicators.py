@@ -28,16 +28,31 @@ def collect(
 
 
 def write_iocs(
-    root: Path, rows: Sequence[PostRow], out: TextIO, *, defang: bool = False, as_json: bool = False,
+    root: Path,
+    rows: Sequence[PostRow],
+    out: TextIO,
+    *,
+    defang: bool = False,
+    as_json: bool = False,
     progress: Progress | None = None,
 ) -> int:
     """Write ``type<TAB>value`` lines (or JSON); returns the number of distinct indicators."""
     found = collect(root, rows, progress)
     if as_json:
         items: list[dict[str, Any]] = [
-            {"type": kind, "value": text(defang_value(value, kind) if defang else value, 4000),
-             "posts": [{"id": row.post_id, "title": text(row.title), "date": row.date.date().isoformat()
-                        if row.date else None, "url": text(row.url, 2000)} for row in posts]}
+            {
+                "type": kind,
+                "value": text(defang_value(value, kind) if defang else value, 4000),
+                "posts": [
+                    {
+                        "id": row.post_id,
+                        "title": text(row.title),
+                        "date": row.date.date().isoformat() if row.date else None,
+                        "url": text(row.url, 2000),
+                    }
+                    for row in posts
+                ],
+            }
             for (kind, value), posts in found.items()
         ]
         out.write(json_text(items) + "\n")

@@ -36,8 +36,15 @@ def layer(rows: Sequence[PostRow], name: str) -> dict[str, Any]:
         comment = "; ".join(listed[:MAX_TITLES])
         if len(listed) > MAX_TITLES:
             comment += f"; … and {len(listed) - MAX_TITLES} more"
-        techniques.append({"techniqueID": attack_id, "score": len(listed), "comment": comment, "enabled": True,
-                           "showSubtechniques": False})
+        techniques.append(
+            {
+                "techniqueID": attack_id,
+                "score": len(listed),
+                "comment": comment,
+                "enabled": True,
+                "showSubtechniques": False,
+            }
+        )
     top = max((len(listed) for listed in titles.values()), default=1)
     return {
         "name": text(name, 200) or "Spyglass export",

@@ -72,13 +72,24 @@ class _Objects:
         aliases: list[str] = []
         if info is not None:
             aliases = [text(alias, 200) for alias in info.aliases if alias != info.attack_id]
-            references.append({"source_name": "misp-galaxy", "external_id": info.uuid,
-                               "description": "MISP galaxy threat-actor cluster uuid"})
+            references.append(
+                {
+                    "source_name": "misp-galaxy",
+                    "external_id": info.uuid,
+                    "description": "MISP galaxy threat-actor cluster uuid",
+                }
+            )
             if info.attack_id:
-                references.append({"source_name": "mitre-attack", "external_id": info.attack_id,
-                                   "url": f"https://attack.mitre.org/groups/{info.attack_id}/"})
-        return ident, stix2.IntrusionSet(id=ident, name=text(name, 200), aliases=aliases or None,
-                                         external_references=references or None, **_common())
+                references.append(
+                    {
+                        "source_name": "mitre-attack",
+                        "external_id": info.attack_id,
+                        "url": f"https://attack.mitre.org/groups/{info.attack_id}/",
+                    }
+                )
+        return ident, stix2.IntrusionSet(
+            id=ident, name=text(name, 200), aliases=aliases or None, external_references=references or None, **_common()
+        )
 
     def technique(self, attack_id: str) -> tuple[str, Any | None]:
         ident = _sid("attack-pattern", attack_id)
@@ -86,8 +97,11 @@ class _Objects:
             return ident, None
         url = "https://attack.mitre.org/techniques/" + attack_id.replace(".", "/") + "/"
         return ident, stix2.AttackPattern(
-            id=ident, name=text(self.knowledge.technique_name(attack_id), 200),
-            external_references=[{"source_name": "mitre-attack", "external_id": attack_id, "url": url}], **_common())
+            id=ident,
+            name=text(self.knowledge.technique_name(attack_id), 200),
+            external_references=[{"source_name": "mitre-attack", "external_id": attack_id, "url": url}],
+            **_common(),
+        )
 
     def malware(self, name: str) -> tuple[str, Any | None]:
         ident = _sid("malware", name)
@@ -99,9 +113,12 @@ class _Objects:
         ident = _sid("vulnerability", cve)
         if not self._new(ident):
             return ident, None
-        return ident, stix2.Vulnerability(id=ident, name=text(cve, 40),
-                                          external_references=[{"source_name": "cve", "external_id": text(cve, 40)}],
-                                          **_common())
+        return ident, stix2.Vulnerability(
+            id=ident,
+            name=text(cve, 40),
+            external_references=[{"source_name": "cve", "external_id": text(cve, 40)}],
+            **_common(),
+        )
 
     def victim(self, name: str) -> tuple[str, Any | None]:
         role = self.knowledge.victim_role(name)
@@ -132,15 +149,23 @@ class _Objects:
         found = pattern(kind, value)
         if found is None:
             return ident, None
-        return ident, stix2.Indicator(id=ident, name=text(value, 300), pattern=found, pattern_type="stix",
-                                      indicator_types=["malicious-activity"], valid_from=EPOCH, **_common())
+        return ident, stix2.Indicator(
+            id=ident,
+            name=text(value, 300),
+            pattern=found,
+            pattern_type="stix",
+            indicator_types=["malicious-activity"],
+            valid_from=EPOCH,
+            **_common(),
+        )
 
     def targets(self, actor: str, actor_ref: str, victim: str, victim_ref: str) -> tuple[str, Any | None]:
         ident = _sid("relationship", "targets", actor, victim)
         if not self._new(ident):
             return ident, None
-        return ident, stix2.Relationship(id=ident, relationship_type="targets", source_ref=actor_ref,
-                                         target_ref=victim_ref, **_common())
+        return ident, stix2.Relationship(
+            id=ident, relationship_type="targets", source_ref=actor_ref, target_ref=victim_ref, **_common()
+        )
 
 
 def post_objects(post: Indicators, objects: _Objects) -> Iterator[Any]:
@@ -180,10 +205,16 @@ def post_objects(post: Indicators, objects: _Objects) -> Iterator[Any]:
     published = row.date.replace(tzinfo=UTC) if row.date is not None else EPOCH
     references = [{"source_name": text(row.source, 200) or "source", "url": text(row.url, 2000)}] if row.url else None
     yield stix2.Report(
-        id=_sid("report", row.post_id), name=text(row.title) or text(row.post_id), published=published,
-        created=published, modified=published, report_types=["threat-report"],
+        id=_sid("report", row.post_id),
+        name=text(row.title) or text(row.post_id),
+        published=published,
+        created=published,
+        modified=published,
+        report_types=["threat-report"],
         object_refs=list(dict.fromkeys(refs)) or [source_ref],
-        created_by_ref=source_ref, external_references=references, allow_custom=False,
+        created_by_ref=source_ref,
+        external_references=references,
+        allow_custom=False,
     )
 
 

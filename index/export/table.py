@@ -34,10 +34,18 @@ def write_csv(rows: Sequence[PostRow], out: TextIO) -> int:
     writer = csv.writer(out, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     writer.writerow(HEADER)
     for row in rows:
-        writer.writerow((
-            row.date.date().isoformat() if row.date else "",
-            cell(row.title), cell(row.source), cell(row.url), _list(row.tags), _list(row.actors),
-            _list(row.victims), _list(get_knowledge().technique_label(t) for t in row.techniques), _list(row.malware),
-            _list(row.vulns),
-        ))
+        writer.writerow(
+            (
+                row.date.date().isoformat() if row.date else "",
+                cell(row.title),
+                cell(row.source),
+                cell(row.url),
+                _list(row.tags),
+                _list(row.actors),
+                _list(row.victims),
+                _list(get_knowledge().technique_label(t) for t in row.techniques),
+                _list(row.malware),
+                _list(row.vulns),
+            )
+        )
     return len(rows)

@@ -42,8 +42,19 @@ _ACTOR_SCHEMES = (
 # The space before is checked in Python: a leading space would make every space a candidate.
 _ANIMALS = led_by(
     (
-        "Panda", "Bear", "Kitten", "Chollima", "Spider", "Typhoon", "Blizzard", "Sandstorm", "Sleet", "Tempest",
-        "Jackal", "Libra", "Tiger",
+        "Panda",
+        "Bear",
+        "Kitten",
+        "Chollima",
+        "Spider",
+        "Typhoon",
+        "Blizzard",
+        "Sandstorm",
+        "Sleet",
+        "Tempest",
+        "Jackal",
+        "Libra",
+        "Tiger",
     ),
     r"\b",
 )

@@ -219,9 +219,7 @@ async def test_another_process_writing_the_index(tmp_path: Path, monkeypatch: py
         assert state.ids_with("starred") == {"post-00003.md"}
 
 
-async def test_disk_full_index_degrades_and_triage_still_saves(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_disk_full_index_degrades_and_triage_still_saves(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     posts = indexed(tmp_path)
     write_posts(posts, 3, start=COUNT)
 
@@ -288,6 +286,7 @@ async def test_posts_edited_or_deleted_after_indexing(tmp_path: Path) -> None:
 
 
 # ------------------------------------------------------------------------------------------ queries
+
 
 def result_is(app: SpyglassApp, query: str) -> bool:
     return getattr(main_screen(app).result, "query", None) == query

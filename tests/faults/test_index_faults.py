@@ -69,7 +69,11 @@ def test_search_update_search_in_one_thread(corpus: Corpus, posts: Path) -> None
 
 @pytest.mark.parametrize("where", ["opening the writer", "committing"])
 def test_disk_full_degrades_search_keeps_triage_and_recovers(
-    corpus: Corpus, posts: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, snapshot_folder: Snapshot,
+    corpus: Corpus,
+    posts: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    snapshot_folder: Snapshot,
     where: str,
 ) -> None:
     write_posts(posts, 5, start=COUNT)
@@ -362,8 +366,12 @@ def test_mentions_per_post_are_capped_with_a_note(tmp_path: Path, capsys: pytest
 
 @pytest.mark.parametrize("how", ["chmod", "simulated"])
 def test_is_filters_read_a_read_only_data_folder(
-    posts: Path, tmp_path: Path, isolated_dirs: dict[str, Path], monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str], how: str,
+    posts: Path,
+    tmp_path: Path,
+    isolated_dirs: dict[str, Path],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    how: str,
 ) -> None:
     """`search 'is:starred'` used to match nothing when the data folder could not be written."""
     from tui.cli import main

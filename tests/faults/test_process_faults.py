@@ -217,8 +217,12 @@ def test_killing_only_the_indexer_takes_its_workers_and_locks_with_it(
     index_dir = tmp_path / "index"
     process = subprocess.Popen(
         [sys.executable, "-c", HOLDING_INDEXER, str(posts), str(index_dir)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
-        env={**os.environ, "PYTHONPATH": str(REPO)}, start_new_session=True,  # a group only for the cleanup
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        start_new_session=True,  # a group only for the cleanup
     )
     processes.append(process)
     read_until(process, "index", 1)

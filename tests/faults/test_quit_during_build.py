@@ -56,7 +56,12 @@ def test_q_during_the_first_build_exits_and_the_next_start_completes(tmp_path: P
     env = {**source_env(), "TERM": "xterm-256color", "COLUMNS": "120", "LINES": "40"}
     process = subprocess.Popen(
         [sys.executable, "-c", "import sys; from tui.cli import main; sys.exit(main())", str(posts)],
-        stdin=terminal, stdout=terminal, stderr=terminal, cwd=REPO, env=env, start_new_session=True,
+        stdin=terminal,
+        stdout=terminal,
+        stderr=terminal,
+        cwd=REPO,
+        env=env,
+        start_new_session=True,
     )
     os.close(terminal)
     try:

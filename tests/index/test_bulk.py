@@ -125,9 +125,7 @@ def test_a_tantivy_bulk_build_holds_few_converted_posts_and_stages_their_rows(
 
 
 @pytest.mark.slow
-def test_a_tantivy_bulk_build_indexes_what_one_process_indexes(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_tantivy_bulk_build_indexes_what_one_process_indexes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The workers' analysis gives the index and catalog the one-process path gives: same hits, same rows."""
     pytest.importorskip("tantivy")
     posts = write_posts(tmp_path / "posts", 120)

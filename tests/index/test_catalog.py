@@ -13,8 +13,18 @@ from index.posts import PostProblem
 
 
 def row(post_id: str, day: int | None, tags: tuple[str, ...], actors: tuple[str, ...] = ()) -> PostRow:
-    return PostRow(post_id, f"Title {post_id}", datetime(2018, 1, day) if day else None, "https://x.com/a",
-                   "x.com", tags, actors, ("Cambodia",), ("T1566.001",), "0" * 40)
+    return PostRow(
+        post_id,
+        f"Title {post_id}",
+        datetime(2018, 1, day) if day else None,
+        "https://x.com/a",
+        "x.com",
+        tags,
+        actors,
+        ("Cambodia",),
+        ("T1566.001",),
+        "0" * 40,
+    )
 
 
 def entries() -> list[CatalogEntry]:
@@ -37,7 +47,8 @@ def test_round_trip_order_and_problems(tmp_path: Path) -> None:
     assert snapshot.rows["c.md"].tags == ("China", "a b")
     assert snapshot.stats["bad.md"] == (1, 2)
     assert [str(problem) for problem in snapshot.problems] == [
-        "bad.md:2:5: bad YAML", "b.md: no title; taken from the file name"
+        "bad.md:2:5: bad YAML",
+        "b.md: no title; taken from the file name",
     ]
     catalog.apply([], [], ["a.md", "bad.md"], generation=8)
     again = catalog.load()
@@ -116,13 +127,25 @@ def test_a_filter_read_from_the_file_finds_what_the_whole_column_does(tmp_path: 
     odd = [
         CatalogEntry(row("k.md", 4, ("\u212aelvin", "Über"), ("Lazarus  Group",)), 1, 1),  # Kelvin sign
         CatalogEntry(row("p.md", 6, ("50%_off",), ("lazarus,group",)), 1, 1),
-        CatalogEntry(PostRow("z.md", "Z", datetime.fromisoformat("2017-12-31T22:00:00-05:00"), "u", "s", (), (),
-                             (), (), "0" * 40), 1, 1),  # 2018-01-01 03:00 UTC
+        CatalogEntry(
+            PostRow(
+                "z.md", "Z", datetime.fromisoformat("2017-12-31T22:00:00-05:00"), "u", "s", (), (), (), (), "0" * 40
+            ),
+            1,
+            1,
+        ),  # 2018-01-01 03:00 UTC
     ]
     catalog.apply(entries() + odd, [], [], generation=7)
     from_rows = catalog.load().columns
-    for field, terms in (("tags", ["kelvin"]), ("tags", ["über"]), ("tags", ["50%_off"]), ("tags", ["50%"]),
-                         ("actor", ["lazarus group"]), ("actor", ["apt40", "lazarus"]), ("technique", ["t1566"])):
+    for field, terms in (
+        ("tags", ["kelvin"]),
+        ("tags", ["über"]),
+        ("tags", ["50%_off"]),
+        ("tags", ["50%"]),
+        ("actor", ["lazarus group"]),
+        ("actor", ["apt40", "lazarus"]),
+        ("technique", ["t1566"]),
+    ):
         fresh = catalog.ranking().columns
         assert fresh.having(field, terms) == from_rows.having(field, terms), (field, terms)
     for value in ("2018", "2017", "2017-12-31", "2018-01-01", "[2018-01-02 to]", "[to 2017]"):
@@ -140,8 +163,9 @@ def test_staged_rows_join_only_an_apply_that_takes_them(tmp_path: Path) -> None:
     catalog.apply([first], [ProblemEntry(PostProblem("b.md", "bad YAML"), 1, 2)], [], generation=1)
     catalog.stage([second, third])
     assert set(catalog.load().rows) == {"a.md"} and catalog.generation() == 1
-    catalog.stage([replace(entry, row=replace(entry.row, post_id=f"{number}.md"))
-                   for number, entry in enumerate([second] * 600)])
+    catalog.stage(
+        [replace(entry, row=replace(entry.row, post_id=f"{number}.md")) for number, entry in enumerate([second] * 600)]
+    )
     staging = catalog.path.stat().st_size
     catalog.unstage()
     catalog.stage([second, third])

@@ -99,9 +99,7 @@ def _engine_answer(corpus: Corpus, query: str, state: TriageState | None) -> lis
     """The posts that whoosh finds for the whole query, filtered by the triage state, newest first."""
     parsed = parse_query(query)
     text = " ".join([parsed.engine_text(), *(term for term, _ in parsed.tags)]).strip()
-    snapshot = Snapshot(
-        {row.post_id: row for row in corpus.all_rows()}, {}, [], None
-    )  # the catalog's order and rows
+    snapshot = Snapshot({row.post_id: row for row in corpus.all_rows()}, {}, [], None)  # the catalog's order and rows
     if text:
         searchers = Searchers(Engine(corpus.index_dir / ENGINE_FOLDER))
         found = set(run(searchers, text, expand=expand_term).ids)

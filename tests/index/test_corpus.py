@@ -19,20 +19,40 @@ from index.posts import Post, PostProblem
 def write_post(folder: Path, name: str, title: str, body: str, date: str = "2018-07-11", tags: str = "") -> Path:
     path = folder / name
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f"---\ntitle: {title}\ndate: {date}\ntags: [{tags}]\ntourl: https://www.example.com/{name}\n---\n"
-                    f"{body}\n", encoding="utf-8")
+    path.write_text(
+        f"---\ntitle: {title}\ndate: {date}\ntags: [{tags}]\ntourl: https://www.example.com/{name}\n---\n{body}\n",
+        encoding="utf-8",
+    )
     return path
 
 
 @pytest.fixture
 def posts(tmp_path: Path) -> Path:
     folder = tmp_path / "posts"
-    write_post(folder, "2018-07-11-a.md", "Chinese group breaches Cambodian bodies", "A watering hole attack.",
-               "2018-07-11", "China, Attack")
-    write_post(folder, "2018-06-02-b.md", "North Korean hackers", "Spear phishing with CVE-2017-11882.",
-               "2018-06-02", "china, NorthKorea")
-    write_post(folder, "2017-05-30-c.md", "Ransomware hits hospitals", "Water flows into a deep hole, not the phrase.",
-               "2017-05-30", "CHINA, Ransomware")
+    write_post(
+        folder,
+        "2018-07-11-a.md",
+        "Chinese group breaches Cambodian bodies",
+        "A watering hole attack.",
+        "2018-07-11",
+        "China, Attack",
+    )
+    write_post(
+        folder,
+        "2018-06-02-b.md",
+        "North Korean hackers",
+        "Spear phishing with CVE-2017-11882.",
+        "2018-06-02",
+        "china, NorthKorea",
+    )
+    write_post(
+        folder,
+        "2017-05-30-c.md",
+        "Ransomware hits hospitals",
+        "Water flows into a deep hole, not the phrase.",
+        "2017-05-30",
+        "CHINA, Ransomware",
+    )
     return folder
 
 
@@ -125,7 +145,6 @@ class FakeState:
     def ids_with_any(self, flags: Sequence[str], among: Sequence[str]) -> set[str]:
 
         return {post_id for post_id in among for flag in flags if post_id in self.ids_with(flag)}
-
 
     def ids_tagged(self, tag: str) -> set[str]:
         return set()

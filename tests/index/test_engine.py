@@ -194,8 +194,17 @@ def test_unavailable_index_raises_a_clear_error(tmp_path: Path) -> None:
 def test_documents_and_highlights(tmp_path: Path) -> None:
     engine = Engine(tmp_path / "ix")
     writer = engine.recreate()
-    writer.add(IndexDoc("a.md", "Title", "The watering hole served ScanBox.", ("A, B",), None, "x.com",
-                        {"actor": ["apt40"], "technique": ["t1189"]}))
+    writer.add(
+        IndexDoc(
+            "a.md",
+            "Title",
+            "The watering hole served ScanBox.",
+            ("A, B",),
+            None,
+            "x.com",
+            {"actor": ["apt40"], "technique": ["t1189"]},
+        )
+    )
     writer.commit()
     searchers = Searchers(engine)
     assert run(searchers, "actor:apt40").ids == ["a.md"]

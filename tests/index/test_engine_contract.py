@@ -23,59 +23,182 @@ from index.state import TriageState
 from tests.index.helpers import hold_writer
 
 POSTS = {
-    "2020-05-01-ministry.md": ("Watering hole attack on ministry", "2020-05-01", "[APT, espionage]", "example.com",
-                               "APT28 used a watering hole to compromise the ministry website. Phishing emails "
-                               "followed (T1566). The server 203.0.113.7 hosted the payload."),
-    "2019-07-11-hospital.md": ("Ransomware hits hospital", "2019-07-11", "[ransomware]", "news.org",
-                               "The hospital was hit by ransomware. Credential theft preceded encryption. "
-                               "No watering hole was involved."),
-    "2018-03-02-banks.md": ("Lazarus Group targets banks", "2018-03-02", "[banks, North Korea]", "news.org",
-                            "Lazarus Group attacked banks in Cambodia using spearphishing and credential dumping. "
-                            "The attackers exfiltrated data."),
-    "2018-11-20-supply.md": ("Supply chain compromise", "2018-11-20", "[supply chain]", "example.com",
-                             "A supply chain attack delivered PlugX malware through a software update. "
-                             "CVE-2017-11882 was exploited."),
-    "2017-01-05-reversed.md": ("Hole watering season", "2017-01-05", "[]", "blog.example",
-                               "The word order is reversed here: hole watering, not the usual phrase. "
-                               "Credentials were stolen."),
-    "2016-06-30-croatia.md": ("Phishing campaign against Croatia", "2016-06-30", "[phishing]", "news.org",
-                              "A phishing campaign targeted the government of Croatia. Credentialed users "
-                              "received lures."),
-    "undated-wipers.md": ("Undated note on wipers", "", "[]", "",
-                          "A wiper destroyed disks; the watering of plants is unrelated. Holes appeared."),
-    "2020-01-15-turla.md": ("Turla uses Cobalt Strike", "2020-01-15", "[APT]", "example.com",
-                            "Turla deployed Cobalt Strike beacons against a ministry of foreign affairs."),
-    "2019-02-28-hacks.md": ("Hacked hacking hacks", "2019-02-28", "[]", "blog.example",
-                            "Hackers hacked systems while hacking continued."),
-    "sub/2021-09-09-nested.md": ("Nested post", "2021-09-09", "[ICS]", "example.com",
-                                 "Industrial control systems at an energy firm were probed. Watering  hole "
-                                 "sites were prepared."),
-    "2015-04-04-command.md": ("Command and control notes", "2015-04-04", "[c2]", "blog.example",
-                              "Command and control traffic. The control server was seized. Spear phishing emails "
-                              "carried the lure; spear-phishing email lures followed. Attack attack, said the log."),
+    "2020-05-01-ministry.md": (
+        "Watering hole attack on ministry",
+        "2020-05-01",
+        "[APT, espionage]",
+        "example.com",
+        "APT28 used a watering hole to compromise the ministry website. Phishing emails "
+        "followed (T1566). The server 203.0.113.7 hosted the payload.",
+    ),
+    "2019-07-11-hospital.md": (
+        "Ransomware hits hospital",
+        "2019-07-11",
+        "[ransomware]",
+        "news.org",
+        "The hospital was hit by ransomware. Credential theft preceded encryption. No watering hole was involved.",
+    ),
+    "2018-03-02-banks.md": (
+        "Lazarus Group targets banks",
+        "2018-03-02",
+        "[banks, North Korea]",
+        "news.org",
+        "Lazarus Group attacked banks in Cambodia using spearphishing and credential dumping. "
+        "The attackers exfiltrated data.",
+    ),
+    "2018-11-20-supply.md": (
+        "Supply chain compromise",
+        "2018-11-20",
+        "[supply chain]",
+        "example.com",
+        "A supply chain attack delivered PlugX malware through a software update. CVE-2017-11882 was exploited.",
+    ),
+    "2017-01-05-reversed.md": (
+        "Hole watering season",
+        "2017-01-05",
+        "[]",
+        "blog.example",
+        "The word order is reversed here: hole watering, not the usual phrase. Credentials were stolen.",
+    ),
+    "2016-06-30-croatia.md": (
+        "Phishing campaign against Croatia",
+        "2016-06-30",
+        "[phishing]",
+        "news.org",
+        "A phishing campaign targeted the government of Croatia. Credentialed users received lures.",
+    ),
+    "undated-wipers.md": (
+        "Undated note on wipers",
+        "",
+        "[]",
+        "",
+        "A wiper destroyed disks; the watering of plants is unrelated. Holes appeared.",
+    ),
+    "2020-01-15-turla.md": (
+        "Turla uses Cobalt Strike",
+        "2020-01-15",
+        "[APT]",
+        "example.com",
+        "Turla deployed Cobalt Strike beacons against a ministry of foreign affairs.",
+    ),
+    "2019-02-28-hacks.md": (
+        "Hacked hacking hacks",
+        "2019-02-28",
+        "[]",
+        "blog.example",
+        "Hackers hacked systems while hacking continued.",
+    ),
+    "sub/2021-09-09-nested.md": (
+        "Nested post",
+        "2021-09-09",
+        "[ICS]",
+        "example.com",
+        "Industrial control systems at an energy firm were probed. Watering  hole sites were prepared.",
+    ),
+    "2015-04-04-command.md": (
+        "Command and control notes",
+        "2015-04-04",
+        "[c2]",
+        "blog.example",
+        "Command and control traffic. The control server was seized. Spear phishing emails "
+        "carried the lure; spear-phishing email lures followed. Attack attack, said the log.",
+    ),
 }
 
 #: Every form of the query language (tui/query_help.py) and the combinations that stress the translation.
 QUERIES = [
-    "watering", "watering hole", "hacked", "Credentials", '"watering hole"', '"hole watering"', '"watering hole"~3',
-    '"the usual phrase"', "cred*", "credential*", "hack*", "c?mpaign", "*ing", "exfil*", "title:hole",
-    "title:watering", 'title:"hole watering"', "tag:APT", "tag:apt", "tag:north korea", 'tag:"north korea"',
-    "tags:phish*", "actor:APT28", 'actor:"Lazarus Group"', "actor:Turla", "victim:croatia", "victim:cambodia",
-    "technique:T1566", "technique:phishing", "malware:plugx", "cve:CVE-2017-11882", "ioc:203.0.113.7",
-    "ioc:203[.]0.113[.]7", "source:example.com", "source:news.org", "date:2018", "date:2019-07", "date:2019-07-11",
-    "date:[2018-01 to 2019-12]", "date:[2020 to]", "date:[to 2017]", "watering NOT hole", "watering -hole",
-    "NOT watering", "-watering", "ransomware OR wiper", "(ransomware OR wiper) date:2019", "watering ANDNOT hole",
-    "watering ANDMAYBE ministry", "hole AND (ministry OR hospital)", "(apt28 OR turla) tag:APT", "*", "",
-    "is:unread", "is:starred watering", "note:call", "tag:mine", "nosuchword", "actor:nobody",
+    "watering",
+    "watering hole",
+    "hacked",
+    "Credentials",
+    '"watering hole"',
+    '"hole watering"',
+    '"watering hole"~3',
+    '"the usual phrase"',
+    "cred*",
+    "credential*",
+    "hack*",
+    "c?mpaign",
+    "*ing",
+    "exfil*",
+    "title:hole",
+    "title:watering",
+    'title:"hole watering"',
+    "tag:APT",
+    "tag:apt",
+    "tag:north korea",
+    'tag:"north korea"',
+    "tags:phish*",
+    "actor:APT28",
+    'actor:"Lazarus Group"',
+    "actor:Turla",
+    "victim:croatia",
+    "victim:cambodia",
+    "technique:T1566",
+    "technique:phishing",
+    "malware:plugx",
+    "cve:CVE-2017-11882",
+    "ioc:203.0.113.7",
+    "ioc:203[.]0.113[.]7",
+    "source:example.com",
+    "source:news.org",
+    "date:2018",
+    "date:2019-07",
+    "date:2019-07-11",
+    "date:[2018-01 to 2019-12]",
+    "date:[2020 to]",
+    "date:[to 2017]",
+    "watering NOT hole",
+    "watering -hole",
+    "NOT watering",
+    "-watering",
+    "ransomware OR wiper",
+    "(ransomware OR wiper) date:2019",
+    "watering ANDNOT hole",
+    "watering ANDMAYBE ministry",
+    "hole AND (ministry OR hospital)",
+    "(apt28 OR turla) tag:APT",
+    "*",
+    "",
+    "is:unread",
+    "is:starred watering",
+    "note:call",
+    "tag:mine",
+    "nosuchword",
+    "actor:nobody",
     # phrases: answered from word pairs by whoosh, from positions by tantivy
-    '"watering hole attack"', 'title:"watering hole attack"', '"command and control server"',
-    '"command-and-control traffic"', '"traffic. The control"', '"spear phishing email lure"', '"attack attack"',
-    '"attack attack attack"', '"the of"', '"the control"', '"hole watering"~2', '"watering hole" date:2020',
-    '"watering hole" tag:APT', '"watering hole" -ministry', '"watering hole" is:unread', '"watering hole" minis*',
-    '"watering hole" OR "supply chain"', 'NOT "watering hole"', 'body_pairs:"water hole"', "title_pairs:water",
-    '"watering hole, ministry"', 'actor:"lazarus group, apt28"',
+    '"watering hole attack"',
+    'title:"watering hole attack"',
+    '"command and control server"',
+    '"command-and-control traffic"',
+    '"traffic. The control"',
+    '"spear phishing email lure"',
+    '"attack attack"',
+    '"attack attack attack"',
+    '"the of"',
+    '"the control"',
+    '"hole watering"~2',
+    '"watering hole" date:2020',
+    '"watering hole" tag:APT',
+    '"watering hole" -ministry',
+    '"watering hole" is:unread',
+    '"watering hole" minis*',
+    '"watering hole" OR "supply chain"',
+    'NOT "watering hole"',
+    'body_pairs:"water hole"',
+    "title_pairs:water",
+    '"watering hole, ministry"',
+    'actor:"lazarus group, apt28"',
     # junk must fail the same way, never mark the index damaged
-    "(", '"x', "AND OR", "nosuchfield:x", "title:", "NOT *", "date:[2019 to 2018]", "a OR " * 50, "é∂ƒ©\x00",
+    "(",
+    '"x',
+    "AND OR",
+    "nosuchfield:x",
+    "title:",
+    "NOT *",
+    "date:[2019 to 2018]",
+    "a OR " * 50,
+    "é∂ƒ©\x00",
 ]
 
 
@@ -172,8 +295,7 @@ def test_both_engines_give_the_same_answer(both: dict[str, Corpus], state: Triag
         ('"watering hole, ministry"', set()),  # a comma splits the value of a keyword field: never a phrase
         ("watering -hole", set()),
         ("hack*", {"2019-02-28-hacks.md"}),
-        ("cred*", {"2019-07-11-hospital.md", "2018-03-02-banks.md", "2017-01-05-reversed.md",
-                   "2016-06-30-croatia.md"}),
+        ("cred*", {"2019-07-11-hospital.md", "2018-03-02-banks.md", "2017-01-05-reversed.md", "2016-06-30-croatia.md"}),
         ("date:2018", {"2018-03-02-banks.md", "2018-11-20-supply.md"}),
         ("date:[2020 to]", {"2020-05-01-ministry.md", "2020-01-15-turla.md", "sub/2021-09-09-nested.md"}),
         ("tag:APT", {"2020-05-01-ministry.md", "2020-01-15-turla.md"}),
@@ -208,8 +330,9 @@ def test_updates_add_replace_and_delete(engine: str, tmp_path: Path) -> None:
     hospital = posts / "2019-07-11-hospital.md"
     hospital.write_text("---\ntitle: Ransomware hits clinic\ndate: 2019-07-11\n---\nA clinic paid.\n", encoding="utf-8")
     (posts / "2018-03-02-banks.md").unlink()
-    (posts / "2022-02-02-new.md").write_text("---\ntitle: New wiper\ndate: 2022-02-02\n---\nHermetic.\n",
-                                             encoding="utf-8")
+    (posts / "2022-02-02-new.md").write_text(
+        "---\ntitle: New wiper\ndate: 2022-02-02\n---\nHermetic.\n", encoding="utf-8"
+    )
     report = corpus.update()
     assert (report.added, report.changed, report.removed) == (1, 1, 1)
     engine_now = open_engine(engine, corpus.index_dir / ENGINE_FOLDER)
@@ -222,8 +345,17 @@ def test_updates_add_replace_and_delete(engine: str, tmp_path: Path) -> None:
 
 
 #: Posts sharing a date, and undated ones: the catalog orders each group by id, descending.
-TIED = {"k": "2021-03-04", "b": "2021-03-03", "x": "2021-03-03", "a": "2021-03-03", "m": "2021-03-03",
-        "c": "2020-01-01", "z": "", "d": "", "q": ""}
+TIED = {
+    "k": "2021-03-04",
+    "b": "2021-03-03",
+    "x": "2021-03-03",
+    "a": "2021-03-03",
+    "m": "2021-03-03",
+    "c": "2020-01-01",
+    "z": "",
+    "d": "",
+    "q": "",
+}
 
 
 def tied_corpus(root: Path, engine: str) -> Corpus:
@@ -416,7 +548,10 @@ def test_tantivy_names_hits_whose_keys_collide(tmp_path: Path, monkeypatch: pyte
     monkeypatch.setattr(tantivy_engine, "post_key", lambda _post_id: 7)
     corpus = built(tmp_path, "tantivy")
     assert set(corpus.search('"watering hole"').ids) == {
-        "2020-05-01-ministry.md", "2019-07-11-hospital.md", "sub/2021-09-09-nested.md"}
+        "2020-05-01-ministry.md",
+        "2019-07-11-hospital.md",
+        "sub/2021-09-09-nested.md",
+    }
     assert len(corpus.search("watering", sort="relevance").scores) == 5
 
 

@@ -25,7 +25,9 @@ from index.sanitize import _UNSAFE
 from tests.export_corpus import write_corpus
 
 IOC_VALUES = {
-    ("domain", "evil-example.com"), ("ipv4", "203.0.113.7"), ("url", "http://evil-example.com/drop.php"),
+    ("domain", "evil-example.com"),
+    ("ipv4", "203.0.113.7"),
+    ("url", "http://evil-example.com/drop.php"),
     ("md5", "44d88612fea8a8f36de82e1278abb02f"),
 }
 
@@ -54,8 +56,15 @@ def test_stix_round_trip_counts(corpus: Corpus) -> None:
     bundle = stix2.parse(export(corpus, "stix"), allow_custom=False)
     counts = Counter(obj.type for obj in bundle.objects)
     assert counts == {
-        "report": 4, "intrusion-set": 2, "attack-pattern": 3, "malware": 1, "vulnerability": 1,
-        "location": 3, "identity": 5, "indicator": 4, "relationship": 5,
+        "report": 4,
+        "intrusion-set": 2,
+        "attack-pattern": 3,
+        "malware": 1,
+        "vulnerability": 1,
+        "location": 3,
+        "identity": 5,
+        "indicator": 4,
+        "relationship": 5,
     }
     by_id = {obj.id: obj for obj in bundle.objects}
     apt40 = next(obj for obj in bundle.objects if obj.type == "intrusion-set" and obj.name == "APT40")
@@ -69,11 +78,22 @@ def test_stix_round_trip_counts(corpus: Corpus) -> None:
     assert report.published.isoformat().startswith("2018-07-11")
     assert report.external_references[0].url == "https://www.example-news.com/apt40-cambodia"
     named = {by_id[ref].type + ":" + getattr(by_id[ref], "name", "") for ref in report.object_refs}
-    assert {"intrusion-set:APT40", "location:Cambodia", "identity:Government", "malware:PlugX",
-            "vulnerability:CVE-2017-11882", "indicator:http://evil-example.com/drop.php"} <= named
+    assert {
+        "intrusion-set:APT40",
+        "location:Cambodia",
+        "identity:Government",
+        "malware:PlugX",
+        "vulnerability:CVE-2017-11882",
+        "indicator:http://evil-example.com/drop.php",
+    } <= named
     targets = {(by_id[r.source_ref].name, by_id[r.target_ref].name) for r in bundle.objects if r.type == "relationship"}
-    assert targets == {("APT40", "Cambodia"), ("APT40", "Government"), ("APT40", "Malaysia"),
-                       ("Lazarus Group", "Finance"), ("Lazarus Group", "Bangladesh")}
+    assert targets == {
+        ("APT40", "Cambodia"),
+        ("APT40", "Government"),
+        ("APT40", "Malaysia"),
+        ("Lazarus Group", "Finance"),
+        ("Lazarus Group", "Bangladesh"),
+    }
     patterns = {obj.pattern for obj in bundle.objects if obj.type == "indicator"}
     assert "[url:value = 'http://evil-example.com/drop.php']" in patterns
     assert "[file:hashes.MD5 = '44d88612fea8a8f36de82e1278abb02f']" in patterns
@@ -138,10 +158,13 @@ def test_markdown_brief_links_only_sources(corpus: Corpus) -> None:
     assert "| APT40 | 3 |" in text and "| T1566.001 Spearphishing Attachment | 2 |" in text
     html = MarkdownIt("gfm-like").render(text)
     links = re.findall(r'<a href="([^"]*)"', html)
-    assert sorted(links) == sorted([
-        "https://www.example-news.com/apt40-cambodia", "https://research.example.org/leviathan",
-        "https://www.example-news.com/lazarus",
-    ])
+    assert sorted(links) == sorted(
+        [
+            "https://www.example-news.com/apt40-cambodia",
+            "https://research.example.org/leviathan",
+            "https://www.example-news.com/lazarus",
+        ]
+    )
     assert "<b>" not in html and "evil.test" not in " ".join(links) and "javascript" not in " ".join(links)
     assert "[click](http:" not in text
 
@@ -207,8 +230,11 @@ def test_empty_result_set_gives_valid_empty_exports(corpus: Corpus) -> None:
     bundle = stix2.parse(export(corpus, "stix", "zebra"), allow_custom=False, version="2.1")
     assert bundle.type == "bundle" and "objects" not in bundle  # as stix2's own empty Bundle() serialises
     assert json.loads(export(corpus, "navigator", "zebra"))["techniques"] == []
-    assert export(corpus, "csv", "zebra") == ",".join(
-        ["date", "title", "source", "url", "tags", "actors", "victims", "techniques", "malware", "cves"]) + "\r\n"
+    assert (
+        export(corpus, "csv", "zebra")
+        == ",".join(["date", "title", "source", "url", "tags", "actors", "victims", "techniques", "malware", "cves"])
+        + "\r\n"
+    )
     assert export(corpus, "iocs", "zebra") == "" and json.loads(export(corpus, "iocs", "zebra", as_json=True)) == []
 
 

@@ -86,7 +86,6 @@ def test_first_screen_hides_archived_posts_like_the_complete_search(tmp_path: Pa
 
             return {post_id for post_id in among for flag in flags if post_id in self.ids_with(flag)}
 
-
         def ids_tagged(self, tag: str) -> set[str]:
             return set()
 
@@ -147,7 +146,6 @@ def test_first_screen_at_start_up_reads_the_catalog_head(tmp_path: Path) -> None
         def ids_with_any(self, flags: Sequence[str], among: Sequence[str]) -> set[str]:
 
             return {post_id for post_id in among for flag in flags if post_id in self.ids_with(flag)}
-
 
         def ids_tagged(self, tag: str) -> set[str]:
             return set()

@@ -211,7 +211,8 @@ def test_a_record_without_the_index_state_opens_the_index_once(
     record = freshness.read(index_dir)
     assert record is not None and record.engine
     (index_dir / freshness.RECORD_NAME).write_text(
-        f'{{"generation": {record.generation}, "digest": "{record.digest}"}}', encoding="utf-8")
+        f'{{"generation": {record.generation}, "digest": "{record.digest}"}}', encoding="utf-8"
+    )
     opened: list[int] = []
     real = Engine.healthy
 
@@ -242,8 +243,14 @@ def test_an_unchanged_folder_and_index_are_checked_without_whoosh_or_yaml(posts:
         "loaded = sorted({name.split('.')[0] for name in sys.modules} & {'whoosh', 'yaml', 'frontmatter'})\n"
         "print(report.unchanged, *loaded)\n"
     )
-    done = subprocess.run([sys.executable, "-c", probe, str(posts), str(index_dir)], capture_output=True,
-                          text=True, timeout=120, env=source_env(), check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", probe, str(posts), str(index_dir)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=source_env(),
+        check=False,
+    )
     assert done.stdout == "6\n", done.stderr
 
 

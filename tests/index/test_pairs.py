@@ -22,15 +22,33 @@ from index.engine.search import parse_with
 from index.engine.store import IndexDoc, doc_fields
 
 #: Words that stem alike (hack/hacked/hacking), stop words (the, of, and, a), one letter (c), a dotted token.
-WORDS = ["hack", "hacked", "hacking", "the", "of", "and", "a", "c", "server", "command", "control",
-         "watering", "hole", "10.0.0.1", "spear", "phishing"]
+WORDS = [
+    "hack",
+    "hacked",
+    "hacking",
+    "the",
+    "of",
+    "and",
+    "a",
+    "c",
+    "server",
+    "command",
+    "control",
+    "watering",
+    "hole",
+    "10.0.0.1",
+    "spear",
+    "phishing",
+]
 SEPARATORS = [" ", "  ", ", ", ". ", "-", " (", ") ", "\n", ": ", "'s "]
 
 _word = st.sampled_from(WORDS)
 _text = st.lists(st.tuples(_word, st.sampled_from(SEPARATORS)), max_size=14).map(
-    lambda parts: "".join(word + separator for word, separator in parts))
+    lambda parts: "".join(word + separator for word, separator in parts)
+)
 _phrase = st.lists(st.tuples(_word, st.sampled_from(SEPARATORS)), min_size=1, max_size=5).map(
-    lambda parts: "".join(word + separator for word, separator in parts).strip())
+    lambda parts: "".join(word + separator for word, separator in parts).strip()
+)
 
 
 def _matches(searcher: Any, node: Any) -> set[int]:
@@ -93,11 +111,15 @@ def test_pair_phrases_match_what_whoosh_phrases_match(
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ('"watering hole"', "Or([Term('title_pairs', 'water hole'), Term('tags', 'watering hole'), "
-                            "Term('body_pairs', 'water hole')])"),
+        (
+            '"watering hole"',
+            "Or([Term('title_pairs', 'water hole'), Term('tags', 'watering hole'), Term('body_pairs', 'water hole')])",
+        ),
         ('body:"the watering of the hole"', "Term('body_pairs', 'water hole')"),
-        ('body:"command and control server"', "Phrase('body_pairs', ['command control', 'control server'], "
-                                              "slop=1, boost=1.000000)"),
+        (
+            'body:"command and control server"',
+            "Phrase('body_pairs', ['command control', 'control server'], slop=1, boost=1.000000)",
+        ),
         ('body:"watering hole"~3', "Phrase('body', ['water', 'hole'], slop=3, boost=1.000000)"),
         ('body:"watering"', "Term('body', 'water')"),
         ('body:"of the"', "<_NullQuery>"),
@@ -113,4 +135,3 @@ def test_pair_fields_hold_consecutive_analysed_words() -> None:
     tokens = [(token.text, token.pos) for token in analyzer("The watering-hole, of a c Hacked server!", positions=True)]
     assert tokens == [("water hole", 1), ("hole hack", 2), ("hack server", 3)]  # whoosh counts from the first word kept
     assert list(analyzer("one")) == []
-

@@ -533,7 +533,9 @@ def test_a_body_read_for_highlights_is_the_body_a_full_read_gives(tmp_path: Path
     from index.posts import FRONT_MATTER_FENCE, load_by_id, post_body
 
     assert (FRONT_MATTER_FENCE.pattern, FRONT_MATTER_FENCE.flags) == (
-        StrictYAMLHandler.FM_BOUNDARY.pattern, StrictYAMLHandler.FM_BOUNDARY.flags)
+        StrictYAMLHandler.FM_BOUNDARY.pattern,
+        StrictYAMLHandler.FM_BOUNDARY.flags,
+    )
     for name, content in BODIES.items():
         write_post(tmp_path, name, content)
         loaded = load_by_id(tmp_path, name)

@@ -18,7 +18,9 @@ from index.query import MAX_QUERY_CHARS, compose_query, expand_term, filter_term
 
 POSTS = {
     "2019-01-05-a.md": (
-        "2019-01-05", "Leviathan returns", "TEMP.Periscope used spearphishing T1566.001 and evil[.]example."
+        "2019-01-05",
+        "Leviathan returns",
+        "TEMP.Periscope used spearphishing T1566.001 and evil[.]example.",
     ),
     "2018-07-11-b.md": ("2018-07-11", "APT40 in Cambodia", "APT40 ran a watering hole. CVE-2017-11882 was used."),
     "2018-03-02-c.md": ("2018-03-02", "Lazarus banks", "Lazarus Group hit banks with phishing lures."),
@@ -52,8 +54,11 @@ _FAKE_ENTITIES = [
 
 
 def fake_extract(text: str) -> list[Mention]:
-    found = [Mention(kind, m.start(), m.end(), m.group(), canonical, ref)  # type: ignore[arg-type]
-             for pattern, kind, canonical, ref in _FAKE_ENTITIES for m in pattern.finditer(text)]
+    found = [
+        Mention(kind, m.start(), m.end(), m.group(), canonical, ref)  # type: ignore[arg-type]
+        for pattern, kind, canonical, ref in _FAKE_ENTITIES
+        for m in pattern.finditer(text)
+    ]
     return sorted(found, key=lambda mention: mention.start)
 
 
@@ -116,7 +121,6 @@ def test_entity_fields_are_alias_aware(corpus: Corpus) -> None:
     assert ids(corpus, "tag:TAG2018") == ["b", "c"]
 
 
-
 def test_compose_query_and_filter_terms() -> None:
     assert compose_query("", []) == ""
     assert compose_query(" lazarus ", []) == "lazarus"
@@ -155,8 +159,31 @@ def test_dates(corpus: Corpus) -> None:
 
 
 @pytest.mark.parametrize(
-    "junk", ["(", ")", '"x', "AND OR", "*", "title:(", "[/]", "foo:bar", "NOT", "a:b:c", "'", "''", "[a TO b]",
-             "title:[a to b]", "x~2", "x^", "ioc:", "ioc:(", "((((((((((x", "*" * 50, "é∂ƒ©", "\x00\x1b[31m"],
+    "junk",
+    [
+        "(",
+        ")",
+        '"x',
+        "AND OR",
+        "*",
+        "title:(",
+        "[/]",
+        "foo:bar",
+        "NOT",
+        "a:b:c",
+        "'",
+        "''",
+        "[a TO b]",
+        "title:[a to b]",
+        "x~2",
+        "x^",
+        "ioc:",
+        "ioc:(",
+        "((((((((((x",
+        "*" * 50,
+        "é∂ƒ©",
+        "\x00\x1b[31m",
+    ],
 )
 def test_junk_never_raises_and_is_bounded(corpus: Corpus, junk: str) -> None:
     result = corpus.search(junk)
@@ -197,9 +224,43 @@ def test_refang_and_expand() -> None:
 
 @pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.text(max_size=200) | st.lists(st.sampled_from(
-    ['(', ')', '"', "'", "[", "]", "{", "}", "AND", "OR", "NOT", "*", "?", "tag:", "date:", "actor:", "is:",
-     "ioc:", "to", "TO", "x", "2018", "-", "^", "~", ":", " "]), max_size=30).map("".join))
+@given(
+    st.text(max_size=200)
+    | st.lists(
+        st.sampled_from(
+            [
+                "(",
+                ")",
+                '"',
+                "'",
+                "[",
+                "]",
+                "{",
+                "}",
+                "AND",
+                "OR",
+                "NOT",
+                "*",
+                "?",
+                "tag:",
+                "date:",
+                "actor:",
+                "is:",
+                "ioc:",
+                "to",
+                "TO",
+                "x",
+                "2018",
+                "-",
+                "^",
+                "~",
+                ":",
+                " ",
+            ]
+        ),
+        max_size=30,
+    ).map("".join)
+)
 @example(text="")
 @example(text="(" * 999)
 @example(text='"unclosed')

@@ -35,6 +35,7 @@ def on_edge_cases(*rest: object) -> Callable[[_Test], _Test]:
 
     return apply
 
+
 #: Text biased towards the characters that matter, mixed with anything else.
 _NASTY = st.text(
     alphabet=st.sampled_from(sorted(REPLACED | {"\n", "\t", "[", "]", "/", "a", "é", "界", "😀"}))

@@ -48,8 +48,14 @@ def _compile(corpus: Corpus, query: str, *, seconds: float = 1.0, postings: int 
     searchers = Searchers(Engine(corpus.index_dir / ENGINE_FOLDER))
     searcher, _ids = searchers.get()
     text = parse_query(query).text
-    return compile_query(searchers.engine, searcher, text, expand_term, deadline=time.monotonic() + seconds,
-                         postings=postings_budget(seconds) if postings is None else postings)[1]
+    return compile_query(
+        searchers.engine,
+        searcher,
+        text,
+        expand_term,
+        deadline=time.monotonic() + seconds,
+        postings=postings_budget(seconds) if postings is None else postings,
+    )[1]
 
 
 def test_the_patterns_of_one_query_share_the_term_budget(corpus: Corpus) -> None:

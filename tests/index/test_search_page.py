@@ -34,15 +34,36 @@ def corpus(tmp_path: Path) -> Iterator[Corpus]:
 
 def _same(page: SearchResult, whole: SearchResult) -> None:
     assert (page.ids, page.total, page.error, page.partial, page.notes) == (
-        whole.ids, whole.total, whole.error, whole.partial, whole.notes)
+        whole.ids,
+        whole.total,
+        whole.error,
+        whole.partial,
+        whole.notes,
+    )
     assert (page.highlights, page.stems, page.terms, page.facets) == (
-        whole.highlights, whole.stems, whole.terms, whole.facets)
+        whole.highlights,
+        whole.stems,
+        whole.terms,
+        whole.facets,
+    )
     assert {post_id: page.scores.get(post_id) for post_id in page.ids} == {
-        post_id: whole.scores.get(post_id) for post_id in whole.ids}
+        post_id: whole.scores.get(post_id) for post_id in whole.ids
+    }
 
 
-QUERIES = ["ransomware", "wiper", "ransomware -wiper", "ransomware sort:date", "", "tag:t1 ransomware",
-           "hospital OR wiper", "nothingmatches", "title:(", "is:archived ransomware", "ransomware is:starred"]
+QUERIES = [
+    "ransomware",
+    "wiper",
+    "ransomware -wiper",
+    "ransomware sort:date",
+    "",
+    "tag:t1 ransomware",
+    "hospital OR wiper",
+    "nothingmatches",
+    "title:(",
+    "is:archived ransomware",
+    "ransomware is:starred",
+]
 
 
 @pytest.mark.parametrize("sort", ["relevance", "date"])

@@ -137,9 +137,7 @@ def test_a_complete_answer_is_computed_once(posts: Path, tmp_path: Path, engine_
     assert engine_calls == ["ransomware", "ransomware", "wiper"]
 
 
-def test_a_triage_change_or_an_update_makes_a_new_answer(
-    posts: Path, tmp_path: Path, engine_calls: list[str]
-) -> None:
+def test_a_triage_change_or_an_update_makes_a_new_answer(posts: Path, tmp_path: Path, engine_calls: list[str]) -> None:
     corpus = Corpus.open(posts, tmp_path / "index")
     corpus.update()
     with TriageState(tmp_path / "state.sqlite3") as state:

@@ -73,15 +73,38 @@ def test_facet_labels_name_techniques_when_asked(corpus: Corpus) -> None:
     assert not first.complete and first.stems == frozenset({"phish"})
 
 
-_WORDS = ["hack", "hacked", "Hacking", "HACKERS", "happy", "Happiness", "study", "studies", "evil.com", "the",
-          "relational", "sensibility", "generalization", "hoped", "U.S", "a", "x1", "phishing", "spear-phishing",
-          "capability", "instability", "activity", "national"]
+_WORDS = [
+    "hack",
+    "hacked",
+    "Hacking",
+    "HACKERS",
+    "happy",
+    "Happiness",
+    "study",
+    "studies",
+    "evil.com",
+    "the",
+    "relational",
+    "sensibility",
+    "generalization",
+    "hoped",
+    "U.S",
+    "a",
+    "x1",
+    "phishing",
+    "spear-phishing",
+    "capability",
+    "instability",
+    "activity",
+    "national",
+]
 
 
 @settings(max_examples=500, deadline=None)
 @given(
-    st.lists(st.tuples(st.sampled_from(_WORDS), st.sampled_from([" ", ". ", ", ", "\n", "-", ".", "_", "("])),
-             max_size=30),
+    st.lists(
+        st.tuples(st.sampled_from(_WORDS), st.sampled_from([" ", ". ", ", ", "\n", "-", ".", "_", "("])), max_size=30
+    ),
     st.data(),
 )
 def test_spans_are_exactly_the_tokens_the_index_analyser_gives_the_terms(

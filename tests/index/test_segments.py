@@ -16,11 +16,15 @@ WORDS = ["phishing", "watering hole", "the", "APT28", "server", "command and con
 
 def _docs(count: int) -> list[IndexDoc]:
     return [
-        IndexDoc(f"p{number:03d}.md", f"Report {number} {WORDS[number % len(WORDS)]}",
-                 " ".join(WORDS[(number * step) % len(WORDS)] for step in range(1, 12)), ("tag",),
-                 date=datetime(2024, 1 + number % 12, 1 + number % 28, tzinfo=UTC) if number % 5 else None,
-                 source="blog" if number % 2 else "",
-                 terms={"actor": ["apt28"] if number % 3 else [], "technique": [f"t{number % 7}"]})
+        IndexDoc(
+            f"p{number:03d}.md",
+            f"Report {number} {WORDS[number % len(WORDS)]}",
+            " ".join(WORDS[(number * step) % len(WORDS)] for step in range(1, 12)),
+            ("tag",),
+            date=datetime(2024, 1 + number % 12, 1 + number % 28, tzinfo=UTC) if number % 5 else None,
+            source="blog" if number % 2 else "",
+            terms={"actor": ["apt28"] if number % 3 else [], "technique": [f"t{number % 7}"]},
+        )
         for number in range(count)
     ]
 
@@ -61,8 +65,10 @@ def _segment_files(folder: Path) -> dict[str, bytes]:
 
 def _everything(folder: Path) -> list[Any]:
     with Engine(folder).index().reader() as reader:
-        terms = [(field, text, reader.doc_frequency(field, text), list(reader.postings(field, text).all_items()))
-                 for field, text in reader.all_terms()]
+        terms = [
+            (field, text, reader.doc_frequency(field, text), list(reader.postings(field, text).all_items()))
+            for field, text in reader.all_terms()
+        ]
         fields = [name for name, field in reader.schema.items() if field.scorable]
         lengths = [[reader.doc_field_length(number, name) for name in fields] for number in reader.all_doc_ids()]
         return [terms, lengths, list(reader.all_stored_fields())]

@@ -16,21 +16,47 @@ from index.engine.words import PairsAnalyzer, WordsAnalyzer, analysed
 
 #: Stop words (the, of, a, and, to), one letter (c, I), stems shared (hack/hacked/hacking), dotted and
 #: underscored tokens, apostrophes, digits, letters whose lower case is longer or differs (İ, ẞ, Σ).
-WORDS = ["The", "of", "a", "AND", "to", "c", "I", "hack", "hacked", "Hacking", "10.0.0.1", "x.y.", "snake_case",
-         "don't", "İstanbul", "STRASSE", "ẞ", "ΣΊΣΥΦΟΣ", "naïve", "２０２４", "ab", "running", "us"]
+WORDS = [
+    "The",
+    "of",
+    "a",
+    "AND",
+    "to",
+    "c",
+    "I",
+    "hack",
+    "hacked",
+    "Hacking",
+    "10.0.0.1",
+    "x.y.",
+    "snake_case",
+    "don't",
+    "İstanbul",
+    "STRASSE",
+    "ẞ",
+    "ΣΊΣΥΦΟΣ",
+    "naïve",
+    "２０２４",
+    "ab",
+    "running",
+    "us",
+]
 SEPARATORS = [" ", "  ", ", ", ". ", ".", "-", " (", ") ", "\n", ": ", "'s ", "\u00a0", "\u200b", "_"]
 
 _words = st.lists(st.tuples(st.sampled_from(WORDS), st.sampled_from(SEPARATORS)), max_size=30).map(
-    lambda parts: "".join(word + separator for word, separator in parts))
+    lambda parts: "".join(word + separator for word, separator in parts)
+)
 _texts = st.one_of(_words, st.text(max_size=200))
+
 
 def _postings(field: Any, value: str) -> list[tuple[bytes, int, float, bytes]]:
     return sorted(field.index(value))
 
 
 def _seen(tokens: Any) -> list[tuple[Any, ...]]:
-    return [(token.text, getattr(token, "pos", None), getattr(token, "startchar", None), token.stopped)
-            for token in tokens]
+    return [
+        (token.text, getattr(token, "pos", None), getattr(token, "startchar", None), token.stopped) for token in tokens
+    ]
 
 
 def _same_postings(text: str) -> None:
@@ -61,8 +87,11 @@ def test_analysed_once_gives_the_postings_of_whoosh_own_analysis(text: str) -> N
 def test_other_uses_of_the_analysers_are_whoosh_chain(text: str) -> None:
     """Queries and highlights ask for other things (character offsets, stop words kept) or pass plain text:
     both analysers then answer as the chains they replace, even for an analysed text."""
-    asks: list[dict[str, Any]] = [dict(mode="query"), dict(positions=True, chars=True, mode="index"),
-            dict(positions=True, removestops=False, mode="index")]
+    asks: list[dict[str, Any]] = [
+        dict(mode="query"),
+        dict(positions=True, chars=True, mode="index"),
+        dict(positions=True, removestops=False, mode="index"),
+    ]
     for ours, stock in ((WordsAnalyzer(), StemmingAnalyzer()), (PairsAnalyzer(), StemmingAnalyzer() | PairFilter())):
         for ask in asks:
             for value in (text, analysed(text)):

@@ -69,7 +69,12 @@ print(json.dumps(seen))
 def test_the_first_list_is_painted_before_the_article_and_later_screens_are_imported(posts_dir: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-c", PROBE, str(posts_dir), *NOT_FOR_THE_FIRST_PAINT],
-        capture_output=True, text=True, timeout=120, env=source_env(), cwd=REPO, check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=source_env(),
+        cwd=REPO,
+        check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     seen = json.loads(done.stdout.strip().splitlines()[-1])

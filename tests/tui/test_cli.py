@@ -18,10 +18,13 @@ def posts(tmp_path: Path) -> Path:
     folder = tmp_path / "posts"
     folder.mkdir()
     (folder / "2018-07-11-a.md").write_text(
-        "---\ntitle: \"[bold red]Chinese[/] group \\e[31m\"\ndate: 2018-07-11\ntags: [China]\n"
-        "tourl: https://cyberscoop.com/x\n---\nA watering hole attack with phishing.\n", encoding="utf-8")
+        '---\ntitle: "[bold red]Chinese[/] group \\e[31m"\ndate: 2018-07-11\ntags: [China]\n'
+        "tourl: https://cyberscoop.com/x\n---\nA watering hole attack with phishing.\n",
+        encoding="utf-8",
+    )
     (folder / "2017-01-02-b.md").write_text(
-        "---\ntitle: Other\ndate: 2017-01-02\n---\nNothing of interest.\n", encoding="utf-8")
+        "---\ntitle: Other\ndate: 2017-01-02\n---\nNothing of interest.\n", encoding="utf-8"
+    )
     return folder
 
 
@@ -112,8 +115,9 @@ def test_app_hand_off(posts: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert cli.main([str(tmp_path / "nope")]) == 2
 
 
-def test_app_import_failure_is_one_line(posts: Path, monkeypatch: pytest.MonkeyPatch,
-                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_app_import_failure_is_one_line(
+    posts: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setitem(sys.modules, "tui.app", None)
     assert cli.main([str(posts)]) == 1
     err = capsys.readouterr().err
@@ -141,8 +145,15 @@ def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
         (posts / f"2020-01-{number % 28 + 1:02d}-post-{number}.md").write_text(
             f"---\ntitle: Post {number}\ntags: [China]\n---\nbody {number}\n", encoding="utf-8"
         )
-    command = [sys.executable, "-c", "import sys; from tui.cli import main; sys.exit(main(sys.argv[1:]))",
-               "search", str(posts), "tag:china", "--json"]
+    command = [
+        sys.executable,
+        "-c",
+        "import sys; from tui.cli import main; sys.exit(main(sys.argv[1:]))",
+        "search",
+        str(posts),
+        "tag:china",
+        "--json",
+    ]
     producer = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert producer.stdout is not None
     producer.stdout.close()  # the reader is gone before the first line, as when `head` has had enough
@@ -155,15 +166,13 @@ def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
 HIDDEN = ("\x85", "\x9b", "\u202e", "\u2066", "\u200b", "\x7f")
 
 
-def test_json_output_escapes_controls_bidi_and_zero_width(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_json_output_escapes_controls_bidi_and_zero_width(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     folder = tmp_path / "hostile"
     folder.mkdir()
     post = folder / "2020-01-01-h.md"
     post.write_text(
         # YAML escapes for what a YAML file may not hold raw (CSI, DEL)
-        "---\ntitle: \"Evil \u202eexe.txt \\x9b31m \u2066x\u200by\\x7f\"\ndate: 2020-01-01\ntags: [\"a\u2066b\"]\n---\n"
+        '---\ntitle: "Evil \u202eexe.txt \\x9b31m \u2066x\u200by\\x7f"\ndate: 2020-01-01\ntags: ["a\u2066b"]\n---\n'
         "Lazarus\x85Group and Cozy\u200bBear used spear\x85phishing; Fancy\u202eBear too.\n",
         encoding="utf-8",
     )
@@ -250,8 +259,15 @@ def test_check_prints_one_line_per_problem(posts: Path, capsys: pytest.CaptureFi
 
 #: What a search on an up-to-date index never needs: the app, the exporters, the entity knowledge files, the
 #: worker pool of a bulk build. Each costs start-up time before the first line is printed.
-NOT_FOR_SEARCH = ("textual", "stix2", "index.export.stix", "index.knowledge.disk", "index.knowledge.galaxy",
-                  "multiprocessing", "concurrent.futures")
+NOT_FOR_SEARCH = (
+    "textual",
+    "stix2",
+    "index.export.stix",
+    "index.knowledge.disk",
+    "index.knowledge.galaxy",
+    "multiprocessing",
+    "concurrent.futures",
+)
 
 
 def _unwanted_imports(args: list[str], unwanted: tuple[str, ...]) -> str:
@@ -267,16 +283,20 @@ def _unwanted_imports(args: list[str], unwanted: tuple[str, ...]) -> str:
         "print(code, *sorted(set(os.environ['UNWANTED'].split()) & set(sys.modules)))\n"
     )
     environment = {**os.environ, "UNWANTED": " ".join(unwanted)}
-    done = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, timeout=120,
-                          env=environment, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", probe, *args], capture_output=True, text=True, timeout=120, env=environment, check=False
+    )
     return done.stdout + done.stderr
 
 
 def test_search_and_help_import_only_what_they_use(posts: Path, tmp_path: Path) -> None:
     index_dir = tmp_path / "index"
     assert cli.main(["index", str(posts), "--index-dir", str(index_dir)]) == 0
-    for args in (["search", str(posts), "watering", "--index-dir", str(index_dir)],
-                 ["search", str(posts), "watering", "--json", "--index-dir", str(index_dir)], ["--help"]):
+    for args in (
+        ["search", str(posts), "watering", "--index-dir", str(index_dir)],
+        ["search", str(posts), "watering", "--json", "--index-dir", str(index_dir)],
+        ["--help"],
+    ):
         assert _unwanted_imports(args, NOT_FOR_SEARCH) == "0\n", args
 
 
@@ -291,4 +311,5 @@ def test_a_search_of_filters_alone_never_loads_whoosh(posts: Path, tmp_path: Pat
             args = ["search", str(posts), query, "--sort", sort, "--index-dir", str(index_dir)]
             assert _unwanted_imports(args, ("whoosh",)) == "0\n", args
     assert _unwanted_imports(["search", str(posts), "watering", "--index-dir", str(index_dir)], ("whoosh",)) == (
-        "0 whoosh\n")  # words need the engine
+        "0 whoosh\n"
+    )  # words need the engine

@@ -18,9 +18,11 @@ def posts(tmp_path: Path) -> Path:
     folder.mkdir()
     (folder / "2018-07-11-a.md").write_text(
         "---\ntitle: Watering hole\ndate: 2018-07-11\ntags: [China]\n---\nA watering hole attack with phishing.\n",
-        encoding="utf-8")
-    (folder / "2017-01-02-b.md").write_text("---\ntitle: Other\ndate: 2017-01-02\n---\nNothing here.\n",
-                                            encoding="utf-8")
+        encoding="utf-8",
+    )
+    (folder / "2017-01-02-b.md").write_text(
+        "---\ntitle: Other\ndate: 2017-01-02\n---\nNothing here.\n", encoding="utf-8"
+    )
     return folder
 
 

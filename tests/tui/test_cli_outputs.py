@@ -80,9 +80,21 @@ def test_dossier_header_folds_long_spans_into_years() -> None:
     from tui.dossier_view import header
 
     months = tuple((f"{year}-{month:02d}", 1) for year in range(2010, 2021) for month in range(1, 13))
-    dossier = Dossier("ACTOR", "X", "X", (), "", "", "", datetime(2010, 1, 1), datetime(2020, 12, 1), months,
-                      posts=("a.md",) * 132)
+    dossier = Dossier(
+        "ACTOR", "X", "X", (), "", "", "", datetime(2010, 1, 1), datetime(2020, 12, 1), months, posts=("a.md",) * 132
+    )
     assert "Posts per year 2010 ███████████ 2020 (peak 12)" in header(dossier, "").plain
-    short = Dossier("ACTOR", "X", "X", (), "", "", "", datetime(2020, 1, 1), datetime(2020, 3, 1),
-                    (("2020-01", 2), ("2020-02", 0), ("2020-03", 1)), posts=("a.md",) * 3)
+    short = Dossier(
+        "ACTOR",
+        "X",
+        "X",
+        (),
+        "",
+        "",
+        "",
+        datetime(2020, 1, 1),
+        datetime(2020, 3, 1),
+        (("2020-01", 2), ("2020-02", 0), ("2020-03", 1)),
+        posts=("a.md",) * 3,
+    )
     assert "Posts per month 2020-01 █ ▄ 2020-03 (peak 2)" in header(short, "").plain

@@ -48,9 +48,7 @@ def _listed_text(app: SpyglassApp) -> str:
     return "\n".join(screen_lines(app))
 
 
-async def test_posts_browsable_before_the_first_build_commits(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_posts_browsable_before_the_first_build_commits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with build_held_back(tmp_path, monkeypatch) as (posts, holder):
         app = SpyglassApp.for_folder(posts)
         async with app.run_test(size=(160, 45)) as pilot:
@@ -63,7 +61,12 @@ async def test_posts_browsable_before_the_first_build_commits(
             await settle(app, pilot, previewed)
             assert len(screen.corpus) == 0  # nothing committed: the rows come from the files
             assert [post_id.split("/")[-1][:10] for post_id in listed.ids] == [
-                "2018-07-11", "2018-06-02", "2018-05-30", "2018-05-01", "2018-04-15", "2018-03-01",
+                "2018-07-11",
+                "2018-06-02",
+                "2018-05-30",
+                "2018-05-01",
+                "2018-04-15",
+                "2018-03-01",
             ]
             lazarus = listed.ids[1]
             row = listed.row(lazarus)

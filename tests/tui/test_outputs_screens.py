@@ -129,7 +129,9 @@ async def test_export_prompt_writes_the_results(corpus: Corpus, tmp_path: Path) 
         await settle(app, pilot)
     assert app.results == [f"Wrote 2 techniques from 3 posts to {target}"]
     assert {entry["techniqueID"] for entry in json.loads(target.read_text(encoding="utf-8"))["techniques"]} == {
-        "T1566.001", "T1203"}
+        "T1566.001",
+        "T1203",
+    }
 
 
 async def test_export_prompt_asks_before_replacing(corpus: Corpus, tmp_path: Path) -> None:

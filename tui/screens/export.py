@@ -63,8 +63,11 @@ class ExportScreen(ModalScreen[str | None]):
         self.fmt: str = FORMATS[0]
 
     def compose(self) -> ComposeResult:
-        what = f"the open post ({one_line(self.post_id, 80)})" if self.post_id else (
-            f"the results of {one_line(self.search_query, 120)}" if self.search_query.strip() else "every post")
+        what = (
+            f"the open post ({one_line(self.post_id, 80)})"
+            if self.post_id
+            else (f"the results of {one_line(self.search_query, 120)}" if self.search_query.strip() else "every post")
+        )
         with Vertical():
             yield Static(Text(f"Export {what}"), id="export-what")
             yield OptionList(*(Option(LABELS[fmt], id=fmt) for fmt in FORMATS), id="export-format")
@@ -84,8 +87,12 @@ class ExportScreen(ModalScreen[str | None]):
         path_input = self.query_one("#export-path", Input)
         path = Path(path_input.value)
         if path.name.startswith("spyglass-") and path.name.endswith(SUFFIXES[self.fmt]):  # still our suggestion
-            path_input.value = str(path.with_name(path.name[: -len(SUFFIXES[self.fmt])].replace(
-                f"spyglass-{self.fmt}-", f"spyglass-{fmt}-") + SUFFIXES[fmt]))
+            path_input.value = str(
+                path.with_name(
+                    path.name[: -len(SUFFIXES[self.fmt])].replace(f"spyglass-{self.fmt}-", f"spyglass-{fmt}-")
+                    + SUFFIXES[fmt]
+                )
+            )
         self.fmt = fmt
 
     @on(OptionList.OptionSelected, "#export-format")
@@ -104,9 +111,11 @@ class ExportScreen(ModalScreen[str | None]):
         elif not path.parent.is_dir():
             self._status(f"No such folder: {path.parent}")
         elif path.exists():
+
             def confirmed(yes: bool | None) -> None:
                 if yes:
                     self._start(path)
+
             self.app.push_screen(ConfirmScreen(f"{path} exists. Replace it?"), confirmed)
         else:
             self._start(path)

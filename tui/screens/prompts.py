@@ -84,10 +84,13 @@ class TagsScreen(ModalScreen[tuple[list[str], list[str]] | None]):
     Returns ``(added, removed)`` on ``enter``, ``None`` on ``esc``.
     """
 
-    DEFAULT_CSS = _PROMPT_CSS.format(name="TagsScreen") + """
+    DEFAULT_CSS = (
+        _PROMPT_CSS.format(name="TagsScreen")
+        + """
     TagsScreen SelectionList { height: auto; max-height: 12; margin-bottom: 1; }
     TagsScreen #tags-hint { color: $text-muted; }
     """
+    )
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="tags.cancel"),
@@ -138,10 +141,13 @@ class TagsScreen(ModalScreen[tuple[list[str], list[str]] | None]):
 class NoteScreen(ModalScreen[str | None]):
     """Edit a note over several lines: ``ctrl+s`` saves, ``esc`` leaves it unchanged."""
 
-    DEFAULT_CSS = _PROMPT_CSS.format(name="NoteScreen") + """
+    DEFAULT_CSS = (
+        _PROMPT_CSS.format(name="NoteScreen")
+        + """
     NoteScreen TextArea { height: 10; }
     NoteScreen #note-hint { color: $text-muted; }
     """
+    )
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save note", id="note.save"),
@@ -175,9 +181,12 @@ class NoteScreen(ModalScreen[str | None]):
 class NameScreen(ModalScreen[str | None]):
     """Ask for a name on one line (a feed's): ``enter`` answers, ``esc`` cancels."""
 
-    DEFAULT_CSS = _PROMPT_CSS.format(name="NameScreen") + """
+    DEFAULT_CSS = (
+        _PROMPT_CSS.format(name="NameScreen")
+        + """
     NameScreen #name-hint { color: $text-muted; }
     """
+    )
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="name.cancel"),
